@@ -1,0 +1,34 @@
+# RDD on top of pixel KD of the decode-head logits (the reference setting).
+# Experiment configs add `architecture`, `teacher` and `teacher_ckpt`.
+custom_imports = dict(imports=['mmrdd'], allow_failed_imports=False)
+
+model = dict(
+    _scope_='mmrazor',
+    type='RDDSingleTeacherDistill',
+    distiller=dict(
+        type='RDDDistiller',
+        # stage 1: w = exp(-KL(P(Ta) || P(T))), resized to the label size
+        tfe=dict(type='RDDTFEDifficulty', direction='aux_main'),
+        # stage 2: OHEM hard pixels of student XOR teacher
+        tse=dict(
+            type='RDDTSEDifficulty',
+            thresh=0.7,
+            min_kept=100000,
+            mode='xor',
+            class_weight=None),
+        student_recorders=dict(
+            logits=dict(type='ModuleOutputs', source='decode_head')),
+        teacher_recorders=dict(
+            logits=dict(type='ModuleOutputs', source='decode_head'),
+            aux_logits=dict(type='ModuleOutputs', source='auxiliary_head')),
+        # KL(P(T) || P(S)) per pixel, mean over all B*h*w pixels, T=1, w=1
+        distill_losses=dict(
+            loss_kl=dict(
+                type='RDDWeightedKLDivergence', tau=1.0, loss_weight=1.0)),
+        loss_forward_mappings=dict(
+            loss_kl=dict(
+                preds_S=dict(from_student=True, recorder='logits'),
+                preds_T=dict(from_student=False, recorder='logits')))))
+
+# TFE for iterations [0, switch_iter), TSE afterwards.
+custom_hooks = [dict(type='RDDStageHook', switch_iter=4000)]

@@ -1,0 +1,17 @@
+# Runtime of the toy experiments: CPU friendly (gloo), seeded.
+default_scope = 'mmseg'
+custom_imports = dict(imports=['mmrdd'], allow_failed_imports=False)
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='gloo'),
+)
+randomness = dict(seed=0, deterministic=False)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(
+    type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+log_processor = dict(by_epoch=False)
+log_level = 'INFO'
+load_from = None
+resume = False
+tta_model = dict(type='SegTTAModel')

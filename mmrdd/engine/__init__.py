@@ -1,0 +1,4 @@
+"""Engine components of mmrdd."""
+from .hooks import RDDStageHook
+
+__all__ = ['RDDStageHook']

@@ -1,0 +1,4 @@
+"""Runner hooks of mmrdd."""
+from .rdd_stage_hook import RDDStageHook
+
+__all__ = ['RDDStageHook']

@@ -1,0 +1,318 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
+"""Per-pixel difficulty estimates of Relative Difficulty Distillation.
+
+Pure tensor functions (no registry, no module state) behind the two stages of
+RDD (Liang et al., "Relative Difficulty Distillation for Semantic
+Segmentation", arXiv 2407.03719):
+
+* TSE-RDD: :func:`gt_class_prob` -> :func:`ohem_hard_mask` (once for the
+  student, once for the teacher) -> :func:`combine_hard_masks` ->
+  :func:`selection_weight`.
+* TFE-RDD: :func:`tfe_difficulty` -> :func:`resize_weight`.
+
+All functions compute in float32, whatever the input dtype, so that logits
+produced under bf16 / fp16 autocast are safe. None of them synchronises the
+host with the device (no ``.item()``, no branch on tensor data) and none sorts
+the whole batch: OHEM uses :func:`torch.kthvalue`.
+"""
+from typing import Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+#: Valid ``mode`` values of :func:`combine_hard_masks`.
+COMBINE_MODES: Tuple[str, ...] = ('xor', 'or', 'and', 'student')
+
+#: Valid ``direction`` values of :func:`tfe_difficulty`.
+TFE_DIRECTIONS: Tuple[str, ...] = ('aux_main', 'main_aux')
+
+
+def _check_logits_label(logits: Tensor, label: Tensor) -> None:
+    """Raise ``ValueError`` unless ``logits`` is (N, C, H, W) and ``label``
+    is (N, H, W)."""
+    if logits.dim() != 4:
+        raise ValueError('logits must have shape (N, C, H, W), got '
+                         f'{tuple(logits.shape)}')
+    expected = (logits.shape[0], ) + tuple(logits.shape[2:])
+    if tuple(label.shape) != expected:
+        raise ValueError(f'label must have shape {expected} (N, H, W) to '
+                         f'match logits {tuple(logits.shape)}, got '
+                         f'{tuple(label.shape)}')
+
+
+def gt_class_prob(logits: Tensor,
+                  label: Tensor,
+                  ignore_index: int = 255) -> Tensor:
+    """Softmax probability of the ground-truth class at every pixel.
+
+    ``q(p) = exp(z_y(p) - logsumexp_c z_c(p))``, computed without
+    materialising the softmax over classes.
+
+    Labels must lie in ``[0, C)`` or equal ``ignore_index``. Ignored pixels
+    are gathered at class 0 and then set to 1.0 (they are "easy", as in the
+    reference ``OhemCrossEntropy2dTensor``). Other out-of-range labels are not
+    clamped: the gather raises on CPU (a device-side assert on CUDA).
+
+    Args:
+        logits (Tensor): Logits of shape (N, C, H, W).
+        label (Tensor): Integer label map of shape (N, H, W).
+        ignore_index (int): Label value of pixels without ground truth.
+            Defaults to 255.
+
+    Returns:
+        Tensor: ``q`` of shape (N, H, W), float32, in ``[0, 1]``; 1.0 at
+        ignored pixels.
+    """
+    _check_logits_label(logits, label)
+    logits = logits.float()
+    label = label.long()
+    valid = label != ignore_index
+    safe_label = label.masked_fill(~valid, 0)
+    logit_y = logits.gather(1, safe_label.unsqueeze(1)).squeeze(1)
+    q = torch.exp(logit_y - torch.logsumexp(logits, dim=1))
+    return q.masked_fill(~valid, 1.0)
+
+
+def ohem_hard_mask(q: Tensor,
+                   valid: Tensor,
+                   thresh: float = 0.7,
+                   min_kept: int = 100000) -> Tensor:
+    """Hard pixels by the OHEM rule of the RDD / CIRKD reference code.
+
+    Over the whole batch (flattened)::
+
+        theta = max(thresh, k-th smallest q over valid pixels),  k = min_kept
+        hard  = valid & (q <= theta)
+
+    If the batch has fewer than ``min_kept`` valid pixels, every valid pixel is
+    hard (the reference then skips mining); if it has no valid pixel the mask
+    is all False. Implemented without a branch on data: invalid pixels are
+    filled with ``+inf`` before :func:`torch.kthvalue`, so a k-th value taken
+    beyond the valid pixels is ``inf``.
+
+    Args:
+        q (Tensor): Ground-truth class probability of shape (N, H, W), see
+            :func:`gt_class_prob`.
+        valid (Tensor): Boolean map of pixels with a label, shape (N, H, W).
+        thresh (float): Probability threshold, in ``(0, 1)``. Pixels with
+            ``q <= thresh`` are always hard. Defaults to 0.7.
+        min_kept (int): Minimum number of hard pixels per call (per GPU
+            batch). Defaults to 100000.
+
+    Returns:
+        Tensor: Boolean hard-pixel mask of shape (N, H, W).
+    """
+    if isinstance(thresh, bool) or not isinstance(thresh, (int, float)) \
+            or not 0.0 < float(thresh) < 1.0:
+        raise ValueError('thresh must be a probability strictly between 0 '
+                         f'and 1 (e.g. 0.7), got {thresh!r}')
+    if isinstance(min_kept, bool) or not isinstance(min_kept, int) \
+            or min_kept < 1:
+        raise ValueError('min_kept must be an int >= 1 (the minimum number '
+                         'of hard pixels per batch, e.g. 100000), got '
+                         f'{min_kept!r}')
+    if tuple(q.shape) != tuple(valid.shape):
+        raise ValueError(f'q {tuple(q.shape)} and valid '
+                         f'{tuple(valid.shape)} must have the same shape')
+    if valid.dtype != torch.bool:
+        raise ValueError(f'valid must be a bool tensor, got {valid.dtype}')
+    if q.numel() == 0:
+        return valid.clone()
+    q = q.float()
+    flat = q.masked_fill(~valid, float('inf')).flatten()
+    k = min(min_kept, flat.numel())
+    kth = flat.kthvalue(k).values
+    theta = kth.clamp_min(float(thresh))
+    return valid & (q <= theta)
+
+
+def combine_hard_masks(hard_student: Tensor,
+                       hard_teacher: Tensor,
+                       mode: str = 'xor') -> Tensor:
+    """Combine the student's and the teacher's hard-pixel masks.
+
+    ``'xor'`` is RDD's relative difficulty (pixels on which the two disagree,
+    in both directions); ``'or'`` and ``'and'`` are the paper's ablations;
+    ``'student'`` ignores the teacher (plain OHEM on the student).
+
+    Args:
+        hard_student (Tensor): Boolean mask of shape (N, H, W).
+        hard_teacher (Tensor): Boolean mask of shape (N, H, W).
+        mode (str): One of :data:`COMBINE_MODES`. Defaults to 'xor'.
+
+    Returns:
+        Tensor: Boolean mask of shape (N, H, W), a new tensor.
+    """
+    if mode not in COMBINE_MODES:
+        raise ValueError(f'mode must be one of {COMBINE_MODES}, got {mode!r}')
+    if tuple(hard_student.shape) != tuple(hard_teacher.shape):
+        raise ValueError(f'hard_student {tuple(hard_student.shape)} and '
+                         f'hard_teacher {tuple(hard_teacher.shape)} must have '
+                         'the same shape')
+    if mode == 'xor':
+        return hard_student ^ hard_teacher
+    if mode == 'or':
+        return hard_student | hard_teacher
+    if mode == 'and':
+        return hard_student & hard_teacher
+    return hard_student.clone()
+
+
+def tfe_difficulty(logits_main: Tensor,
+                   logits_aux: Tensor,
+                   direction: str = 'aux_main',
+                   align_corners: bool = False) -> Tensor:
+    """Teacher-Full-Evaluated difficulty weight (TFE-RDD, stage 1).
+
+    The disagreement of the teacher's two heads, per pixel::
+
+        v(p) = KL(P(aux) || P(main))   ('aux_main', the reference code)
+        v(p) = KL(P(main) || P(aux))   ('main_aux', the paper's Eq. 6)
+        w(p) = exp(-v(p))
+
+    computed with ``log_softmax`` for numerical stability; ``v`` is clamped
+    at 0 against rounding so that ``w <= 1``. If the auxiliary logits have a
+    different spatial size they are first resized bilinearly to the main
+    logits' size. Gradients are not blocked: call it under
+    ``torch.no_grad()`` for teacher logits.
+
+    Args:
+        logits_main (Tensor): Main (decode) head logits, (N, C, H, W).
+        logits_aux (Tensor): Auxiliary head logits, (N, C, H', W').
+        direction (str): One of :data:`TFE_DIRECTIONS`. Defaults to
+            'aux_main'.
+        align_corners (bool): ``align_corners`` of the bilinear resize.
+            Defaults to False.
+
+    Returns:
+        Tensor: ``w`` of shape (N, H, W), float32, in ``(0, 1]`` (it
+        underflows to 0 only for a KL above ~87 nats).
+    """
+    if direction not in TFE_DIRECTIONS:
+        raise ValueError(f'direction must be one of {TFE_DIRECTIONS}, got '
+                         f'{direction!r}')
+    if logits_main.dim() != 4 or logits_aux.dim() != 4 \
+            or logits_main.shape[:2] != logits_aux.shape[:2]:
+        raise ValueError('logits_main and logits_aux must be (N, C, H, W) '
+                         'with the same N and C, got '
+                         f'{tuple(logits_main.shape)} and '
+                         f'{tuple(logits_aux.shape)}')
+    logits_main = logits_main.float()
+    logits_aux = logits_aux.float()
+    if logits_aux.shape[2:] != logits_main.shape[2:]:
+        logits_aux = F.interpolate(
+            logits_aux,
+            size=logits_main.shape[2:],
+            mode='bilinear',
+            align_corners=align_corners)
+    log_p_main = F.log_softmax(logits_main, dim=1)
+    log_p_aux = F.log_softmax(logits_aux, dim=1)
+    if direction == 'aux_main':
+        log_p, log_q = log_p_aux, log_p_main
+    else:
+        log_p, log_q = log_p_main, log_p_aux
+    v = (log_p.exp() * (log_p - log_q)).sum(dim=1)
+    return torch.exp(-v.clamp_min(0.0))
+
+
+def resize_weight(weight: Tensor,
+                  size: Union[Sequence[int], torch.Size],
+                  align_corners: bool = False) -> Tensor:
+    """Bilinearly resize a per-pixel weight map.
+
+    Args:
+        weight (Tensor): Weight map of shape (N, H, W).
+        size (Sequence[int]): Target spatial size ``(H', W')``.
+        align_corners (bool): ``align_corners`` of the bilinear resize.
+            Defaults to False.
+
+    Returns:
+        Tensor: Float32 weight map of shape (N, H', W'); the input (cast to
+        float32) when the size already matches.
+    """
+    if weight.dim() != 3:
+        raise ValueError('weight must have shape (N, H, W), got '
+                         f'{tuple(weight.shape)}')
+    size = tuple(int(s) for s in size)
+    if len(size) != 2:
+        raise ValueError(f'size must be (H, W), got {size}')
+    weight = weight.float()
+    if tuple(weight.shape[1:]) == size:
+        return weight
+    return F.interpolate(
+        weight.unsqueeze(1),
+        size=size,
+        mode='bilinear',
+        align_corners=align_corners).squeeze(1)
+
+
+def _gather_class_weight(class_weight: Optional[Tensor], label: Tensor,
+                         like: Tensor) -> Tensor:
+    """``class_weight[label]`` as float32 on ``like``'s device; ones if
+    ``class_weight`` is None."""
+    if class_weight is None:
+        return torch.ones_like(like)
+    class_weight = torch.as_tensor(class_weight)
+    if class_weight.dim() != 1:
+        raise ValueError('class weights must be a 1-D tensor of length C, '
+                         f'got shape {tuple(class_weight.shape)}')
+    return class_weight.to(device=like.device, dtype=torch.float32)[label]
+
+
+def selection_weight(mask: Tensor,
+                     label: Tensor,
+                     divisor: Union[int, float, Tensor],
+                     class_weight: Optional[Tensor] = None,
+                     loss_class_weight: Optional[Tensor] = None) -> Tensor:
+    """Per-pixel weight that turns MMSeg's loss reduction into a
+    class-weighted mean over the selected pixels.
+
+    MMSeg's ``CrossEntropyLoss`` computes, with ``weight`` passed by the
+    head's sampler and its own ``class_weight`` ``lcw``::
+
+        loss = sum_p weight(p) * lcw[y(p)] * CE(p) / divisor
+
+    where ``divisor`` is ``N * H * W`` (``avg_non_ignore=False``) or the
+    number of non-ignored pixels (``avg_non_ignore=True``). This returns::
+
+        weight(p) = mask(p) * cw[y(p)] * divisor
+                    / sum_p mask(p) * cw[y(p)] * lcw[y(p)]
+
+    so that ``loss = sum_p mask * cw * lcw * CE / sum_p mask * cw * lcw``,
+    i.e. what ``nn.CrossEntropyLoss(weight=cw * lcw)`` gives on a target
+    whose unselected pixels are ignored. When nothing is selected the weight
+    is exactly 0 everywhere (never NaN or inf).
+
+    Args:
+        mask (Tensor): Boolean selection of shape (N, H, W).
+        label (Tensor): Integer label map of shape (N, H, W); values in
+            ``[0, C)`` wherever ``mask`` is True (anything, e.g.
+            ``ignore_index``, elsewhere).
+        divisor (int | float | Tensor): The loss's reduction divisor (a
+            Python number or a 0-d tensor).
+        class_weight (Tensor, optional): RDD's class weights ``cw``, 1-D of
+            length C. Defaults to None (all ones).
+        loss_class_weight (Tensor, optional): The task loss's own
+            ``class_weight`` ``lcw``, 1-D of length C. Defaults to None (all
+            ones).
+
+    Returns:
+        Tensor: Float32 weight map of shape (N, H, W).
+    """
+    if tuple(mask.shape) != tuple(label.shape) or mask.dim() != 3:
+        raise ValueError(f'mask {tuple(mask.shape)} and label '
+                         f'{tuple(label.shape)} must both be (N, H, W)')
+    if mask.dtype != torch.bool:
+        raise ValueError(f'mask must be a bool tensor, got {mask.dtype}')
+    selected = mask.float()
+    safe_label = label.long().masked_fill(~mask, 0)
+    numerator = selected * _gather_class_weight(class_weight, safe_label,
+                                                selected)
+    lcw = _gather_class_weight(loss_class_weight, safe_label, selected)
+    denominator = (numerator * lcw).sum()
+    denominator = torch.where(denominator > 0, denominator,
+                              torch.ones_like(denominator))
+    divisor = torch.as_tensor(
+        divisor, dtype=torch.float32, device=selected.device)
+    return numerator * (divisor / denominator)

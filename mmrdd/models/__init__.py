@@ -1,0 +1,12 @@
+"""RDD models: algorithm, distiller, difficulty estimators, losses."""
+from .algorithms import RDDSingleTeacherDistill
+from .difficulty import RDDTFEDifficulty, RDDTSEDifficulty
+from .distillers import RDDDistiller
+from .losses import RDDWeightedChannelWiseDivergence, RDDWeightedKLDivergence
+from .samplers import RDDPixelSampler
+
+__all__ = [
+    'RDDSingleTeacherDistill', 'RDDDistiller', 'RDDTFEDifficulty',
+    'RDDTSEDifficulty', 'RDDPixelSampler', 'RDDWeightedKLDivergence',
+    'RDDWeightedChannelWiseDivergence'
+]

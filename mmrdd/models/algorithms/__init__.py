@@ -1,0 +1,4 @@
+"""Distillation algorithms."""
+from .rdd_single_teacher_distill import RDDSingleTeacherDistill
+
+__all__ = ['RDDSingleTeacherDistill']

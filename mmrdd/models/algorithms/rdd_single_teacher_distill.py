@@ -1,0 +1,120 @@
+"""Single-teacher distillation with a frozen, loss-free teacher pass."""
+from typing import Dict, List, Optional, Union
+
+import torch
+from mmengine.logging import print_log
+from mmengine.model import BaseModel
+from mmengine.structures import BaseDataElement
+from mmrazor.models.algorithms import SingleTeacherDistill
+from mmrazor.models.utils import add_prefix
+from mmrazor.registry import MODELS
+from torch import Tensor, nn
+
+from mmrdd.utils import load_teacher_checkpoint
+
+
+@MODELS.register_module()
+class RDDSingleTeacherDistill(SingleTeacherDistill):
+    """MMRazor's ``SingleTeacherDistill`` with the teacher RDD needs.
+
+    Three differences from the parent, each needed by RDD's reference
+    behaviour: the teacher is entirely in eval mode (the parent only freezes
+    BN, so the heads' dropout would perturb the recorded teacher logits);
+    the teacher runs its backbone and both heads' ``forward`` without
+    computing its own losses (``mode='loss'`` would waste a full-resolution
+    loss pass, ``mode='tensor'`` skips the auxiliary head); and the teacher
+    checkpoint must match the teacher exactly (the parent only logs missing
+    keys, which trains against a random teacher).
+
+    Args:
+        distiller (dict): Config of the distiller, usually ``RDDDistiller``.
+        teacher (dict | BaseModel): The teacher segmentor or its config.
+        teacher_ckpt (str, optional): Teacher checkpoint, a local path or an
+            ``https://`` URL. Defaults to None (keeps the initialisation;
+            only sensible in tests).
+        check_teacher_finite (bool): Stop with an error when the teacher's
+            logits contain NaN or Inf, rather than training on them. Costs one
+            host-device synchronisation per step. Defaults to True.
+        **kwargs: Other arguments of ``SingleTeacherDistill``
+            (``architecture``, ``data_preprocessor``, ...).
+    """
+
+    def __init__(self,
+                 distiller: dict,
+                 teacher: Union[BaseModel, Dict],
+                 teacher_ckpt: Optional[str] = None,
+                 check_teacher_finite: bool = True,
+                 **kwargs) -> None:
+        if (kwargs.get('teacher_trainable', False)
+                or not kwargs.get('student_trainable', True)
+                or not kwargs.get('calculate_student_loss', True)):
+            raise ValueError(
+                'RDD distils a frozen teacher into a trained student whose '
+                'task loss it re-weights: keep teacher_trainable=False, '
+                'student_trainable=True and calculate_student_loss=True.')
+        super().__init__(distiller, teacher, teacher_ckpt=None, **kwargs)
+        if teacher_ckpt:
+            load_teacher_checkpoint(self.teacher, teacher_ckpt)
+            # keep the loaded weights through runner.model.init_weights()
+            self.teacher._is_init = True
+        else:
+            print_log(
+                'RDDSingleTeacherDistill: no teacher_ckpt, the teacher keeps '
+                'its initialisation.',
+                logger='current',
+                level=30)
+        self.check_teacher_finite = check_teacher_finite
+        self.teacher.eval()
+
+    def train(self, mode: bool = True) -> 'RDDSingleTeacherDistill':
+        """Set the student's mode; the teacher always stays in eval mode."""
+        super().train(mode)
+        self.teacher.eval()
+        return self
+
+    def _teacher_heads(self) -> List[nn.Module]:
+        heads = [self.teacher.decode_head]
+        if getattr(self.teacher, 'auxiliary_head', None) is not None:
+            heads.append(self.teacher.auxiliary_head)
+        return heads
+
+    def teacher_forward(self, batch_inputs: Tensor) -> List[Tensor]:
+        """Run the teacher's backbone and heads, no losses, no gradient.
+
+        Args:
+            batch_inputs (Tensor): Preprocessed images, (N, 3, H, W).
+
+        Returns:
+            list[Tensor]: Logits of the decode head (and auxiliary head).
+        """
+        with torch.no_grad():
+            feats = self.teacher.extract_feat(batch_inputs)
+            outputs = [head(feats) for head in self._teacher_heads()]
+        if self.check_teacher_finite and not all(
+                bool(torch.isfinite(out).all()) for out in outputs):
+            raise FloatingPointError(
+                'the teacher produced NaN/Inf logits: check teacher_ckpt '
+                '(a diverged or wrong checkpoint) and the input '
+                'normalisation (data_preprocessor).')
+        return outputs
+
+    def loss(
+        self,
+        batch_inputs: Tensor,
+        data_samples: Optional[List[BaseDataElement]] = None,
+    ) -> Dict[str, Tensor]:
+        """Teacher pass, student task loss (RDD-weighted), distill losses."""
+        losses = dict()
+        self.distiller.set_deliveries_override(False)
+        with self.distiller.teacher_recorders, self.distiller.deliveries:
+            self.teacher_forward(batch_inputs)
+        self.distiller.set_deliveries_override(True)
+        with self.distiller.student_recorders, self.distiller.deliveries:
+            student_losses = self.student(
+                batch_inputs, data_samples, mode='loss')
+        losses.update(add_prefix(student_losses, 'student'))
+        if not self.distillation_stopped:
+            losses.update(
+                add_prefix(self.distiller.compute_distill_losses(),
+                           'distill'))
+        return losses

@@ -1,0 +1,4 @@
+"""RDD distiller."""
+from .rdd_distiller import RDDDistiller
+
+__all__ = ['RDDDistiller']

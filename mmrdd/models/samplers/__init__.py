@@ -1,0 +1,4 @@
+"""Pixel samplers that carry RDD weights into MMSeg heads."""
+from .rdd_pixel_sampler import RDDPixelSampler
+
+__all__ = ['RDDPixelSampler']

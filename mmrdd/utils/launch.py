@@ -1,0 +1,74 @@
+"""Launch helpers shared by ``tools/train.py`` and ``tools/test.py``.
+
+MMEngine's ``pytorch`` launcher assumes CUDA: it calls ``torch.cuda.set_device``
+and its DDP wrapper passes ``device_ids=[LOCAL_RANK]``, both of which fail on a
+CPU-only machine. :func:`setup_launcher` makes ``--launcher pytorch`` work on
+CPU with the ``gloo`` backend, and leaves GPU launches untouched.
+"""
+import os
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config
+
+
+def setup_launcher(cfg: Config, launcher: str) -> None:
+    """Record the launcher in ``cfg`` and prepare a CPU-only distributed run.
+
+    On a machine with CUDA nothing but ``cfg.launcher`` is changed, so MMEngine
+    sets the device and the NCCL process group as usual. Without CUDA and with
+    ``launcher='pytorch'`` (``torchrun``), the ``gloo`` process group is
+    initialised here from the torchrun environment (MMEngine then skips its own
+    CUDA-only initialisation), and the DDP wrapper is told to use no
+    ``device_ids``.
+
+    Args:
+        cfg (Config): The config to update in place.
+        launcher (str): One of ``'none'``, ``'pytorch'``, ``'slurm'``, ``'mpi'``.
+    """
+    cfg.launcher = launcher
+    if launcher == 'none' or torch.cuda.is_available():
+        return
+    if launcher != 'pytorch':
+        raise RuntimeError(
+            f'--launcher {launcher} needs GPUs, and this machine has none. '
+            'On CPU use tools/dist_train.sh (torchrun, --launcher pytorch).')
+    backend = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend', 'gloo')
+    if backend != 'gloo':
+        cfg.env_cfg.dist_cfg.backend = 'gloo'
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    wrapper_cfg = cfg.get('model_wrapper_cfg', None) or dict(
+        type='MMDistributedDataParallel')
+    # MMEngine fills device_ids=[LOCAL_RANK] unless the key is present;
+    # DDP rejects device_ids for CPU modules.
+    wrapper_cfg['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper_cfg
+    os.environ.setdefault('LOCAL_RANK', '0')
+
+
+def check_model_runs_here(model: torch.nn.Module) -> None:
+    """Fail early, with the fix, when ``model`` cannot run on this machine.
+
+    SyncBN has no CPU implementation of its cross-process synchronisation: the
+    published MMSeg configs use it, so a distributed CPU run needs plain BN (a
+    single CPU process is fine: SyncBN then acts as BN).
+
+    Args:
+        model (nn.Module): The built (possibly wrapped) model.
+
+    Raises:
+        RuntimeError: If the model holds SyncBN layers in a distributed run
+            without GPUs.
+    """
+    if torch.cuda.is_available() or not dist.is_initialized():
+        return
+    sync = [n for n, m in model.named_modules()
+            if isinstance(m, torch.nn.SyncBatchNorm)]
+    if sync:
+        raise RuntimeError(
+            f'{len(sync)} SyncBN layers (e.g. "{sync[0]}") cannot run on '
+            'CPU processes. Use a config with '
+            "norm_cfg=dict(type='BN', requires_grad=True) for every backbone "
+            'and head (the toy configs under configs/_base_/ do), or run on '
+            'GPUs.')
