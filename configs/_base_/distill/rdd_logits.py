@@ -17,10 +17,11 @@ model = dict(
             mode='xor',
             class_weight=None),
         student_recorders=dict(
-            logits=dict(type='ModuleOutputs', source='decode_head')),
+            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
         teacher_recorders=dict(
-            logits=dict(type='ModuleOutputs', source='decode_head'),
-            aux_logits=dict(type='ModuleOutputs', source='auxiliary_head')),
+            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg'),
+            aux_logits=dict(
+                type='ModuleOutputs', source='auxiliary_head.conv_seg')),
         # KL(P(T) || P(S)) per pixel, mean over all B*h*w pixels, T=1, w=1
         distill_losses=dict(
             loss_kl=dict(

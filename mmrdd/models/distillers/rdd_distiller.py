@@ -39,8 +39,9 @@ class RDDDistiller(ConfigurableDistiller):
 
     The distiller installs an :class:`~mmrdd.models.RDDPixelSampler` on each
     student head that has a loss, records the teacher's decode and auxiliary
-    logits (adding ``ModuleOutputs`` recorders on ``decode_head`` and
-    ``auxiliary_head`` when the config does not name them), and computes the
+    logits (adding ``ModuleOutputs`` recorders on ``decode_head.conv_seg``
+    and ``auxiliary_head.conv_seg`` when the config does not name them; the
+    teacher is in eval mode, so its head dropout does not perturb them), and computes the
     usual distillation losses of :class:`ConfigurableDistiller` unchanged.
 
     Args:
@@ -71,10 +72,10 @@ class RDDDistiller(ConfigurableDistiller):
         teacher_recorders = dict(teacher_recorders or {})
         teacher_recorders.setdefault(
             teacher_logits_recorder,
-            dict(type='ModuleOutputs', source='decode_head'))
+            dict(type='ModuleOutputs', source='decode_head.conv_seg'))
         teacher_recorders.setdefault(
             teacher_aux_recorder,
-            dict(type='ModuleOutputs', source='auxiliary_head'))
+            dict(type='ModuleOutputs', source='auxiliary_head.conv_seg'))
         super().__init__(teacher_recorders=teacher_recorders, **kwargs)
         self.tfe = TASK_UTILS.build(tfe or dict(type='RDDTFEDifficulty'))
         self.tse = TASK_UTILS.build(tse or dict(type='RDDTSEDifficulty'))
@@ -214,14 +215,10 @@ class RDDDistiller(ConfigurableDistiller):
                 align_corners=self.teacher_align_corners)
         mask, hard_s, hard_t = self.tse(seg_logits, teacher, label,
                                         sampler.ignore_index)
-        divisor = n_valid if sampler.avg_non_ignore else label.numel()
-        loss_cw = sampler.loss_class_weight
-        if loss_cw is not None and loss_cw.device != label.device:
-            loss_cw = sampler.loss_class_weight = loss_cw.to(label.device)
         weight = selection_weight(
-            mask, label, divisor,
+            mask, label, sampler.loss_divisor(label, valid),
             self.tse.class_weight_on(label.device, sampler.num_classes),
-            loss_cw)
+            sampler.loss_class_weight)
         if sampler.role == 'decode':
             self._distill_map = mask
             self.stats['tse_selected'] = mask.sum() / n_valid

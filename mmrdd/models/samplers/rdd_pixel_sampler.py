@@ -66,6 +66,29 @@ class RDDPixelSampler(BasePixelSampler):
         self.num_classes = head.num_classes
         self.loss_class_weight, self.avg_non_ignore = _loss_reduction(head)
 
+    def loss_divisor(self, label: Tensor, valid: Tensor) -> Tensor:
+        """The ``avg_factor`` MMSeg 1.2.2's ``CrossEntropyLoss`` divides by.
+
+        ``N*H*W`` (or the valid count with ``avg_non_ignore``); with class
+        weights, the sum of the label's class weights (MMSeg 1.2.2 raises on
+        ignored labels in that case, before RDD's weights matter).
+
+        Args:
+            label (Tensor): Labels, (N, H, W).
+            valid (Tensor): ``label != ignore_index``, (N, H, W).
+
+        Returns:
+            Tensor: 0-d divisor.
+        """
+        if self.loss_class_weight is None:
+            count = valid.sum() if self.avg_non_ignore else label.new_tensor(
+                label.numel())
+            return count.float()
+        if self.loss_class_weight.device != label.device:
+            self.loss_class_weight = self.loss_class_weight.to(label.device)
+        weights = self.loss_class_weight[label.masked_fill(~valid, 0)]
+        return (weights * valid).sum()
+
     def sample(self, seg_logit: Tensor, seg_label: Tensor) -> Tensor:
         """Return the RDD weight of every pixel.
 
