@@ -17,9 +17,13 @@ imports MMRazor. Neither touches site-packages; each is tested in
    arrays/scalars, so resuming fails. Safe loading stays on; only those types
    are added to torch's allow-list with ``torch.serialization.add_safe_globals``:
    plain data containers that MMEngine itself writes into every checkpoint,
-   whose unpickling runs no code of the file's choosing. A checkpoint with any
+   whose unpickling runs no code of the file's choosing. ``HistoryBuffer``
+   pickles its statistics methods as ``getattr(HistoryBuffer, 'mean')``;
+   ``builtins.getattr`` is therefore mapped to a function that resolves
+   exactly those names and refuses everything else. A checkpoint with any
    other global still fails to load, as torch intends.
 """
+import pickle
 import sys
 import types
 from typing import List
@@ -90,6 +94,22 @@ def install_mmrazor_quantization_stub() -> bool:
     return True
 
 
+def history_buffer_getattr(obj: object, name: str) -> object:
+    """``getattr`` restricted to ``HistoryBuffer``'s statistics methods.
+
+    Stands in for ``builtins.getattr`` inside ``weights_only`` unpickling.
+
+    Raises:
+        pickle.UnpicklingError: For any other object or attribute.
+    """
+    from mmengine.logging import HistoryBuffer
+    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'mmrdd: refusing getattr({obj!r}, {name!r}) in a weights_only '
+        'checkpoint (only HistoryBuffer statistics methods are allowed).')
+
+
 def mmengine_checkpoint_globals() -> List:
     """The non-tensor types MMEngine writes into its checkpoints.
 
@@ -101,7 +121,8 @@ def mmengine_checkpoint_globals() -> List:
         from numpy._core import multiarray
     except ImportError:  # numpy < 2
         from numpy.core import multiarray
-    safe: List = [HistoryBuffer, np.ndarray, np.dtype]
+    safe: List = [HistoryBuffer, np.ndarray, np.dtype,
+                  (history_buffer_getattr, 'builtins.getattr')]
     for func in (multiarray._reconstruct, multiarray.scalar):
         for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
             safe.append((func, f'{module}.{func.__name__}'))
