@@ -41,8 +41,10 @@ def kd_to_student_checkpoint(checkpoint: Dict[str, Any]) -> Dict[str, Any]:
     return dict(meta=meta, state_dict=student)
 
 
-def load_teacher_checkpoint(model: nn.Module, filename: str) -> None:
-    """Load a teacher checkpoint strictly, or fail with what to fix.
+def load_checkpoint_strict(model: nn.Module,
+                           filename: str,
+                           what: str = 'teacher') -> None:
+    """Load a checkpoint strictly, or fail with what to fix.
 
     MMEngine's ``load_checkpoint`` only logs missing and unexpected keys, so a
     wrong checkpoint silently leaves a randomly initialised teacher that then
@@ -50,9 +52,11 @@ def load_teacher_checkpoint(model: nn.Module, filename: str) -> None:
     from the checkpoint with the same shape.
 
     Args:
-        model (nn.Module): The teacher.
+        model (nn.Module): The model to load into (the teacher, usually).
         filename (str): A local path or an ``https://`` URL (MMSeg's model
             zoo); URLs are cached by ``torch.hub`` as usual.
+        what (str): What is loaded, for the messages. Defaults to
+            ``'teacher'``.
 
     Raises:
         FileNotFoundError: If a local path does not exist.
@@ -63,22 +67,22 @@ def load_teacher_checkpoint(model: nn.Module, filename: str) -> None:
     if '://' in filename:
         if not filename.startswith('https://'):
             raise ValueError(
-                f'teacher_ckpt "{filename}": only https:// URLs (or local '
+                f'{what} checkpoint "{filename}": only https:// URLs (or local '
                 'paths) are accepted, so the download is authenticated.')
         try:
             checkpoint = _load_checkpoint(filename, map_location='cpu')
         except Exception as exc:  # network errors come in many types
             raise RuntimeError(
-                f'could not download the teacher checkpoint {filename} '
+                f'could not download the {what} checkpoint {filename} '
                 f'({type(exc).__name__}: {exc}). Download it where there is '
-                'internet access and set teacher_ckpt to the local file.'
+                f'internet access and give the local file instead.'
             ) from exc
     else:
         if not osp.isfile(filename):
             raise FileNotFoundError(
-                f'teacher checkpoint "{filename}" does not exist: set '
-                'teacher_ckpt (or --cfg-options model.teacher_ckpt=PATH) to '
-                "the teacher's .pth file.")
+                f'{what} checkpoint "{filename}" does not exist: give the '
+                'path of an existing .pth file (for the teacher of a config: '
+                '--cfg-options model.teacher_ckpt=PATH).')
         checkpoint = _load_checkpoint(filename, map_location='cpu')
     state_dict = checkpoint.get('state_dict', checkpoint)
     state_dict = {
@@ -97,13 +101,13 @@ def load_teacher_checkpoint(model: nn.Module, filename: str) -> None:
             hint = (' It looks like a distillation checkpoint: convert it '
                     'with tools/convert_kd_ckpt_to_student.py first.')
         details = '; '.join(
-            f'{what} ({len(keys)}): {", ".join(keys[:3])}'
+            f'{kind} ({len(keys)}): {", ".join(keys[:3])}'
             f'{", ..." if len(keys) > 3 else ""}'
-            for what, keys in (('missing', missing), ('unexpected',
+            for kind, keys in (('missing', missing), ('unexpected',
                                                       unexpected),
                                ('shape mismatch', mismatched)) if keys)
         raise RuntimeError(
-            f'teacher checkpoint {filename} does not match the teacher '
-            f'model: {details}. Check that model.teacher is the config the '
+            f'{what} checkpoint {filename} does not match the {what} '
+            f'model: {details}. Check that the config is the one the '
             f'checkpoint was trained with.{hint}')
     model.load_state_dict(state_dict, strict=True)

@@ -10,7 +10,7 @@ from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 from torch import Tensor, nn
 
-from mmrdd.utils import load_teacher_checkpoint
+from mmrdd.utils import load_checkpoint_strict
 
 
 @MODELS.register_module()
@@ -54,7 +54,7 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
                 'student_trainable=True and calculate_student_loss=True.')
         super().__init__(distiller, teacher, teacher_ckpt=None, **kwargs)
         if teacher_ckpt:
-            load_teacher_checkpoint(self.teacher, teacher_ckpt)
+            load_checkpoint_strict(self.teacher, teacher_ckpt)
             # keep the loaded weights through runner.model.init_weights()
             self.teacher._is_init = True
         else:

@@ -1,0 +1,8 @@
+"""Visualisation of RDD's difficulty maps."""
+from .difficulty import (TSE_COLOURS, colourise, difficulty_maps,
+                         render_panel, tse_image, weight_image)
+
+__all__ = [
+    'difficulty_maps', 'colourise', 'tse_image', 'weight_image',
+    'render_panel', 'TSE_COLOURS'
+]

@@ -1,0 +1,104 @@
+"""What RDD sees: teacher/student predictions, TFE weights and TSE masks."""
+from typing import Dict, Optional, Sequence
+
+import cv2
+import numpy as np
+import torch
+from mmseg.models.utils import resize
+from torch import Tensor
+
+# TSE mask colours (RGB): hard for the student only, for the teacher only,
+# for both (dropped by XOR), ignored pixels.
+TSE_COLOURS = dict(
+    student=(255, 64, 64), teacher=(64, 128, 255), both=(150, 150, 150),
+    ignored=(40, 40, 40))
+
+
+@torch.no_grad()
+def difficulty_maps(model, inputs: Tensor, label: Tensor,
+                    min_kept: Optional[int] = None) -> Dict[str, Tensor]:
+    """Run teacher and student of an RDD model and compute both stages' maps.
+
+    Args:
+        model (RDDSingleTeacherDistill): The model (eval mode is set here).
+        inputs (Tensor): Preprocessed images, (N, 3, H, W).
+        label (Tensor): Labels, (N, H, W).
+        min_kept (int, optional): Overrides the TSE ``min_kept`` (the
+            training value is per batch of crops). Defaults to None.
+
+    Returns:
+        dict[str, Tensor]: ``teacher_pred``, ``student_pred`` (N, H, W) long;
+        ``tfe_weight`` (N, H, W) float (absent without a teacher aux head);
+        ``hard_student``, ``hard_teacher``, ``tse_mask`` (N, H, W) bool.
+    """
+    model.eval()
+    distiller = model.distiller
+    size = tuple(label.shape[-2:])
+    teacher_out = model.teacher_forward(inputs)
+    student = model.student
+    feats = student.extract_feat(inputs)
+    s_logits = resize(student.decode_head(feats), size, mode='bilinear',
+                      align_corners=student.decode_head.align_corners)
+    t_logits = resize(teacher_out[0], size, mode='bilinear',
+                      align_corners=distiller.teacher_align_corners)
+    maps = dict(teacher_pred=t_logits.argmax(1),
+                student_pred=s_logits.argmax(1))
+    if len(teacher_out) > 1:
+        maps['tfe_weight'] = distiller.tfe(teacher_out[0], teacher_out[1],
+                                           size,
+                                           distiller.teacher_align_corners)[0]
+    tse = distiller.tse
+    saved = tse.min_kept
+    tse.min_kept = min_kept or saved
+    try:
+        mask, hard_s, hard_t = tse(s_logits, t_logits, label,
+                                   student.decode_head.ignore_index)
+    finally:
+        tse.min_kept = saved
+    maps.update(tse_mask=mask, hard_student=hard_s,
+                hard_teacher=hard_t if hard_t is not None else hard_s)
+    return maps
+
+
+def colourise(label: np.ndarray, palette: Sequence[Sequence[int]],
+              ignore_index: int = 255) -> np.ndarray:
+    """Label map (H, W) to an RGB image; ignored pixels black."""
+    lut = np.zeros((256, 3), np.uint8)
+    lut[:len(palette)] = np.asarray(palette, np.uint8)
+    out = lut[np.clip(label, 0, 255).astype(np.uint8)]
+    out[label == ignore_index] = 0
+    return out
+
+
+def tse_image(hard_s: np.ndarray, hard_t: np.ndarray,
+              ignored: np.ndarray) -> np.ndarray:
+    """RGB image of the TSE parts: who found each pixel hard."""
+    out = np.zeros(hard_s.shape + (3, ), np.uint8)
+    out[hard_s & ~hard_t] = TSE_COLOURS['student']
+    out[hard_t & ~hard_s] = TSE_COLOURS['teacher']
+    out[hard_s & hard_t] = TSE_COLOURS['both']
+    out[ignored] = TSE_COLOURS['ignored']
+    return out
+
+
+def weight_image(weight: np.ndarray) -> np.ndarray:
+    """RGB heat map of the difficulty ``1 - w`` (bright = down-weighted)."""
+    difficulty = np.clip(1.0 - weight, 0.0, 1.0)
+    scaled = (255 * difficulty / max(float(difficulty.max()), 1e-6))
+    heat = cv2.applyColorMap(scaled.astype(np.uint8), cv2.COLORMAP_INFERNO)
+    return cv2.cvtColor(heat, cv2.COLOR_BGR2RGB)
+
+
+def render_panel(tiles: Dict[str, np.ndarray], scale: int = 2) -> np.ndarray:
+    """Tiles side by side, each titled, upscaled ``scale`` times (RGB)."""
+    rendered = []
+    for title, tile in tiles.items():
+        tile = cv2.resize(tile, None, fx=scale, fy=scale,
+                          interpolation=cv2.INTER_NEAREST)
+        bar = np.full((22, tile.shape[1], 3), 255, np.uint8)
+        cv2.putText(bar, title, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
+                    (0, 0, 0), 1, cv2.LINE_AA)
+        rendered.append(np.concatenate([bar, tile], 0))
+        rendered.append(np.full((rendered[-1].shape[0], 4, 3), 255,
+                                np.uint8))
+    return np.concatenate(rendered[:-1], 1)

@@ -1,0 +1,145 @@
+"""Render what RDD sees for a few images, as PNG files.
+
+    python tools/visualize_difficulty.py CONFIG CHECKPOINT --images a.png b.png
+    python tools/visualize_difficulty.py CONFIG TEACHER.pth STUDENT.pth \
+        --images a.png --labels a_label.png --out-dir vis/
+
+CONFIG is an RDD distillation config. One checkpoint: a distillation
+checkpoint (teacher and student). Two: a teacher and a student checkpoint
+(plain MMSeg, or the student of a distillation checkpoint). Each image gives
+``<out-dir>/<name>_rdd.png`` with, left to right: the image, the ground truth,
+the teacher's and the student's predictions, the TFE difficulty ``1 - w``
+(bright = down-weighted in stage 1) and the TSE mask (red: hard for the
+student only, blue: hard for the teacher only, both kept by XOR; grey: hard
+for both, dropped; dark: ignored). Labels default to the MMSeg layout
+(``img_dir`` -> ``ann_dir``, same file name with the seg-map suffix).
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import cv2
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.dataset import Compose
+from mmengine.registry import init_default_scope
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
+import mmrdd  # noqa: E402,F401
+from mmrazor.registry import MODELS  # noqa: E402
+from mmrdd.utils import (kd_to_student_checkpoint,  # noqa: E402
+                         load_checkpoint_strict)
+from mmrdd.visualization import (colourise, difficulty_maps,  # noqa: E402
+                                 render_panel, tse_image, weight_image)
+from mmseg.registry import DATASETS  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='RDD distillation config')
+    parser.add_argument('checkpoints', nargs='+',
+                        help='distillation checkpoint, or TEACHER STUDENT')
+    parser.add_argument('--images', nargs='+', required=True)
+    parser.add_argument('--labels', nargs='+', help='label maps (PNG)')
+    parser.add_argument('--out-dir', default='work_dirs/rdd_visualization')
+    parser.add_argument(
+        '--min-kept', type=int,
+        help='TSE min_kept per image (default: the config value divided by '
+        'the training batch size, i.e. one image\'s share)')
+    parser.add_argument('--scale', type=int, default=2,
+                        help='upscaling of the tiles')
+    return parser.parse_args()
+
+
+def load_weights(model, checkpoints) -> None:
+    """Load one distillation checkpoint, or a teacher and a student one."""
+    if len(checkpoints) == 1:
+        load_checkpoint_strict(model, checkpoints[0], 'distillation')
+        return
+    if len(checkpoints) != 2:
+        raise ValueError('give one distillation checkpoint or TEACHER '
+                         f'STUDENT checkpoints, got {len(checkpoints)}')
+    load_checkpoint_strict(model.teacher, checkpoints[0], 'teacher')
+    student = torch.load(checkpoints[1], map_location='cpu')
+    if any(k.startswith('architecture.')
+           for k in student.get('state_dict', student)):
+        student = kd_to_student_checkpoint(student)
+    missing, unexpected = model.student.load_state_dict(
+        student.get('state_dict', student), strict=False)
+    if missing or unexpected:
+        raise RuntimeError(f'student checkpoint {checkpoints[1]} does not '
+                           f'match the student: missing {missing[:3]}, '
+                           f'unexpected {unexpected[:3]}')
+
+
+def label_path(image: str, suffix: str) -> str:
+    """The MMSeg-layout label of ``image`` (img_dir -> ann_dir)."""
+    parts = image.split(os.sep)
+    if 'img_dir' not in parts:
+        raise ValueError(f'cannot infer the label of {image}: pass --labels')
+    parts[len(parts) - 1 - parts[::-1].index('img_dir')] = 'ann_dir'
+    return osp.splitext(os.sep.join(parts))[0] + suffix
+
+
+def main() -> None:
+    """Render one panel per image."""
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    model_cfg = cfg.model.copy()
+    model_cfg['teacher_ckpt'] = None
+    model = MODELS.build(model_cfg)
+    load_weights(model, args.checkpoints)
+    model.eval()
+
+    dataset_cfg = cfg.test_dataloader.dataset
+    dataset_cls = DATASETS.get(dataset_cfg.type)
+    palette = dataset_cls.METAINFO['palette']
+    suffix = dataset_cfg.get('seg_map_suffix',
+                             getattr(dataset_cls, 'seg_map_suffix', '.png'))
+    pipeline = Compose(dataset_cfg.pipeline)
+    labels = args.labels or [label_path(p, suffix) for p in args.images]
+    if len(labels) != len(args.images):
+        raise ValueError('give one --labels entry per image')
+    min_kept = args.min_kept or max(
+        1, model.distiller.tse.min_kept //
+        cfg.train_dataloader.get('batch_size', 1))
+    os.makedirs(args.out_dir, exist_ok=True)
+    ignore = model.student.decode_head.ignore_index
+    for image_path, label_file in zip(args.images, labels):
+        data = pipeline(
+            dict(img_path=image_path, seg_map_path=label_file,
+                 reduce_zero_label=dataset_cfg.get('reduce_zero_label',
+                                                   False), seg_fields=[]))
+        batch = model.data_preprocessor(
+            dict(inputs=[data['inputs']],
+                 data_samples=[data['data_samples']]), False)
+        label = batch['data_samples'][0].gt_sem_seg.data.to(torch.long)
+        maps = difficulty_maps(model, batch['inputs'], label, min_kept)
+        gt = label[0].numpy()
+        image = cv2.cvtColor(cv2.imread(image_path), cv2.COLOR_BGR2RGB)
+        image = cv2.resize(image, gt.shape[::-1])
+        tiles = {
+            'image': image,
+            'ground truth': colourise(gt, palette, ignore),
+            'teacher': colourise(maps['teacher_pred'][0].numpy(), palette),
+            'student': colourise(maps['student_pred'][0].numpy(), palette),
+        }
+        if 'tfe_weight' in maps:
+            tiles['TFE 1-w'] = weight_image(maps['tfe_weight'][0].numpy())
+        tiles['TSE S/T/both'] = tse_image(
+            maps['hard_student'][0].numpy(), maps['hard_teacher'][0].numpy(),
+            gt == ignore)
+        panel = render_panel(tiles, args.scale)
+        out = osp.join(args.out_dir,
+                       osp.splitext(osp.basename(image_path))[0] + '_rdd.png')
+        cv2.imwrite(out, cv2.cvtColor(panel, cv2.COLOR_RGB2BGR))
+        frac = maps['tse_mask'][0][gt != ignore].float().mean().item()
+        print(f'{out}: TSE selects {100 * frac:.1f}% of the valid pixels')
+
+
+if __name__ == '__main__':
+    main()
