@@ -103,7 +103,11 @@ def history_buffer_getattr(obj: object, name: str) -> object:
         pickle.UnpicklingError: For any other object or attribute.
     """
     from mmengine.logging import HistoryBuffer
-    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+
+    # the built-in methods are registered only when a buffer is created
+    allowed = {'min', 'max', 'current', 'mean'}
+    allowed.update(HistoryBuffer._statistics_methods)
+    if obj is HistoryBuffer and name in allowed:
         return getattr(obj, name)
     raise pickle.UnpicklingError(
         f'mmrdd: refusing getattr({obj!r}, {name!r}) in a weights_only '

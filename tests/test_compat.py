@@ -59,6 +59,13 @@ def test_mmengine_checkpoint_needs_the_allowlist(tmp_path):
 def test_mmengine_checkpoint_loads_safely_with_mmrdd(tmp_path):
     path = str(tmp_path / 'ckpt.pth')
     mmengine_like_checkpoint(path)
+    # in a fresh process, before any HistoryBuffer exists
+    proc = python('import mmrdd, torch\n'
+                  f'c = torch.load({path!r})\n'
+                  "print(c['meta']['message_hub']['log_scalars']"
+                  "['train/loss'].mean())")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == '1.5'
     ckpt = torch.load(path)  # weights_only=True is torch's default here
     assert ckpt['meta']['message_hub']['log_scalars'][
         'train/loss'].current() == 1.5

@@ -4,3 +4,4 @@ _base_ = [
     './datasets/toyseg.py', './models/toy_deeplabv3_teacher.py',
     './schedules/toy_schedule.py', './toy_runtime.py'
 ]
+model = {{_base_.toy_teacher_model}}

@@ -5,6 +5,7 @@ _base_ = [
     '../schedules/rdd_schedule_40k.py',
     './rdd_logits.py',
 ]
+custom_imports = dict(imports=['mmrdd'], allow_failed_imports=False)
 train_dataloader = dict(batch_size=4, num_workers=4)
 
 # The 19 Cityscapes class weights of the reference's stage-2 OHEM loss.

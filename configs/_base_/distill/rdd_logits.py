@@ -1,6 +1,7 @@
 # RDD on top of pixel KD of the decode-head logits (the reference setting).
-# Experiment configs add `architecture`, `teacher` and `teacher_ckpt`.
-custom_imports = dict(imports=['mmrdd'], allow_failed_imports=False)
+# Experiment configs add `architecture`, `teacher` and `teacher_ckpt`, and
+# custom_imports = dict(imports=['mmrdd'], allow_failed_imports=False)
+# (in a runtime base, or the experiment config itself).
 
 model = dict(
     _scope_='mmrazor',

@@ -1,18 +1,19 @@
 # Toy teacher: DeepLabV3 on a narrow ResNetV1c-50 (base width 16, a quarter
 # of the real R50), output stride 8 (dilated stages 3 and 4) as in the D8
 # models, trained from scratch. Plain BN so that it runs on CPU.
-norm_cfg = dict(type='BN', requires_grad=True)
-# 'mmseg.' so that the Runner can also inject it into an mmrazor algorithm
-data_preprocessor = dict(
-    type='mmseg.SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    pad_val=0,
-    seg_pad_val=255)
-model = dict(
+# A named variable (not `model`) so that a distillation config can inherit
+# both the teacher and the student model files.
+toy_teacher_model = dict(
+    _scope_='mmseg',
     type='EncoderDecoder',
-    data_preprocessor=data_preprocessor,
+    data_preprocessor=dict(
+        type='mmseg.SegDataPreProcessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+        pad_val=0,
+        seg_pad_val=255,
+        size=(96, 96)),
     pretrained=None,
     backbone=dict(
         type='ResNetV1c',
@@ -23,7 +24,7 @@ model = dict(
         out_indices=(0, 1, 2, 3),
         dilations=(1, 1, 2, 4),
         strides=(1, 2, 1, 1),
-        norm_cfg=norm_cfg,
+        norm_cfg=dict(type='BN', requires_grad=True),
         norm_eval=False,
         style='pytorch',
         contract_dilation=True),
@@ -35,7 +36,7 @@ model = dict(
         dilations=(1, 2, 4, 6),
         dropout_ratio=0.1,
         num_classes=8,
-        norm_cfg=norm_cfg,
+        norm_cfg=dict(type='BN', requires_grad=True),
         align_corners=False,
         loss_decode=dict(
             type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
@@ -48,7 +49,7 @@ model = dict(
         concat_input=False,
         dropout_ratio=0.1,
         num_classes=8,
-        norm_cfg=norm_cfg,
+        norm_cfg=dict(type='BN', requires_grad=True),
         align_corners=False,
         loss_decode=dict(
             type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),

@@ -73,9 +73,14 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
         return self
 
     def _teacher_heads(self) -> List[nn.Module]:
+        """The decode head, and the auxiliary head if a recorder uses it."""
         heads = [self.teacher.decode_head]
-        if getattr(self.teacher, 'auxiliary_head', None) is not None:
-            heads.append(self.teacher.auxiliary_head)
+        aux = getattr(self.teacher, 'auxiliary_head', None)
+        sources = (r.source for r in
+                   self.distiller.teacher_recorders.recorders.values())
+        if aux is not None and any(
+                s.startswith('auxiliary_head') for s in sources):
+            heads.append(aux)
         return heads
 
     def teacher_forward(self, batch_inputs: Tensor) -> List[Tensor]:
@@ -85,7 +90,8 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
             batch_inputs (Tensor): Preprocessed images, (N, 3, H, W).
 
         Returns:
-            list[Tensor]: Logits of the decode head (and auxiliary head).
+            list[Tensor]: Logits of the decode head (and of the auxiliary
+            head when a teacher recorder records it, as RDD's does).
         """
         with torch.no_grad():
             feats = self.teacher.extract_feat(batch_inputs)

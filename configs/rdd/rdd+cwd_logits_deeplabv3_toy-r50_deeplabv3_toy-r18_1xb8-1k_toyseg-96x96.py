@@ -1,0 +1,16 @@
+# Toy RDD + pixel KD + CWD on the decode-head logits (tau 1, weight 3 as in
+# the Cityscapes rdd+cwd config): the RDD weights still re-weight the task
+# loss only; CWD is added unchanged.
+_base_ = ['./rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-1k_toyseg-96x96.py']  # noqa: E501
+
+model = dict(
+    distiller=dict(
+        distill_losses=dict(
+            loss_cwd=dict(
+                type='RDDWeightedChannelWiseDivergence',
+                tau=1.0,
+                loss_weight=3.0)),
+        loss_forward_mappings=dict(
+            loss_cwd=dict(
+                preds_S=dict(from_student=True, recorder='logits'),
+                preds_T=dict(from_student=False, recorder='logits')))))
