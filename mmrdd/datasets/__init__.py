@@ -1,5 +1,6 @@
 """Data sets of mmrdd."""
+from .camvid_dataset import CamVidDataset
 from .toy_generator import generate_toy_dataset
 from .toy_seg_dataset import ToySegDataset
 
-__all__ = ['ToySegDataset', 'generate_toy_dataset']
+__all__ = ['CamVidDataset', 'ToySegDataset', 'generate_toy_dataset']

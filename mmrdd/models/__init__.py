@@ -1,5 +1,6 @@
 """RDD models: algorithm, distiller, difficulty estimators, losses."""
 from .algorithms import RDDSingleTeacherDistill
+from .data_augments import RDDSegCutMix, RDDSegDataPreProcessor
 from .difficulty import RDDTFEDifficulty, RDDTSEDifficulty
 from .distillers import RDDDistiller
 from .losses import RDDWeightedChannelWiseDivergence, RDDWeightedKLDivergence
@@ -8,5 +9,6 @@ from .samplers import RDDPixelSampler
 __all__ = [
     'RDDSingleTeacherDistill', 'RDDDistiller', 'RDDTFEDifficulty',
     'RDDTSEDifficulty', 'RDDPixelSampler', 'RDDWeightedKLDivergence',
-    'RDDWeightedChannelWiseDivergence'
+    'RDDWeightedChannelWiseDivergence', 'RDDSegCutMix',
+    'RDDSegDataPreProcessor'
 ]

@@ -1,0 +1,138 @@
+"""Per-data-set RDD configs: students and teachers as MMSeg defines them,
+min_kept scaled to the GPU batch, class weights only on Cityscapes."""
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+from mmengine.hub import get_config
+
+import mmrdd  # noqa: F401
+from mmseg.utils import register_all_modules
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+RDD = osp.join(ROOT, 'configs', 'rdd')
+# the reference: 100000 of the pixels of 4 crops of 512x1024 per GPU
+SHARE = 100000 / (4 * 512 * 1024)
+DATASETS = dict(voc12aug=21, ade20k=150, camvid=11)
+MMSEG_R18 = {
+    'deeplabv3': 'mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py',  # noqa: E501
+    'pspnet': 'mmseg::pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py',
+}
+
+
+def rdd_configs():
+    out = []
+    for path in sorted(glob.glob(osp.join(RDD, '*.py'))):
+        cfg = Config.fromfile(path)
+        if cfg.model.get('distiller', {}).get('type') == 'RDDDistiller':
+            out.append((osp.basename(path), cfg))
+    return out
+
+
+@pytest.fixture(scope='module')
+def configs():
+    register_all_modules(init_default_scope=True)
+    return rdd_configs()
+
+
+def plain(d):
+    return d.to_dict() if hasattr(d, 'to_dict') else d
+
+
+def test_min_kept_follows_the_batch(configs):
+    assert len(configs) >= 10
+    for name, cfg in configs:
+        crop = cfg.crop_size
+        pixels = cfg.train_dataloader.batch_size * crop[0] * crop[1]
+        min_kept = cfg.model.distiller.tse.min_kept
+        assert abs(min_kept - SHARE * pixels) <= 0.01 * SHARE * pixels, (
+            name, min_kept, SHARE * pixels)
+
+
+def test_class_weights_only_on_cityscapes(configs):
+    for name, cfg in configs:
+        weights = cfg.model.distiller.tse.get('class_weight')
+        if 'cityscapes' in name:
+            assert weights is not None and len(weights) == 19, name
+        else:
+            assert weights is None, name
+
+
+def test_tfe_covers_a_tenth_of_the_schedule(configs):
+    for name, cfg in configs:
+        if not any(d in name for d in DATASETS):
+            continue
+        hook = [h for h in cfg.custom_hooks if h.type == 'RDDStageHook'][0]
+        assert hook.switch_iter * 10 == cfg.train_cfg.max_iters, name
+
+
+@pytest.mark.parametrize('student', sorted(MMSEG_R18))
+@pytest.mark.parametrize('dataset', sorted(DATASETS))
+def test_students_are_mmseg_r18(configs, student, dataset):
+    """Our R18 student dicts equal MMSeg's R18 Cityscapes models up to
+    num_classes and the padding size."""
+    register_all_modules(init_default_scope=True)
+    [(name, cfg)] = [(n, c) for n, c in configs
+                     if n.startswith(f'rdd_logits_deeplabv3_r101-d8_{student}'
+                                     '_r18-d8') and dataset in n]
+    ours = plain(cfg.model.architecture)
+    ref = plain(get_config(MMSEG_R18[student]).model)
+    num_classes = DATASETS[dataset]
+    for head in ('decode_head', 'auxiliary_head'):
+        assert ours[head].pop('num_classes') == num_classes
+        ref[head].pop('num_classes')
+    assert tuple(ours['data_preprocessor'].pop('size')) == tuple(
+        cfg.crop_size)
+    ref['data_preprocessor'].pop('size')
+    ref['data_preprocessor']['type'] = 'SegDataPreProcessor'
+    assert ours.pop('_scope_') == 'mmseg'
+    ref.pop('_scope_', None)
+    assert ours == ref
+
+
+def test_camvid_teacher_is_mmseg_r101():
+    register_all_modules(init_default_scope=True)
+    train = Config.fromfile(
+        osp.join(RDD, 'teachers',
+                 'deeplabv3_r101-d8_4xb4-40k_camvid-360x480.py'))
+    ours = plain(train.model)
+    ref = plain(
+        get_config('mmseg::deeplabv3/'
+                   'deeplabv3_r101-d8_4xb4-40k_voc12aug-512x512.py').model)
+    for head in ('decode_head', 'auxiliary_head'):
+        assert ours[head].pop('num_classes') == 11
+        ref[head].pop('num_classes')
+    assert tuple(ours['data_preprocessor'].pop('size')) == (360, 480)
+    ref['data_preprocessor'].pop('size')
+    ours.pop('_scope_')
+    ref.pop('_scope_', None)
+    assert ours == ref
+    assert train.train_dataloader.dataset.type == 'CamVidDataset'
+    assert train.custom_imports.imports == ['mmrdd']
+
+
+def test_camvid_distillation_uses_the_trained_teacher(configs):
+    train_name = 'deeplabv3_r101-d8_4xb4-40k_camvid-360x480'
+    train = Config.fromfile(osp.join(RDD, 'teachers', train_name + '.py'))
+    for name, cfg in configs:
+        if 'camvid' not in name:
+            continue
+        # tools/train.py's default work_dir and the last checkpoint
+        assert cfg.model.teacher_ckpt == (
+            f'work_dirs/{train_name}/iter_{train.train_cfg.max_iters}.pth')
+        teacher = plain(cfg.model.teacher)
+        assert teacher.pop('pretrained') is None
+        expected = plain(train.model)
+        expected.pop('pretrained')
+        assert teacher == expected
+
+
+def test_cutmix_only_where_asked(configs):
+    for name, cfg in configs:
+        pre = cfg.model.get('data_preprocessor') or {}
+        augments = pre.get('batch_augments') or []
+        assert bool(augments) == ('cutmix' in name), name
+        if augments:
+            assert pre.type == 'mmseg.RDDSegDataPreProcessor'
+            assert [a.type for a in augments] == ['RDDSegCutMix']
