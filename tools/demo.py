@@ -47,6 +47,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--retrain-teacher', action='store_true')
     parser.add_argument('--num-vis', type=int, default=3,
                         help='validation images to visualise')
+    parser.add_argument('--num-train', type=int,
+                        help='toy training images (default: generator\'s)')
+    parser.add_argument('--num-val', type=int,
+                        help='toy validation images (default: generator\'s)')
+    parser.add_argument('--cfg-options', nargs='+', default=[],
+                        help='extra --cfg-options for every training run')
     return parser.parse_args()
 
 
@@ -70,7 +76,7 @@ def schedule_options(args: argparse.Namespace, switch: bool) -> List[str]:
     """--cfg-options for the data root and, optionally, the iterations."""
     opts = [f'{split}.dataset.data_root={args.data_root}'
             for split in ('train_dataloader', 'val_dataloader',
-                          'test_dataloader')]
+                          'test_dataloader')] + list(args.cfg_options)
     if args.iters:
         opts += [
             f'train_cfg.max_iters={args.iters}',
@@ -109,7 +115,9 @@ def main() -> None:
     os.makedirs(work_dir, exist_ok=True)
     start = time.perf_counter()
     print(f'[demo] toy data set in {args.data_root}', flush=True)
-    generate_toy_dataset(args.data_root)
+    sizes = {k: v for k, v in (('num_train', args.num_train),
+                                ('num_val', args.num_val)) if v}
+    generate_toy_dataset(args.data_root, **sizes)
 
     teacher_ckpt = osp.join(work_dir, 'teacher.pth')
     teacher_time = None

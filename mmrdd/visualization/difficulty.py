@@ -62,11 +62,11 @@ def difficulty_maps(model, inputs: Tensor, label: Tensor,
 
 def colourise(label: np.ndarray, palette: Sequence[Sequence[int]],
               ignore_index: int = 255) -> np.ndarray:
-    """Label map (H, W) to an RGB image; ignored pixels black."""
+    """Label map (H, W) to an RGB image; ignored pixels white."""
     lut = np.zeros((256, 3), np.uint8)
     lut[:len(palette)] = np.asarray(palette, np.uint8)
     out = lut[np.clip(label, 0, 255).astype(np.uint8)]
-    out[label == ignore_index] = 0
+    out[label == ignore_index] = 255
     return out
 
 
