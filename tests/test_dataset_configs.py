@@ -32,7 +32,7 @@ def rdd_configs():
 
 @pytest.fixture(scope='module')
 def configs():
-    register_all_modules(init_default_scope=True)
+    register_all_modules(init_default_scope=False)
     return rdd_configs()
 
 
@@ -72,7 +72,6 @@ def test_tfe_covers_a_tenth_of_the_schedule(configs):
 def test_students_are_mmseg_r18(configs, student, dataset):
     """Our R18 student dicts equal MMSeg's R18 Cityscapes models up to
     num_classes and the padding size."""
-    register_all_modules(init_default_scope=True)
     [(name, cfg)] = [(n, c) for n, c in configs
                      if n.startswith(f'rdd_logits_deeplabv3_r101-d8_{student}'
                                      '_r18-d8') and dataset in n]
@@ -92,7 +91,6 @@ def test_students_are_mmseg_r18(configs, student, dataset):
 
 
 def test_camvid_teacher_is_mmseg_r101():
-    register_all_modules(init_default_scope=True)
     train = Config.fromfile(
         osp.join(RDD, 'teachers',
                  'deeplabv3_r101-d8_4xb4-40k_camvid-360x480.py'))

@@ -6,6 +6,7 @@ import pytest
 import torch
 from mmcv import imwrite
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 
 import mmrdd  # noqa: F401
 from mmrdd.datasets import CamVidDataset
@@ -19,8 +20,11 @@ H, W = 36, 48
 
 @pytest.fixture(autouse=True)
 def mmseg_scope():
-    """Pipelines resolve ``LoadAnnotations`` etc. in MMSeg's scope."""
-    register_all_modules(init_default_scope=True)
+    """Pipelines resolve ``LoadAnnotations`` etc. in MMSeg's scope; the
+    global default scope is restored afterwards."""
+    register_all_modules(init_default_scope=False)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        yield
 
 
 def label_map(seed):
