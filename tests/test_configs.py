@@ -9,7 +9,7 @@ from mmengine.config import Config
 import mmrdd  # noqa: F401
 from mmrazor.registry import MODELS as RAZOR_MODELS
 from mmseg.registry import MODELS as SEG_MODELS
-from mmseg.utils import register_all_modules
+from mmengine.registry import DefaultScope
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
@@ -33,8 +33,13 @@ def test_there_are_configs():
 @pytest.mark.parametrize('path', CONFIGS,
                          ids=[osp.relpath(p, ROOT) for p in CONFIGS])
 def test_config_loads_and_model_builds(path):
-    register_all_modules(init_default_scope=True)
     cfg = Config.fromfile(path)
+    # the runner's default scope, without leaving it set for other tests
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
+        check_config(cfg)
+
+
+def check_config(cfg):
     assert cfg.get('custom_imports', {}).get('imports') == ['mmrdd']
     model_cfg = cfg.model.copy()
     if model_cfg.get('type') == 'RDDSingleTeacherDistill':
