@@ -61,3 +61,19 @@ def check_config(cfg):
     else:
         model = SEG_MODELS.build(model_cfg)
     assert sum(p.numel() for p in model.parameters()) > 0
+
+
+def test_readme_and_metafile_link_real_configs():
+    import yaml
+    folder = osp.join(ROOT, 'configs', 'rdd')
+    readme = open(osp.join(folder, 'README.md')).read()
+    links = re.findall(r'\]\(([^)#]+\.py)\)', readme)
+    assert links
+    for link in links:
+        assert osp.isfile(osp.join(folder, link)), link
+    meta = yaml.safe_load(open(osp.join(folder, 'metafile.yml')))
+    for model in meta['Models']:
+        assert osp.isfile(osp.join(ROOT, model['Config'])), model['Config']
+        assert model['Name'] == osp.splitext(
+            osp.basename(model['Config']))[0]
+    assert osp.isfile(osp.join(ROOT, meta['Collections'][0]['README']))

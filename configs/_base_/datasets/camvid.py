@@ -1,6 +1,6 @@
 # CamVid, SegNet's 11-class release (367 train / 101 val / 233 test images of
 # 360x480; label 11 'Unlabelled' is ignored). Layout and lists: see
-# configs/rdd/README_datasets.md. Papers in this line (CIRKD, RDD) report
+# configs/rdd/README.md. Papers in this line (CIRKD, RDD) report
 # mIoU on the test split: `tools/test.py` scores test_dataloader (test.txt),
 # validation during training uses val.txt.
 # CamVidDataset is mmrdd's: configs using this base need

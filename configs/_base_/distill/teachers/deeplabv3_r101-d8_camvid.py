@@ -1,7 +1,7 @@
 # Teacher DeepLabV3-R101-D8 for CamVid (11 classes, 360x480 crops).
 # MMSeg publishes no CamVid model, so it is trained here first with
 # configs/rdd/teachers/deeplabv3_r101-d8_4xb4-40k_camvid-360x480.py
-# (see configs/rdd/README_datasets.md). The model is
+# (see configs/rdd/README.md). The model is
 # mmseg::_base_/models/deeplabv3_r50-d8.py with ResNetV1c-101 as MMSeg's
 # deeplabv3_r101-d8_* configs set it (open-mmlab://resnet101_v1c, depth 101)
 # and 11 classes. It is a variable, not `model`, so that the teacher training
