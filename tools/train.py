@@ -13,6 +13,7 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 import mmrdd  # noqa: E402,F401  (torch-2 compatibility before mmrazor loads)
 from mmrdd.utils import check_model_runs_here, setup_launcher  # noqa: E402
+from mmrdd.utils.launch import setup_amp  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -72,7 +73,7 @@ def main() -> None:
 
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.type
-        if optim_wrapper == 'AmpOptimWrapper':
+        if optim_wrapper in ('AmpOptimWrapper', 'RDDCPUAmpOptimWrapper'):
             print_log(
                 'AMP training is already enabled in your config.',
                 logger='current',
@@ -84,6 +85,8 @@ def main() -> None:
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
+    # without CUDA: bfloat16 CPU autocast instead of AmpOptimWrapper
+    setup_amp(cfg)
 
     cfg.resume = args.resume
 

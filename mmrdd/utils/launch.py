@@ -3,13 +3,19 @@
 MMEngine's ``pytorch`` launcher assumes CUDA: it calls ``torch.cuda.set_device``
 and its DDP wrapper passes ``device_ids=[LOCAL_RANK]``, both of which fail on a
 CPU-only machine. :func:`setup_launcher` makes ``--launcher pytorch`` work on
-CPU with the ``gloo`` backend, and leaves GPU launches untouched.
+CPU with the ``gloo`` backend, and leaves GPU launches untouched. Likewise
+MMEngine's ``AmpOptimWrapper`` (``--amp``) needs a GPU: :func:`setup_amp`
+swaps in bfloat16 CPU autocast where there is none.
 """
+import logging
 import os
 
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
+from mmengine.logging import print_log
+
+from mmrdd.engine.optimizers import RDDCPUAmpOptimWrapper
 
 
 def setup_launcher(cfg: Config, launcher: str) -> None:
@@ -45,6 +51,33 @@ def setup_launcher(cfg: Config, launcher: str) -> None:
     wrapper_cfg['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper_cfg
     os.environ.setdefault('LOCAL_RANK', '0')
+
+
+def setup_amp(cfg: Config) -> None:
+    """Make a mixed-precision config (``AmpOptimWrapper``) run on this machine.
+
+    With CUDA nothing changes. Without, MMEngine's ``AmpOptimWrapper`` cannot
+    be built (it asserts a GPU); it is replaced by
+    :class:`~mmrdd.engine.optimizers.RDDCPUAmpOptimWrapper`, i.e. bfloat16
+    autocast without loss scaling (``loss_scale`` and ``use_fsdp`` are
+    dropped; a ``dtype`` other than bfloat16 is an error).
+
+    Args:
+        cfg (Config): The config to update in place.
+    """
+    wrapper = cfg.get('optim_wrapper', None)
+    if (torch.cuda.is_available() or not wrapper
+            or wrapper.get('type') not in ('AmpOptimWrapper',
+                                           'mmengine.AmpOptimWrapper')):
+        return
+    for key in ('loss_scale', 'use_fsdp'):
+        wrapper.pop(key, None)
+    wrapper['type'] = RDDCPUAmpOptimWrapper.__name__
+    print_log(
+        'No CUDA: mixed precision runs as bfloat16 CPU autocast '
+        f'({RDDCPUAmpOptimWrapper.__name__}, no loss scaling).',
+        logger='current',
+        level=logging.WARNING)
 
 
 def check_model_runs_here(model: torch.nn.Module) -> None:

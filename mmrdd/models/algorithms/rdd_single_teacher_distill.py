@@ -1,5 +1,7 @@
 """Single-teacher distillation with a frozen, loss-free teacher pass."""
-from typing import Dict, List, Optional, Union
+import socket
+from contextlib import contextmanager
+from typing import Dict, Iterator, List, Optional, Union
 
 import torch
 from mmengine.logging import print_log
@@ -11,6 +13,21 @@ from mmrazor.registry import MODELS
 from torch import Tensor, nn
 
 from mmrdd.utils import load_checkpoint_strict
+
+
+@contextmanager
+def socket_timeout(seconds: Optional[float]) -> Iterator[None]:
+    """Set the default timeout of new sockets (urllib's downloads) inside.
+
+    ``torch.hub`` downloads without a timeout, so a server that accepts the
+    connection but never answers would block the start of training forever.
+    """
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
 
 
 @MODELS.register_module()
@@ -35,6 +52,9 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
         check_teacher_finite (bool): Stop with an error when the teacher's
             logits contain NaN or Inf, rather than training on them. Costs one
             host-device synchronisation per step. Defaults to True.
+        download_timeout (float): Seconds that the download of an
+            ``https://`` ``teacher_ckpt`` may wait for the server (to
+            connect, or for each read) before it fails. Defaults to 60.
         **kwargs: Other arguments of ``SingleTeacherDistill``
             (``architecture``, ``data_preprocessor``, ...).
     """
@@ -44,6 +64,7 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
                  teacher: Union[BaseModel, Dict],
                  teacher_ckpt: Optional[str] = None,
                  check_teacher_finite: bool = True,
+                 download_timeout: float = 60.0,
                  **kwargs) -> None:
         if (kwargs.get('teacher_trainable', False)
                 or not kwargs.get('student_trainable', True)
@@ -54,7 +75,8 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
                 'student_trainable=True and calculate_student_loss=True.')
         super().__init__(distiller, teacher, teacher_ckpt=None, **kwargs)
         if teacher_ckpt:
-            load_checkpoint_strict(self.teacher, teacher_ckpt)
+            with socket_timeout(download_timeout):
+                load_checkpoint_strict(self.teacher, teacher_ckpt)
             # keep the loaded weights through runner.model.init_weights()
             self.teacher._is_init = True
         else:

@@ -1,0 +1,216 @@
+"""Bad inputs end in a clear error that names the fix (or in a correct 0).
+
+Complements the cases already covered elsewhere (see the matrix in each
+test's docstring): ``tests/test_models/test_rdd_distill.py`` (class-count
+mismatch, decode-head sampler, teacher NaN, bad ``mode``/``thresh``/
+``min_kept``/``direction`` types, all-ignored batch values),
+``tests/test_engine/test_rdd_stage_hook.py`` (``switch_iter`` range, TFE
+without a teacher auxiliary head, with a stand-in distiller) and
+``tests/test_tools/test_train_e2e.py`` (missing teacher checkpoint through
+``tools/train.py``).
+"""
+import math
+import socket
+import time
+from types import SimpleNamespace
+
+import pytest
+import torch
+from mmengine.logging import MessageHub, MMLogger
+
+import mmrdd  # noqa: F401
+from mmrazor.registry import MODELS
+
+from _toy_models import batch, rdd_cfg, segmentor_cfg
+from mmrdd.engine import RDDStageHook
+
+
+def build(teacher_ckpt=None, download_timeout=None, **kwargs):
+    torch.manual_seed(0)
+    cfg = rdd_cfg(**kwargs)
+    if teacher_ckpt is not None:
+        cfg['teacher_ckpt'] = str(teacher_ckpt)
+    if download_timeout is not None:
+        cfg['download_timeout'] = download_timeout
+    model = MODELS.build(cfg)
+    model.train()
+    return model
+
+
+def fake_runner(model, max_iters=10):
+    return SimpleNamespace(
+        model=model, iter=0, max_iters=max_iters,
+        message_hub=MessageHub.get_instance('rdd-bad-inputs'),
+        logger=MMLogger.get_instance('rdd-bad-inputs'))
+
+
+# ------------------------------------------------------------ configuration
+def test_tfe_with_teacher_without_aux_head_fails_before_training():
+    """The real hook on the real algorithm (the hook test uses a stand-in)."""
+    model = build(teacher=segmentor_cfg(base=8, aux=False),
+                  student=segmentor_cfg(base=4, aux=False))
+    with pytest.raises(ValueError, match='set switch_iter=0'):
+        RDDStageHook(switch_iter=4).before_train(fake_runner(model))
+    RDDStageHook(switch_iter=0).before_train(fake_runner(model))
+
+
+@pytest.mark.parametrize('switch_iter', [11, 1000])
+def test_switch_iter_after_the_schedule_fails_before_training(switch_iter):
+    with pytest.raises(ValueError, match=r'use a value in \[0, 10\]'):
+        RDDStageHook(switch_iter).before_train(fake_runner(build()))
+
+
+def test_class_count_mismatch_names_both_counts():
+    with pytest.raises(ValueError, match='teacher predicts 6 classes but '
+                       'the student 5.*num_classes'):
+        build(teacher=segmentor_cfg(base=8, num_classes=6))
+
+
+def test_student_aux_head_with_sampler_is_rejected():
+    student = segmentor_cfg(base=4)
+    student['auxiliary_head']['sampler'] = dict(
+        type='OHEMPixelSampler', thresh=0.7, min_kept=100)
+    with pytest.raises(ValueError, match="auxiliary_head already has a "
+                       "pixel sampler.*Remove `sampler=`"):
+        build(student=student)
+
+
+@pytest.mark.parametrize('bad, message', [
+    (dict(tse=dict(type='RDDTSEDifficulty', mode='xand')),
+     r"mode must be one of \('xor', 'or', 'and', 'student'\), got 'xand'"),
+    (dict(tfe=dict(type='RDDTFEDifficulty', direction='both')),
+     r"direction must be one of \('aux_main', 'main_aux'\), got 'both'"),
+    (dict(tse=dict(type='RDDTSEDifficulty', thresh=-0.1)),
+     r'thresh must be in \(0, 1\)'),
+    (dict(tse=dict(type='RDDTSEDifficulty', thresh=1.5)),
+     r'thresh must be in \(0, 1\)'),
+    (dict(tse=dict(type='RDDTSEDifficulty', thresh=float('nan'))),
+     r'thresh must be in \(0, 1\)'),
+    (dict(tse=dict(type='RDDTSEDifficulty', min_kept=-1)),
+     'min_kept must be an int >= 1'),
+    (dict(tse=dict(type='RDDTSEDifficulty', min_kept=2.5)),
+     'min_kept must be an int >= 1'),
+    (dict(tse=dict(type='RDDTSEDifficulty', min_kept=True)),
+     'min_kept must be an int >= 1'),
+])
+def test_bad_difficulty_arguments_name_the_valid_values(bad, message):
+    with pytest.raises(ValueError, match=message):
+        build(**bad)
+
+
+# ---------------------------------------------------------------- the batch
+@pytest.mark.parametrize('stage, mode', [('tfe', 'xor'), ('tse', 'xor'),
+                                         ('tse', 'student')])
+def test_all_ignored_batch_trains_with_zero_task_loss(stage, mode):
+    """0 task loss, finite KD loss, finite (zero task) gradients."""
+    model = build(tse=dict(type='RDDTSEDifficulty', min_kept=10, mode=mode))
+    model.distiller.set_stage(stage)
+    x, samples = batch(seed=5, ignore_frac=1.1)  # every label is 255
+    losses = model.loss(x, samples)
+    for key in ('student.decode.loss_ce', 'student.aux.loss_ce'):
+        assert float(losses[key]) == 0.0, key
+    assert math.isfinite(float(losses['distill.loss_kl']))
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    grads = [p.grad for p in model.student.parameters()
+             if p.grad is not None]
+    assert grads and all(torch.isfinite(g).all() for g in grads)
+    for name in model.distiller.stats:
+        assert torch.isfinite(model.distiller.stats[name]), name
+
+
+@pytest.mark.parametrize('head, value', [
+    ('decode_head', float('inf')),
+    ('decode_head', float('-inf')),
+    ('auxiliary_head', float('nan')),
+    ('auxiliary_head', float('inf')),
+])
+def test_teacher_nan_or_inf_logits_stop_training(head, value):
+    model = build()
+    model.distiller.set_stage('tfe')
+    with torch.no_grad():
+        getattr(model.teacher, head).conv_seg.bias[0] = value
+    with pytest.raises(FloatingPointError,
+                       match='NaN/Inf logits: check teacher_ckpt'):
+        model.loss(*batch())
+
+
+# -------------------------------------------------------- teacher checkpoint
+def teacher_state(model):
+    return {k: v.clone() for k, v in model.teacher.state_dict().items()}
+
+
+def test_teacher_checkpoint_that_matches_is_loaded(tmp_path):
+    reference = teacher_state(build())
+    for key in reference:  # distinguishable from a fresh initialisation
+        if reference[key].is_floating_point():
+            reference[key] += 0.5
+    path = tmp_path / 'teacher.pth'
+    # DataParallel-style "module." prefixes are accepted
+    torch.save({'state_dict': {'module.' + k: v
+                               for k, v in reference.items()}}, path)
+    loaded = teacher_state(build(teacher_ckpt=path))
+    for key, value in reference.items():
+        assert torch.equal(loaded[key], value), key
+
+
+def test_missing_teacher_checkpoint_names_the_option(tmp_path):
+    with pytest.raises(FileNotFoundError,
+                       match='--cfg-options model.teacher_ckpt=PATH'):
+        build(teacher_ckpt=tmp_path / 'nope.pth')
+
+
+@pytest.mark.parametrize('case', ['shape', 'missing', 'distillation'])
+def test_teacher_checkpoint_with_other_keys_is_rejected(tmp_path, case):
+    model = build()
+    state = teacher_state(model)
+    if case == 'shape':  # e.g. the student's weights given as the teacher
+        state = {k: v.clone() for k, v in model.student.state_dict().items()}
+        match = r'shape mismatch \(\d+\)'
+    elif case == 'missing':
+        del state['decode_head.conv_seg.weight']
+        match = r'missing \(1\): decode_head.conv_seg.weight'
+    else:  # a raw distillation checkpoint of MMRazor
+        state = {'architecture.' + k: v for k, v in state.items()}
+        match = 'convert it with tools/convert_kd_ckpt_to_student.py'
+    path = tmp_path / 'wrong.pth'
+    torch.save({'state_dict': state}, path)
+    with pytest.raises(RuntimeError, match=match) as info:
+        build(teacher_ckpt=path)
+    assert 'does not match the teacher model' in str(info.value)
+
+
+@pytest.mark.parametrize('url', [
+    'http://download.openmmlab.com/mmsegmentation/teacher.pth',
+    'ftp://127.0.0.1/teacher.pth',
+])
+def test_non_https_teacher_url_is_rejected(url):
+    with pytest.raises(ValueError, match=r'only https:// URLs \(or local '
+                       r'paths\)'):
+        build(teacher_ckpt=url)
+
+
+def test_unreachable_https_teacher_url_fails_quickly(tmp_path, monkeypatch):
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path))  # no stale cached file
+    start = time.monotonic()
+    with pytest.raises(RuntimeError,
+                       match='could not download the teacher checkpoint '
+                       r'https://127.0.0.1:9/.*give the local file instead'):
+        build(teacher_ckpt='https://127.0.0.1:9/rdd-test-teacher.pth')
+    assert time.monotonic() - start < 30
+
+
+def test_https_server_that_never_answers_times_out(tmp_path, monkeypatch):
+    """A host that accepts the connection and then stays silent."""
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
+    previous = socket.getdefaulttimeout()
+    with socket.socket() as server:
+        server.bind(('127.0.0.1', 0))
+        server.listen(1)  # the kernel accepts; nobody ever answers
+        port = server.getsockname()[1]
+        start = time.monotonic()
+        with pytest.raises(RuntimeError, match='could not download.*timed '
+                           'out'):
+            build(teacher_ckpt=f'https://127.0.0.1:{port}/teacher.pth',
+                  download_timeout=1)
+        assert time.monotonic() - start < 30
+    assert socket.getdefaulttimeout() == previous  # restored
