@@ -12,8 +12,8 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 import mmrdd  # noqa: E402,F401  (torch-2 compatibility before mmrazor loads)
-from mmrdd.utils import check_model_runs_here, setup_launcher  # noqa: E402
-from mmrdd.utils.launch import setup_amp  # noqa: E402
+from mmrdd.utils import (check_model_runs_here, setup_amp,  # noqa: E402
+                         setup_launcher)
 
 
 def parse_args() -> argparse.Namespace:

@@ -5,3 +5,16 @@ _base_ = [
     './schedules/toy_schedule.py', './toy_runtime.py'
 ]
 model = {{_base_.toy_teacher_model}}
+# The teacher trains twice as long as the students (as MMSeg's published
+# teachers do): 2k iterations.
+train_cfg = dict(max_iters=2000, val_interval=2000)
+param_scheduler = [
+    dict(
+        type='PolyLR',
+        eta_min=1e-4,
+        power=0.9,
+        begin=0,
+        end=2000,
+        by_epoch=False)
+]
+default_hooks = dict(checkpoint=dict(interval=2000))

@@ -1,4 +1,5 @@
 """Engine components of mmrdd."""
 from .hooks import RDDStageHook
+from .optimizers import RDDCPUAmpOptimWrapper
 
-__all__ = ['RDDStageHook']
+__all__ = ['RDDStageHook', 'RDDCPUAmpOptimWrapper']

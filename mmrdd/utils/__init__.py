@@ -1,8 +1,8 @@
 """Utilities of mmrdd."""
 from .checkpoint import kd_to_student_checkpoint, load_checkpoint_strict
-from .launch import check_model_runs_here, setup_launcher
+from .launch import check_model_runs_here, setup_amp, setup_launcher
 
 __all__ = [
     'setup_launcher', 'check_model_runs_here', 'kd_to_student_checkpoint',
-    'load_checkpoint_strict'
+    'load_checkpoint_strict', 'setup_amp'
 ]
