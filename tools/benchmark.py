@@ -772,9 +772,15 @@ def prepare(args: argparse.Namespace, setup: Dict
         from mmrdd.utils import load_checkpoint_strict
         load_checkpoint_strict(ref_teacher, args.teacher_ckpt)
     if args.synthetic and args.labels == 'teacher':
-        teacher_pseudo_labels(ref_teacher, data, setup['ignore_index'])
-    return (data, copy.deepcopy(ref_student.state_dict()),
-            copy.deepcopy(ref_teacher.state_dict()))
+        # on the benchmark's device: a full-size teacher pass is slow on CPU
+        teacher_pseudo_labels(ref_teacher.to(args.device), data,
+                              setup['ignore_index'])
+
+    def cpu_state(model: torch.nn.Module) -> dict:
+        return {k: v.detach().to('cpu', copy=True)
+                for k, v in model.state_dict().items()}
+
+    return data, cpu_state(ref_student), cpu_state(ref_teacher)
 
 
 def format_table(results: Dict[str, Dict]) -> str:
