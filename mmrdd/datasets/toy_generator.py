@@ -10,11 +10,16 @@ something to teach:
 * ``building``: big polygons with a tile grid, with a 1-pixel ignore band
   (255) on either side of their outline, as in real annotations;
 * ``wire``: thin curves 1 or 2 pixels wide drawn over everything;
-* ``bush`` and ``rock``: small squares that look exactly alike; a square is a
-  ``bush`` inside a meadow and a ``rock`` inside a desert, so the class is
-  decided by the surrounding region (context), not by local appearance;
-* ``pebble``: tiny 2-3 pixel squares on the background;
+* ``bush`` and ``rock``: vivid 9-14 pixel squares that look exactly alike; a
+  square is a ``bush`` inside a meadow and a ``rock`` inside a desert, so the
+  class is decided by the surrounding region (context), not by local
+  appearance;
+* ``pebble``: small 4-7 pixel dark or bright grey dots on the background;
 * per-image colour jitter, blur and pixel noise.
+
+At the output stride 8 of the D8 models a pebble is smaller than one logit
+cell and a wire a fraction of one: these are the hard pixels. Sizes below 128
+work (at least 48) but leave less room for squares.
 
 The layout is MMSeg's ``BaseSegDataset`` one::
 
@@ -39,7 +44,7 @@ import cv2
 import numpy as np
 
 #: Bump when the drawn content changes, so that stale data is regenerated.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 CLASSES = ('background', 'meadow', 'desert', 'wire', 'bush', 'rock',
            'pebble', 'building')
@@ -104,6 +109,16 @@ def _random_colour(rng: np.random.RandomState, low: int = 50,
     return rng.uniform(low, high, size=3)
 
 
+def _vivid_colour(rng: np.random.RandomState) -> np.ndarray:
+    """A saturated or extreme RGB colour (each channel near 0 or near 255,
+    not all alike), which stands out from the mid-tone regions."""
+    while True:
+        high = rng.rand(3) < 0.5
+        if 0 < high.sum() < 3 or rng.rand() < 0.3:
+            break
+    return np.where(high, rng.uniform(195, 245, 3), rng.uniform(10, 60, 3))
+
+
 def _binary_erode(mask: np.ndarray, size: int) -> np.ndarray:
     """Erode a boolean mask with a ``size`` x ``size`` square."""
     kernel = np.ones((size, size), np.uint8)
@@ -132,8 +147,10 @@ def _regions(rng: np.random.RandomState, size: int) -> np.ndarray:
         f_desert = _smooth_field(rng, size)
         meadow = f_meadow > np.quantile(f_meadow, 0.72)
         desert = (f_desert > np.quantile(f_desert, 0.70)) & ~meadow
-        # both must hold at least one 13x13 window for a square + context
-        if _binary_erode(meadow, 13).any() and _binary_erode(desert, 13).any():
+        # both must have room for a square with its context
+        window = min(20, size // 4)
+        if (_binary_erode(meadow, window).any()
+                and _binary_erode(desert, window).any()):
             break
     label = np.full((size, size), BACKGROUND, np.uint8)
     label[meadow] = MEADOW
@@ -175,7 +192,9 @@ def _polygon(rng: np.random.RandomState, size: int) -> np.ndarray:
     cx, cy = rng.uniform(0.15, 0.85, size=2) * size
     rx, ry = np.maximum(rng.uniform(0.08, 0.18, size=2) * size, 5.0)
     num = rng.randint(4, 8)
-    angles = np.sort(rng.uniform(0, 2 * np.pi, size=num))
+    # roughly evenly spread vertices, so the outline is never a sliver
+    angles = rng.uniform(0, 2 * np.pi) + 2 * np.pi / num * (
+        np.arange(num) + rng.uniform(-0.3, 0.3, size=num))
     radius = rng.uniform(0.75, 1.0, size=num)
     pts = np.stack([cx + rx * radius * np.cos(angles),
                     cy + ry * radius * np.sin(angles)], axis=1)
@@ -206,9 +225,10 @@ def _draw_buildings(rng: np.random.RandomState, img: np.ndarray,
 def _place_squares(rng: np.random.RandomState, img: np.ndarray,
                    label: np.ndarray, region: int, target: int, count: int,
                    side_range: Tuple[int, int], margin: int,
-                   palette: np.ndarray) -> None:
-    """Draw ``count`` filled squares of class ``target`` fully inside
-    ``region``, each with at least ``margin`` region pixels around it."""
+                   palette: np.ndarray, round_: bool = False) -> None:
+    """Draw ``count`` filled squares (discs if ``round_``) of class
+    ``target`` fully inside ``region``, each with at least ``margin`` region
+    pixels around it."""
     free = label == region
     for _ in range(count):
         side = rng.randint(side_range[0], side_range[1] + 1)
@@ -225,8 +245,12 @@ def _place_squares(rng: np.random.RandomState, img: np.ndarray,
         x0 = xs[k] - half + margin
         colour = palette[rng.randint(len(palette))] + rng.uniform(
             -15, 15, size=3)
-        img[y0:y0 + side, x0:x0 + side] = colour
-        label[y0:y0 + side, x0:x0 + side] = target
+        shape = np.ones((side, side), bool)
+        if round_:
+            yy, xx = np.mgrid[0:side, 0:side] - (side - 1) / 2
+            shape = yy**2 + xx**2 <= (side / 2)**2 + 0.25
+        img[y0:y0 + side, x0:x0 + side][shape] = colour
+        label[y0:y0 + side, x0:x0 + side][shape] = target
         free[max(0, y0 - margin):y0 + side + margin,
              max(0, x0 - margin):x0 + side + margin] = False
 
@@ -282,14 +306,16 @@ def draw_sample(rng: np.random.RandomState,
 
     buildings = _draw_buildings(rng, img, label)
 
-    # bush and rock share one appearance; pebbles are smaller
-    object_palette = np.stack([_random_colour(rng, 30, 225) for _ in range(3)])
-    _place_squares(rng, img, label, MEADOW, BUSH, rng.randint(2, 6), (4, 6),
+    # bush and rock: one appearance (vivid squares), told apart by context
+    object_palette = np.stack([_vivid_colour(rng) for _ in range(3)])
+    _place_squares(rng, img, label, MEADOW, BUSH, rng.randint(2, 6), (9, 14),
                    2, object_palette)
-    _place_squares(rng, img, label, DESERT, ROCK, rng.randint(2, 6), (4, 6),
+    _place_squares(rng, img, label, DESERT, ROCK, rng.randint(2, 6), (9, 14),
                    2, object_palette)
-    _place_squares(rng, img, label, BACKGROUND, PEBBLE, rng.randint(4, 10),
-                   (2, 3), 1, object_palette)
+    # pebbles: small dark or bright grey dots on the background
+    grey = np.array([[rng.uniform(10, 50)] * 3, [rng.uniform(205, 250)] * 3])
+    _place_squares(rng, img, label, BACKGROUND, PEBBLE, rng.randint(5, 10),
+                   (4, 7), 2, grey, round_=True)
 
     # 1-pixel ignore band on either side of the building outlines
     band = _binary_dilate(buildings, 3) & ~_binary_erode(buildings, 3)
