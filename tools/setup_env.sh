@@ -34,6 +34,10 @@ if ! ls "$WHEEL_DIR"/mmcv-$MMCV_VERSION-*.whl >/dev/null 2>&1; then
   echo "[setup] building mmcv $MMCV_VERSION with ops against torch $TORCH_VERSION" \
        "(once, ~16 min on 2 cores) into $WHEEL_DIR"
   mkdir -p "$WHEEL_DIR"
+  # torch pulled the newest setuptools, which has no pkg_resources (mmcv's
+  # setup.py imports it): build with an older one; requirements/runtime.txt
+  # puts back the range torch declares.
+  $PIP install -q "setuptools<70"
   BUILD=$(mktemp -d)
   MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
     $PIP wheel --no-build-isolation --no-deps --no-binary mmcv \
