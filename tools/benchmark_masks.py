@@ -11,22 +11,27 @@ of 512x1024, 19 classes, logits at 1/8 i.e. 64x128) and at 2x and 4x the
 pixels (2x and 4x the batch; ``min_kept`` scales with the pixels so the
 selected fraction stays the same):
 
-* ``q``: :func:`mmrdd.functional.gt_class_prob` on label-size logits, and
-  the proposed ``log_softmax`` + ``gather`` form of it;
-* ``select kthvalue``: :func:`mmrdd.functional.ohem_hard_mask`, the O(N)
-  selection (``torch.kthvalue``) on a given ``q``;
+* ``q``: :func:`mmrdd.functional.gt_class_prob` (``log_softmax`` +
+  ``gather``) on label-size logits, and its first form (``gather`` minus
+  ``logsumexp``);
+* ``select ours``: :func:`mmrdd.functional.ohem_hard_mask`, the O(N)
+  selection on a given ``q`` (:func:`~mmrdd.functional.kth_smallest`:
+  ``kthvalue`` on CPU, ``topk`` on CUDA);
+* ``select kthvalue``: the same with ``torch.kthvalue`` on every device;
 * ``select sort``: the same OHEM rule with a full sort of ``q``
   (``sort()`` + ``threshold_index``, as the reference code);
-* ``select topk``: the same rule with ``topk(k, largest=False)`` (on CUDA
-  ``kthvalue`` runs one thread block per slice, pytorch/pytorch#75599: run
-  this on a GPU to see which of the two to use there);
+* ``select topk``: the same rule with ``topk(k, largest=False)`` on every
+  device (on CUDA ``kthvalue`` runs one thread block per slice,
+  pytorch/pytorch#75599);
 * ``TSE ours``: the whole stage-2 selection of one head as
   :class:`~mmrdd.models.RDDDistiller` runs it: teacher logits (1/8) resized
-  to the label size, ``q`` and hard pixels of student and teacher, XOR,
+  to the label size one image at a time inside ``gt_class_prob``, ``q`` and
+  hard pixels of student and teacher, XOR,
   :func:`~mmrdd.functional.selection_weight` (19 class weights);
 * ``TSE reference``: the same with the reference code's
-  ``OhemCrossEntropy2dTensor`` selection (softmax materialised over
-  classes, ``argsort`` of ``q``, threshold read back to the host);
+  ``OhemCrossEntropy2dTensor`` selection (teacher logits resized for the
+  whole batch, softmax materialised over classes, ``argsort`` of ``q``,
+  threshold read back to the host);
 * ``TFE``: :func:`~mmrdd.functional.tfe_difficulty` at 1/8 plus
   :func:`~mmrdd.functional.resize_weight` to the label size (the default),
   and ``TFE resize_logits`` (both heads' logits resized first);
@@ -37,7 +42,7 @@ selected fraction stays the same):
 
 Every timing is the median of ``--reps`` repetitions after one untimed run
 (``--reps`` is divided by the scale, at least 3). Before timing, each scale
-checks that kthvalue and full-sort selections are identical and reports how
+checks that our, kthvalue, topk and full-sort selections are identical and reports how
 many pixels the reference pipeline (its softmax rounds ``q`` differently)
 selects differently. Synthetic logits agree with the labels as a trained
 network's do (most pixels easy, ``q`` spread over (0, 1)).
@@ -76,6 +81,15 @@ def ohem_hard_mask_sort(q: torch.Tensor, valid: torch.Tensor,
     k = min(min_kept, flat.numel())
     kth = flat.sort().values[k - 1]
     return valid & (q.float() <= kth.clamp_min(thresh))
+
+
+def ohem_hard_mask_kthvalue(q: torch.Tensor, valid: torch.Tensor,
+                            thresh: float = 0.7,
+                            min_kept: int = 100000) -> torch.Tensor:
+    """:func:`ohem_hard_mask`'s rule with ``torch.kthvalue`` on any device."""
+    flat = q.float().masked_fill(~valid, float('inf')).flatten()
+    k = min(min_kept, flat.numel())
+    return valid & (q.float() <= flat.kthvalue(k).values.clamp_min(thresh))
 
 
 def ohem_hard_mask_topk(q: torch.Tensor, valid: torch.Tensor,
@@ -122,21 +136,20 @@ def ohem_reference(logits: torch.Tensor, label: torch.Tensor,
     return (valid & kept).view(n, h, w)
 
 
-def gt_class_prob_log_softmax(logits: torch.Tensor, label: torch.Tensor,
-                              ignore_index: int = 255) -> torch.Tensor:
-    """:func:`gt_class_prob` through ``log_softmax`` + ``gather``.
+def gt_class_prob_logsumexp(logits: torch.Tensor, label: torch.Tensor,
+                            ignore_index: int = 255) -> torch.Tensor:
+    """The first form of :func:`gt_class_prob`: ``exp(z_y - logsumexp z)``.
 
-    A proposed replacement, timed as ``q (log_softmax+gather)``: one fused
-    pass over the classes instead of ``logsumexp``'s max, subtract, exp,
-    sum and log passes at label resolution.
+    Timed as ``q (gather - logsumexp)``; on CPU it was slower than the
+    ``log_softmax`` + ``gather`` form that replaced it.
     """
     logits = logits.float()
     label = label.long()
     valid = label != ignore_index
     safe_label = label.masked_fill(~valid, 0)
-    log_q = F.log_softmax(logits, dim=1).gather(
-        1, safe_label.unsqueeze(1)).squeeze(1)
-    return log_q.exp_().masked_fill_(~valid, 1.0)
+    logit_y = logits.gather(1, safe_label.unsqueeze(1)).squeeze(1)
+    q = torch.exp(logit_y - torch.logsumexp(logits, dim=1))
+    return q.masked_fill(~valid, 1.0)
 
 
 def tse_ours(student: torch.Tensor, teacher_small: torch.Tensor,
@@ -144,13 +157,13 @@ def tse_ours(student: torch.Tensor, teacher_small: torch.Tensor,
              thresh: float, min_kept: int,
              ignore_index: int = 255) -> torch.Tensor:
     """Stage-2 weights of one head, as RDDDistiller computes them."""
-    teacher = F.interpolate(teacher_small, size=label.shape[-2:],
-                            mode='bilinear', align_corners=False)
     valid = label != ignore_index
-    hard_s = ohem_hard_mask(gt_class_prob(student, label, ignore_index),
-                            valid, thresh, min_kept)
-    hard_t = ohem_hard_mask(gt_class_prob(teacher, label, ignore_index),
-                            valid, thresh, min_kept)
+    hard_s = ohem_hard_mask(
+        gt_class_prob(student, label, ignore_index, valid), valid, thresh,
+        min_kept)
+    hard_t = ohem_hard_mask(
+        gt_class_prob(teacher_small, label, ignore_index, valid), valid,
+        thresh, min_kept)
     mask = combine_hard_masks(hard_s, hard_t, 'xor')
     return selection_weight(mask, label, float(label.numel()), class_weight)
 
@@ -212,17 +225,20 @@ def tse_reference(student: torch.Tensor, teacher_small: torch.Tensor,
 # -------------------------------------------------------------- equality
 def compare_selection(q: torch.Tensor, valid: torch.Tensor, thresh: float,
                       min_kept: int) -> Dict[str, int]:
-    """kthvalue vs full-sort (and topk) selection on the same ``q``.
+    """Our selection vs full-sort, kthvalue and topk on the same ``q``.
 
     Returns:
-        dict: ``selected`` (pixels selected by kthvalue), ``mismatch``
-        (pixels on which kthvalue and sort disagree; 0 when identical) and
-        ``mismatch_topk`` (the same for the topk variant).
+        dict: ``selected`` (pixels selected by ours), ``mismatch``
+        (pixels on which ours and sort disagree; 0 when identical),
+        ``mismatch_kthvalue`` and ``mismatch_topk`` (the same for the
+        kthvalue and topk variants).
     """
     a = ohem_hard_mask(q, valid, thresh, min_kept)
     b = ohem_hard_mask_sort(q, valid, thresh, min_kept)
     c = ohem_hard_mask_topk(q, valid, thresh, min_kept)
+    d = ohem_hard_mask_kthvalue(q, valid, thresh, min_kept)
     return dict(selected=int(a.sum()), mismatch=int((a != b).sum()),
+                mismatch_kthvalue=int((a != d).sum()),
                 mismatch_topk=int((a != c).sum()))
 
 
@@ -334,10 +350,10 @@ def bench_scale(scale: int, args: argparse.Namespace) -> Dict:
     w_ref = tse_reference(x['student'], x['teacher'], label, cw, args.thresh,
                           min_kept)
     checks['tse_weight_max_abs_diff'] = float((w_ours - w_ref).abs().max())
-    q_new = gt_class_prob_log_softmax(x['student'], label)
-    checks['log_softmax_q_max_abs_diff'] = float((q_new - q_s).abs().max())
-    checks['log_softmax_q_mask_mismatch'] = int(
-        (ohem_hard_mask(q_new, valid, args.thresh, min_kept) !=
+    q_old = gt_class_prob_logsumexp(x['student'], label)
+    checks['logsumexp_q_max_abs_diff'] = float((q_old - q_s).abs().max())
+    checks['logsumexp_q_mask_mismatch'] = int(
+        (ohem_hard_mask(q_old, valid, args.thresh, min_kept) !=
          ohem_hard_mask(q_s, valid, args.thresh, min_kept)).sum())
     checks['valid_pixels'] = int(valid.sum())
     checks['min_kept'] = min_kept
@@ -349,12 +365,15 @@ def bench_scale(scale: int, args: argparse.Namespace) -> Dict:
     t = {}
     t['q (gt_class_prob)'] = timed(lambda: gt_class_prob(x['student'], label),
                                    reps, args.device, args.clock)
-    t['q (log_softmax+gather)'] = timed(
-        lambda: gt_class_prob_log_softmax(x['student'], label), reps,
+    t['q (gather - logsumexp)'] = timed(
+        lambda: gt_class_prob_logsumexp(x['student'], label), reps,
         args.device, args.clock)
-    t['select kthvalue'] = timed(
+    t['select ours'] = timed(
         lambda: ohem_hard_mask(q_s, valid, args.thresh, min_kept), reps,
         args.device, args.clock)
+    t['select kthvalue'] = timed(
+        lambda: ohem_hard_mask_kthvalue(q_s, valid, args.thresh, min_kept),
+        reps, args.device, args.clock)
     t['select sort'] = timed(
         lambda: ohem_hard_mask_sort(q_s, valid, args.thresh, min_kept), reps,
         args.device, args.clock)
@@ -403,7 +422,8 @@ def format_tables(results: List[Dict]) -> str:
             f"{r['times'][name]['median_ms']:>14.1f}" for r in results))
     lines.append('')
     lines.append('ns per pixel')
-    for name in ('select kthvalue', 'select sort', 'select topk',
+    for name in ('select ours', 'select kthvalue', 'select sort',
+                 'select topk',
                  'select reference (softmax+argsort)', 'TSE ours',
                  'TSE reference'):
         lines.append(f'{name:<38}' + ''.join(
@@ -412,10 +432,10 @@ def format_tables(results: List[Dict]) -> str:
     def ratio(r: Dict, num: str, den: str) -> float:
         return r['times'][num]['median_ms'] / r['times'][den]['median_ms']
 
-    for label, num, den in (('sort / kthvalue', 'select sort',
-                             'select kthvalue'),
-                            ('topk / kthvalue', 'select topk',
-                             'select kthvalue'),
+    for label, num, den in (('sort / ours', 'select sort', 'select ours'),
+                            ('kthvalue / ours', 'select kthvalue',
+                             'select ours'),
+                            ('topk / ours', 'select topk', 'select ours'),
                             ('TSE reference / ours', 'TSE reference',
                              'TSE ours')):
         lines.append(f'{label:<38}' + ''.join(
@@ -428,14 +448,16 @@ def format_tables(results: List[Dict]) -> str:
         ref_s = c['student_ours_vs_reference']
         ref_t = c['teacher_ours_vs_reference']
         lines.append(
-            f"x{r['scale']}: kth vs sort student {kth_s['mismatch']}, "
-            f"teacher {kth_t['mismatch']} (kth vs topk "
-            f"{kth_s['mismatch_topk']}, {kth_t['mismatch_topk']}); ours vs "
+            f"x{r['scale']}: ours vs sort student {kth_s['mismatch']}, "
+            f"teacher {kth_t['mismatch']} (vs kthvalue "
+            f"{kth_s['mismatch_kthvalue']}, {kth_t['mismatch_kthvalue']}; vs"
+            f" topk {kth_s['mismatch_topk']}, {kth_t['mismatch_topk']}); "
+            f"ours vs "
             f"reference student {ref_s['mismatch']}, teacher "
             f"{ref_t['mismatch']} of {c['valid_pixels']} valid; TSE weight "
-            f"max |diff| {c['tse_weight_max_abs_diff']:.2e}; log_softmax q "
-            f"max |diff| {c['log_softmax_q_max_abs_diff']:.1e}, mask "
-            f"mismatch {c['log_softmax_q_mask_mismatch']}; min_kept "
+            f"max |diff| {c['tse_weight_max_abs_diff']:.2e}; logsumexp q "
+            f"max |diff| {c['logsumexp_q_max_abs_diff']:.1e}, mask "
+            f"mismatch {c['logsumexp_q_mask_mismatch']}; min_kept "
             f"{c['min_kept']}, student hard "
             f"{100 * c['student_hard_fraction']:.1f}%")
     return '\n'.join(lines)

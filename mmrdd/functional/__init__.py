@@ -1,12 +1,12 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """Pure tensor functions of RDD (no registry, no OpenMMLab import)."""
 from .difficulty import (COMBINE_MODES, TFE_DIRECTIONS, combine_hard_masks,
-                         gt_class_prob, ohem_hard_mask, resize_weight,
-                         selection_weight, tfe_difficulty)
+                         gt_class_prob, kth_smallest, ohem_hard_mask,
+                         resize_weight, selection_weight, tfe_difficulty)
 from .distill import channel_wise_divergence, pixel_kl_divergence
 
 __all__ = [
-    'COMBINE_MODES', 'TFE_DIRECTIONS', 'gt_class_prob', 'ohem_hard_mask',
-    'combine_hard_masks', 'tfe_difficulty', 'resize_weight',
+    'COMBINE_MODES', 'TFE_DIRECTIONS', 'gt_class_prob', 'kth_smallest',
+    'ohem_hard_mask', 'combine_hard_masks', 'tfe_difficulty', 'resize_weight',
     'selection_weight', 'pixel_kl_divergence', 'channel_wise_divergence'
 ]

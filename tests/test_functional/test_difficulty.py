@@ -11,8 +11,8 @@ import torch.nn.functional as F
 
 from mmrdd.functional import (COMBINE_MODES, TFE_DIRECTIONS,
                               combine_hard_masks, gt_class_prob,
-                              ohem_hard_mask, resize_weight, selection_weight,
-                              tfe_difficulty)
+                              kth_smallest, ohem_hard_mask, resize_weight,
+                              selection_weight, tfe_difficulty)
 
 IGNORE = 255
 SHAPES = [(1, 3, 1, 1), (2, 4, 3, 5), (3, 19, 8, 6)]
@@ -131,9 +131,55 @@ def test_gt_class_prob_bf16():
 
 def test_gt_class_prob_bad_shapes():
     with pytest.raises(ValueError, match='label must have shape'):
-        gt_class_prob(torch.zeros(2, 3, 4, 4), torch.zeros(2, 4, 5).long())
+        gt_class_prob(torch.zeros(2, 3, 4, 4), torch.zeros(3, 4, 5).long())
+    with pytest.raises(ValueError, match='label must have shape'):
+        gt_class_prob(torch.zeros(2, 3, 4, 4), torch.zeros(2, 4, 4, 1).long())
     with pytest.raises(ValueError, match=r'\(N, C, H, W\)'):
         gt_class_prob(torch.zeros(3, 4, 4), torch.zeros(3, 4, 4).long())
+
+
+@pytest.mark.parametrize('align_corners', [False, True])
+def test_gt_class_prob_resizes_small_logits_per_image(align_corners):
+    # teacher logits at 1/4 of a 13x18 label map: q must equal the loop
+    # reference on the logits resized for the whole batch at once
+    small, _ = _logits_label((3, 5, 4, 5), seed=11)
+    _, label = _logits_label((3, 5, 13, 18), seed=12)
+    full = F.interpolate(small, size=(13, 18), mode='bilinear',
+                         align_corners=align_corners)
+    q = gt_class_prob(small, label, IGNORE, align_corners=align_corners)
+    torch.testing.assert_close(
+        q.double(), ref_gt_class_prob(full, label), rtol=1e-5, atol=1e-6)
+    other = F.interpolate(small, size=(13, 18), mode='bilinear',
+                          align_corners=not align_corners)
+    assert (ref_gt_class_prob(other, label) - q.double()).abs().max() > 1e-3
+
+
+def test_gt_class_prob_given_valid_is_used():
+    logits, label = _logits_label((2, 4, 3, 3), seed=5)
+    valid = label != IGNORE
+    q = gt_class_prob(logits, label, IGNORE, valid=valid)
+    torch.testing.assert_close(q, gt_class_prob(logits, label, IGNORE))
+    valid[0, 0, 0] = False  # the caller's map decides which pixels count
+    assert gt_class_prob(logits, label, IGNORE, valid=valid)[0, 0, 0] == 1.0
+
+
+# --------------------------------------------------------- kth_smallest ----
+@pytest.mark.parametrize('use_topk', [None, False, True])
+def test_kth_smallest_matches_sort(use_topk):
+    g = torch.Generator().manual_seed(7)
+    values = torch.rand(1000, generator=g)
+    values[::7] = 0.5  # ties
+    values[::11] = float('inf')  # invalid pixels as OHEM fills them
+    ordered = values.sort().values
+    for k in (1, 2, 143, 500, 909, 910, 1000):
+        assert kth_smallest(values, k, use_topk).item() == ordered[k - 1]
+
+
+def test_kth_smallest_bad_arguments():
+    with pytest.raises(ValueError, match='1 <= k <= 4'):
+        kth_smallest(torch.rand(4), 5)
+    with pytest.raises(ValueError, match='1-D'):
+        kth_smallest(torch.rand(2, 2), 1)
 
 
 def test_gt_class_prob_out_of_range_label_raises():

@@ -118,8 +118,10 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
         with torch.no_grad():
             feats = self.teacher.extract_feat(batch_inputs)
             outputs = [head(feats) for head in self._teacher_heads()]
-        if self.check_teacher_finite and not all(
-                bool(torch.isfinite(out).all()) for out in outputs):
+        # One host-device synchronisation for all heads.
+        if self.check_teacher_finite and not bool(
+                torch.stack([torch.isfinite(out).all()
+                             for out in outputs]).all()):
             raise FloatingPointError(
                 'the teacher produced NaN/Inf logits: check teacher_ckpt '
                 '(a diverged or wrong checkpoint) and the input '

@@ -85,31 +85,43 @@ class RDDTSEDifficulty:
             self.class_weight = self.class_weight.to(device)
         return self.class_weight
 
-    def __call__(self, student_logits: Tensor, teacher_logits: Optional[Tensor],
+    def __call__(self,
+                 student_logits: Tensor,
+                 teacher_logits: Optional[Tensor],
                  label: Tensor,
-                 ignore_index: int) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
+                 ignore_index: int,
+                 align_corners: bool = False,
+                 valid: Optional[Tensor] = None
+                 ) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
         """Select the pixels the student learns from.
 
         Args:
             student_logits (Tensor): (N, C, H, W) at the label size.
-            teacher_logits (Tensor, optional): (N, C, H, W) at the label size;
-                unused (may be None) in mode ``'student'``.
+            teacher_logits (Tensor, optional): (N, C, h, w), at the label
+                size or smaller (then resized bilinearly, one image at a
+                time, see :func:`~mmrdd.functional.gt_class_prob`); unused
+                (may be None) in mode ``'student'``.
             label (Tensor): (N, H, W) ground truth.
             ignore_index (int): The label to ignore.
+            align_corners (bool): ``align_corners`` of the teacher head,
+                for the resize. Defaults to False.
+            valid (Tensor, optional): ``label != ignore_index`` if the
+                caller has it. Defaults to None (computed here).
 
         Returns:
             tuple: the selection mask, the student's and the teacher's hard
             pixels (the latter None in mode ``'student'``), each (N, H, W)
             bool.
         """
-        valid = label != ignore_index
+        if valid is None:
+            valid = label != ignore_index
         hard_student = ohem_hard_mask(
-            gt_class_prob(student_logits, label, ignore_index), valid,
+            gt_class_prob(student_logits, label, ignore_index, valid), valid,
             self.thresh, self.min_kept)
         if self.mode == 'student':
             return hard_student, hard_student, None
         hard_teacher = ohem_hard_mask(
-            gt_class_prob(teacher_logits, label, ignore_index), valid,
-            self.thresh, self.min_kept)
+            gt_class_prob(teacher_logits, label, ignore_index, valid,
+                          align_corners), valid, self.thresh, self.min_kept)
         return combine_hard_masks(hard_student, hard_teacher,
                                   self.mode), hard_student, hard_teacher

@@ -6,7 +6,6 @@ import torch
 import torch.nn.functional as F
 from mmrazor.models.distillers import ConfigurableDistiller
 from mmrazor.registry import MODELS, TASK_UTILS
-from mmseg.models.utils import resize
 from torch import Tensor, nn
 
 from mmrdd.functional import selection_weight
@@ -206,15 +205,11 @@ class RDDDistiller(ConfigurableDistiller):
                 self._distill_map = small
                 self.stats['tfe_weight'] = (weight * valid).sum() / n_valid
             return weight
-        teacher = self.teacher_logits(sampler.role)
-        if self.tse.mode != 'student':
-            teacher = resize(
-                teacher,
-                size=label.shape[-2:],
-                mode='bilinear',
-                align_corners=self.teacher_align_corners)
+        teacher = None if self.tse.mode == 'student' else \
+            self.teacher_logits(sampler.role)
         mask, hard_s, hard_t = self.tse(seg_logits, teacher, label,
-                                        sampler.ignore_index)
+                                        sampler.ignore_index,
+                                        self.teacher_align_corners, valid)
         weight = selection_weight(
             mask, label, sampler.loss_divisor(label, valid),
             self.tse.class_weight_on(label.device, sampler.num_classes),
