@@ -1,6 +1,7 @@
 # Short iteration-based schedule for the toy data set (minutes on a CPU).
+# lr 0.05: from scratch, 1k iterations; 0.02 left the small classes at 0 IoU.
 max_iters = 1000
-optimizer = dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=1e-4)
+optimizer = dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=1e-4)
 optim_wrapper = dict(type='OptimWrapper', optimizer=optimizer, clip_grad=None)
 param_scheduler = [
     dict(
