@@ -1,5 +1,5 @@
 """Engine components of mmrdd."""
-from .hooks import RDDStageHook
+from .hooks import RDDIterSeedHook, RDDStageHook
 from .optimizers import RDDCPUAmpOptimWrapper
 
-__all__ = ['RDDStageHook', 'RDDCPUAmpOptimWrapper']
+__all__ = ['RDDIterSeedHook', 'RDDStageHook', 'RDDCPUAmpOptimWrapper']

@@ -9,6 +9,9 @@ state, so after a resume dropout would draw different masks than the
 uninterrupted run (the resumed run is then statistically, not bitwise,
 equivalent). The teacher runs in eval mode and draws nothing.
 
+With dropout on, ``RDDIterSeedHook`` (opt-in) makes the resume bit-exact
+too: the last test.
+
 A run "stopped" at iteration k is represented two ways: a run with
 ``train_cfg.max_iters=k`` (the PolyLR ``end`` kept at the full schedule's),
 and the full run's ``iter_k.pth`` alone in a fresh work dir (what a killed
@@ -21,7 +24,7 @@ import pytest
 import torch
 
 import mmrdd  # noqa: F401  (loads mmengine checkpoints on torch>=2.6)
-from conftest import data_options, losses_in_log, run_tool
+from conftest import ROOT, data_options, losses_in_log, run_tool
 
 RDD_TOY = 'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-1k_toyseg-96x96.py'  # noqa: E501
 ITERS, SWITCH = 6, 3
@@ -50,8 +53,8 @@ def options(toy_data, teacher_ckpt, max_iters=ITERS):
     ]
 
 
-def train(work_dir, opts, resume=False):
-    args = ['tools/train.py', RDD_TOY, '--work-dir', str(work_dir)]
+def train(work_dir, opts, resume=False, config=RDD_TOY):
+    args = ['tools/train.py', str(config), '--work-dir', str(work_dir)]
     if resume:
         args.append('--resume')
     return run_tool(*args, '--cfg-options', *opts,
@@ -136,3 +139,35 @@ def test_run_stopped_after_the_switch_resumes_in_tse(full_run, toy_data,
     assert_same_weights(
         weights(osp.join(full_run['work_dir'], f'iter_{ITERS}.pth')),
         weights(tmp_path / f'iter_{ITERS}.pth'))
+
+
+def with_dropout(opts):
+    return [o for o in opts if 'dropout_ratio' not in o]
+
+
+@pytest.mark.parametrize('seed_hook', [True, False])
+def test_resume_with_dropout_is_exact_only_with_iter_seed_hook(
+        toy_data, teacher_run, tmp_path, seed_hook):
+    """Dropout on (0.1, the toy heads'): with RDDIterSeedHook the resumed
+    run ends on the uninterrupted run's weights; without it, it does not
+    (so the hook is what makes the difference)."""
+    config = tmp_path / 'rdd_toy_dropout.py'
+    hooks = "dict(type='RDDStageHook', switch_iter=100)"
+    if seed_hook:
+        hooks += ", dict(type='RDDIterSeedHook')"
+    config.write_text(f"_base_ = ['{osp.join(ROOT, RDD_TOY)}']\n"
+                      f'custom_hooks = [{hooks}]\n')
+    opts = with_dropout(options(toy_data, teacher_run['ckpt']))
+    full, resumed = tmp_path / 'full', tmp_path / 'resumed'
+    train(full, opts, config=config)
+    k = SWITCH + 1
+    resumed.mkdir()
+    shutil.copy(full / f'iter_{k}.pth', resumed)
+    (resumed / 'last_checkpoint').write_text(str(resumed / f'iter_{k}.pth'))
+    train(resumed, opts, resume=True, config=config)
+    a = weights(full / f'iter_{ITERS}.pth')
+    b = weights(resumed / f'iter_{ITERS}.pth')
+    if seed_hook:
+        assert_same_weights(a, b)
+    else:
+        assert any(not torch.equal(a[key], b[key]) for key in a)

@@ -1,4 +1,5 @@
 """Runner hooks of mmrdd."""
+from .rdd_iter_seed_hook import RDDIterSeedHook
 from .rdd_stage_hook import RDDStageHook
 
-__all__ = ['RDDStageHook']
+__all__ = ['RDDIterSeedHook', 'RDDStageHook']
