@@ -452,7 +452,8 @@ def copy_batch(data: Dict[str, list]) -> Dict[str, list]:
 
 
 # ------------------------------------------------------------------ timing
-def _sync(device: str) -> None:
+def sync_device(device: str) -> None:
+    """Wait for the device's queued work (CUDA); nothing on CPU."""
     if device.startswith('cuda'):
         torch.cuda.synchronize()
 
@@ -468,10 +469,10 @@ def train_step(model: torch.nn.Module, optim: OptimWrapper,
     """One timed ``train_step``; returns (seconds, log_vars)."""
     timer = CLOCKS[clock]
     data = copy_batch(data)
-    _sync(device)
+    sync_device(device)
     start = timer()
     log_vars = model.train_step(data, optim)
-    _sync(device)
+    sync_device(device)
     return timer() - start, log_vars
 
 
@@ -883,6 +884,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def environment(device: str) -> Dict[str, Any]:
+    """Versions, CPU, threads, load and GPU name, for the JSON output."""
     env = dict(torch=torch.__version__, python=platform.python_version(),
                cpu=platform.processor() or platform.machine(),
                cpu_count=os.cpu_count(), threads=torch.get_num_threads(),

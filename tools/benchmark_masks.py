@@ -50,19 +50,20 @@ network's do (most pixels easy, ``q`` spread over (0, 1)).
 import argparse
 import json
 import os.path as osp
-import platform
 import statistics
 import sys
-import time
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
-from mmrdd.functional import (combine_hard_masks, gt_class_prob,  # noqa: E402
-                              ohem_hard_mask, resize_weight,
-                              selection_weight, tfe_difficulty)
+HERE = osp.dirname(osp.abspath(__file__))
+sys.path.insert(0, osp.join(HERE, '..'))
+sys.path.insert(0, HERE)
+from benchmark import CLOCKS, environment, sync_device  # noqa: E402
+from mmrdd.functional import (gt_class_prob, ohem_hard_mask,  # noqa: E402
+                              resize_weight, selection_weight,
+                              tfe_difficulty)
 
 #: The reference's 19 Cityscapes class weights of the stage-2 loss.
 CITYSCAPES_CLASS_WEIGHT = [
@@ -156,15 +157,11 @@ def tse_ours(student: torch.Tensor, teacher_small: torch.Tensor,
              label: torch.Tensor, class_weight: torch.Tensor,
              thresh: float, min_kept: int,
              ignore_index: int = 255) -> torch.Tensor:
-    """Stage-2 weights of one head, as RDDDistiller computes them."""
-    valid = label != ignore_index
-    hard_s = ohem_hard_mask(
-        gt_class_prob(student, label, ignore_index, valid), valid, thresh,
-        min_kept)
-    hard_t = ohem_hard_mask(
-        gt_class_prob(teacher_small, label, ignore_index, valid), valid,
-        thresh, min_kept)
-    mask = combine_hard_masks(hard_s, hard_t, 'xor')
+    """Stage-2 weights of one head, as RDDDistiller computes them (its
+    :class:`~mmrdd.models.RDDTSEDifficulty`, then ``selection_weight``)."""
+    from mmrdd.models import RDDTSEDifficulty
+    tse = RDDTSEDifficulty(thresh=thresh, min_kept=min_kept)
+    mask, _, _ = tse(student, teacher_small, label, ignore_index)
     return selection_weight(mask, label, float(label.numel()), class_weight)
 
 
@@ -292,9 +289,6 @@ def make_inputs(batch_size: int, num_classes: int, label_size: Sequence[int],
 
 
 # ------------------------------------------------------------------ timing
-CLOCKS = {'wall': time.perf_counter, 'cpu': time.process_time}
-
-
 def timed(fn: Callable, reps: int, device: str,
           clock: str = 'wall') -> Dict[str, float]:
     """Median and min ms of ``reps`` calls after one warm-up call.
@@ -303,19 +297,14 @@ def timed(fn: Callable, reps: int, device: str,
     machine; CPU device only, best with one thread).
     """
     timer = CLOCKS[clock]
-
-    def sync():
-        if device.startswith('cuda'):
-            torch.cuda.synchronize()
-
     fn()
-    sync()
+    sync_device(device)
     times = []
     for _ in range(reps):
-        sync()
+        sync_device(device)
         start = timer()
         fn()
-        sync()
+        sync_device(device)
         times.append(1e3 * (timer() - start))
     return dict(median_ms=statistics.median(times), min_ms=min(times),
                 reps=reps)
@@ -515,13 +504,9 @@ def main(argv: Optional[List[str]] = None) -> List[Dict]:
             print(f'scale x{scale} done', flush=True)
     print(format_tables(results))
     if args.out:
-        env = dict(torch=torch.__version__, device=args.device,
-                   threads=torch.get_num_threads(),
-                   machine=platform.machine())
-        if args.device == 'cuda':
-            env['gpu'] = torch.cuda.get_device_name()
         with open(args.out, 'w') as f:
-            json.dump(dict(args=vars(args), environment=env,
+            json.dump(dict(args=vars(args),
+                           environment=environment(args.device),
                            results=results), f, indent=1)
         print(f'wrote {args.out}')
     return results
