@@ -30,7 +30,7 @@ TFE_DIRECTIONS: Tuple[str, ...] = ('aux_main', 'main_aux')
 
 def _check_logits_label(logits: Tensor, label: Tensor) -> None:
     """Raise ``ValueError`` unless ``logits`` is (N, C, h, w) and ``label``
-    is (N, H, W)."""
+    is (N, H, W) with ``h <= H`` and ``w <= W``."""
     if logits.dim() != 4:
         raise ValueError('logits must have shape (N, C, H, W), got '
                          f'{tuple(logits.shape)}')
@@ -38,6 +38,10 @@ def _check_logits_label(logits: Tensor, label: Tensor) -> None:
         raise ValueError(f'label must have shape (N, H, W) with N = '
                          f'{logits.shape[0]} to match logits '
                          f'{tuple(logits.shape)}, got {tuple(label.shape)}')
+    if any(lo > la for lo, la in zip(logits.shape[2:], label.shape[1:])):
+        raise ValueError(f'logits {tuple(logits.shape)} are larger than the '
+                         f'label map {tuple(label.shape)}: pass logits at '
+                         'the label size or smaller (they are upsampled)')
 
 
 def _log_prob_of(logits: Tensor, label: Tensor) -> Tensor:

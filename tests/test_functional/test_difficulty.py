@@ -136,6 +136,8 @@ def test_gt_class_prob_bad_shapes():
         gt_class_prob(torch.zeros(2, 3, 4, 4), torch.zeros(2, 4, 4, 1).long())
     with pytest.raises(ValueError, match=r'\(N, C, H, W\)'):
         gt_class_prob(torch.zeros(3, 4, 4), torch.zeros(3, 4, 4).long())
+    with pytest.raises(ValueError, match='larger than the label map'):
+        gt_class_prob(torch.zeros(2, 3, 4, 6), torch.zeros(2, 4, 5).long())
 
 
 @pytest.mark.parametrize('align_corners', [False, True])
