@@ -54,6 +54,8 @@ def rdd_cfg(teacher: Optional[dict] = None, student: Optional[dict] = None,
         student_recorders=dict(
             logits=dict(type='ModuleOutputs', source='decode_head.conv_seg'),
             aux_logits=dict(type='ModuleOutputs', source='auxiliary_head.conv_seg')),
+        teacher_recorders=dict(
+            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
         distill_losses=dict(loss_kl=dict(type='RDDWeightedKLDivergence')),
         loss_forward_mappings=dict(
             loss_kl=dict(

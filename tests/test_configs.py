@@ -55,8 +55,7 @@ def check_config(cfg):
             return
         hooks = [h['type'] for h in cfg.get('custom_hooks', [])]
         assert 'RDDStageHook' in hooks
-        switch = [h for h in cfg.custom_hooks
-                  if h['type'] == 'RDDStageHook'][0]['switch_iter']
+        switch = model.distiller.switch_iter
         assert 0 <= switch <= cfg.train_cfg.max_iters
     else:
         model = SEG_MODELS.build(model_cfg)

@@ -63,8 +63,8 @@ def test_tfe_covers_a_tenth_of_the_schedule(configs):
     for name, cfg in configs:
         if not any(d in name for d in DATASETS):
             continue
-        hook = [h for h in cfg.custom_hooks if h.type == 'RDDStageHook'][0]
-        assert hook.switch_iter * 10 == cfg.train_cfg.max_iters, name
+        switch = cfg.model.distiller.switch_iter
+        assert switch * 10 == cfg.train_cfg.max_iters, name
 
 
 @pytest.mark.parametrize('student', sorted(MMSEG_R18))

@@ -85,7 +85,7 @@ def schedule_options(args: argparse.Namespace, switch: bool) -> List[str]:
             f'default_hooks.checkpoint.interval={args.iters}',
         ]
         if switch:
-            opts.append(f'custom_hooks.0.switch_iter={args.iters // 10}')
+            opts.append(f'model.distiller.switch_iter={args.iters // 10}')
     return opts
 
 

@@ -107,8 +107,9 @@ def main() -> None:
     min_kept = args.min_kept or max(
         1, model.distiller.tse.min_kept //
         cfg.train_dataloader.get('batch_size', 1))
+    ignore = model.distiller.samplers[
+        model.distiller.student_main].ignore_index
     os.makedirs(args.out_dir, exist_ok=True)
-    ignore = model.student.decode_head.ignore_index
     for image_path, label_file in zip(args.images, labels):
         data = pipeline(
             dict(img_path=image_path, seg_map_path=label_file,

@@ -10,6 +10,12 @@ Segmentation", arXiv 2407.03719):
   :func:`selection_weight`.
 * TFE-RDD: :func:`tfe_difficulty` -> :func:`resize_weight`.
 
+The arguments of RDD's config (``thresh``, ``min_kept``, ``mode``,
+``direction``) are checked once, by the registered classes that take them
+from the config (:class:`~mmrdd.models.RDDTSEDifficulty`,
+:class:`~mmrdd.models.RDDTFEDifficulty`); these functions check only the
+shapes and dtypes of the tensors they are given.
+
 All functions compute in float32, whatever the input dtype, so that logits
 produced under bf16 / fp16 autocast are safe. None of them synchronises the
 host with the device (no ``.item()``, no branch on tensor data) and none sorts
@@ -164,15 +170,6 @@ def ohem_hard_mask(q: Tensor,
     Returns:
         Tensor: Boolean hard-pixel mask of shape (N, H, W).
     """
-    if isinstance(thresh, bool) or not isinstance(thresh, (int, float)) \
-            or not 0.0 < float(thresh) < 1.0:
-        raise ValueError('thresh must be a probability strictly between 0 '
-                         f'and 1 (e.g. 0.7), got {thresh!r}')
-    if isinstance(min_kept, bool) or not isinstance(min_kept, int) \
-            or min_kept < 1:
-        raise ValueError('min_kept must be an int >= 1 (the minimum number '
-                         'of hard pixels per batch, e.g. 100000), got '
-                         f'{min_kept!r}')
     if tuple(q.shape) != tuple(valid.shape):
         raise ValueError(f'q {tuple(q.shape)} and valid '
                          f'{tuple(valid.shape)} must have the same shape')
@@ -205,19 +202,17 @@ def combine_hard_masks(hard_student: Tensor,
     Returns:
         Tensor: Boolean mask of shape (N, H, W), a new tensor.
     """
-    if mode not in COMBINE_MODES:
-        raise ValueError(f'mode must be one of {COMBINE_MODES}, got {mode!r}')
     if tuple(hard_student.shape) != tuple(hard_teacher.shape):
         raise ValueError(f'hard_student {tuple(hard_student.shape)} and '
                          f'hard_teacher {tuple(hard_teacher.shape)} must have '
                          'the same shape')
-    if mode == 'xor':
-        return hard_student ^ hard_teacher
-    if mode == 'or':
-        return hard_student | hard_teacher
-    if mode == 'and':
-        return hard_student & hard_teacher
-    return hard_student.clone()
+    combine = {
+        'xor': torch.logical_xor,
+        'or': torch.logical_or,
+        'and': torch.logical_and,
+        'student': lambda s, _: s.clone()
+    }
+    return combine[mode](hard_student, hard_teacher)
 
 
 def tfe_difficulty(logits_main: Tensor,
@@ -250,9 +245,6 @@ def tfe_difficulty(logits_main: Tensor,
         Tensor: ``w`` of shape (N, H, W), float32, in ``(0, 1]`` (it
         underflows to 0 only for a KL above ~87 nats).
     """
-    if direction not in TFE_DIRECTIONS:
-        raise ValueError(f'direction must be one of {TFE_DIRECTIONS}, got '
-                         f'{direction!r}')
     if logits_main.dim() != 4 or logits_aux.dim() != 4 \
             or logits_main.shape[:2] != logits_aux.shape[:2]:
         raise ValueError('logits_main and logits_aux must be (N, C, H, W) '
@@ -269,10 +261,9 @@ def tfe_difficulty(logits_main: Tensor,
             align_corners=align_corners)
     log_p_main = F.log_softmax(logits_main, dim=1)
     log_p_aux = F.log_softmax(logits_aux, dim=1)
-    if direction == 'aux_main':
-        log_p, log_q = log_p_aux, log_p_main
-    else:
-        log_p, log_q = log_p_main, log_p_aux
+    log_p, log_q = dict(
+        aux_main=(log_p_aux, log_p_main),
+        main_aux=(log_p_main, log_p_aux))[direction]
     v = (log_p.exp() * (log_p - log_q)).sum(dim=1)
     return torch.exp(-v.clamp_min(0.0))
 
@@ -319,6 +310,34 @@ def _gather_class_weight(class_weight: Optional[Tensor], label: Tensor,
         raise ValueError('class weights must be a 1-D tensor of length C, '
                          f'got shape {tuple(class_weight.shape)}')
     return class_weight.to(device=like.device, dtype=torch.float32)[label]
+
+
+def ce_loss_divisor(label: Tensor,
+                    valid: Tensor,
+                    class_weight: Optional[Tensor] = None,
+                    avg_non_ignore: bool = False) -> Union[float, Tensor]:
+    """The divisor of MMSeg 1.2.2's ``CrossEntropyLoss`` mean reduction.
+
+    ``N * H * W`` (a Python number: no tensor is made for it), the number of
+    valid pixels with ``avg_non_ignore``, or, with class weights, the sum of
+    the valid pixels' class weights.
+
+    Args:
+        label (Tensor): Labels, (N, H, W).
+        valid (Tensor): ``label != ignore_index``, (N, H, W) bool.
+        class_weight (Tensor, optional): The loss's ``class_weight``, 1-D of
+            length C, on ``label``'s device. Defaults to None.
+        avg_non_ignore (bool): The loss's ``avg_non_ignore``. Defaults to
+            False.
+
+    Returns:
+        float | Tensor: The divisor (a 0-d float tensor unless it is the
+        pixel count).
+    """
+    if class_weight is None:
+        return valid.sum().float() if avg_non_ignore else float(label.numel())
+    weights = class_weight[label.long().masked_fill(~valid, 0)]
+    return (weights * valid).sum()
 
 
 def selection_weight(mask: Tensor,
@@ -374,6 +393,7 @@ def selection_weight(mask: Tensor,
     denominator = (numerator * lcw).sum()
     denominator = torch.where(denominator > 0, denominator,
                               torch.ones_like(denominator))
-    divisor = torch.as_tensor(
-        divisor, dtype=torch.float32, device=selected.device)
-    return numerator * (divisor / denominator)
+    if not isinstance(divisor, Tensor):
+        # a fill on the device, not a host-to-device copy (no sync)
+        divisor = denominator.new_full((), float(divisor))
+    return numerator * (divisor.float() / denominator)

@@ -3,18 +3,17 @@
 
 Both compute in float32 and detach the teacher's logits and the weight map.
 """
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch.nn.functional as F
 from torch import Tensor
 
+from .difficulty import resize_weight
 
-def _check_inputs(preds_S: Tensor, preds_T: Tensor, tau: float,
+
+def _check_inputs(preds_S: Tensor, preds_T: Tensor,
                   weight: Optional[Tensor]) -> None:
-    """Validate shapes (Python-level only, no device sync) and ``tau``."""
-    if isinstance(tau, bool) or not isinstance(tau, (int, float)) \
-            or not tau > 0:
-        raise ValueError(f'tau must be a positive number, got {tau!r}')
+    """Validate shapes (Python-level only, no device sync)."""
     if preds_S.dim() != 4:
         raise ValueError('preds_S must have shape (N, C, H, W), got '
                          f'{tuple(preds_S.shape)}')
@@ -27,6 +26,51 @@ def _check_inputs(preds_S: Tensor, preds_T: Tensor, tau: float,
             raise ValueError(f'weight must have shape {expected} (N, H, W) '
                              f'to match preds {tuple(preds_S.shape)}, got '
                              f'{tuple(weight.shape)}')
+
+
+#: Valid ``resize_to`` values of :func:`match_logit_sizes`.
+RESIZE_TO: Tuple[str, ...] = ('student', 'teacher')
+
+
+def match_logit_sizes(preds_S: Tensor,
+                      preds_T: Tensor,
+                      weight: Optional[Tensor] = None,
+                      resize_to: str = 'student',
+                      align_corners: bool = False
+                      ) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
+    """Bring student and teacher logits (and a weight map) to one size.
+
+    Heterogeneous pairs predict at different strides (SegFormer at 1/4,
+    DeepLabV3-D8 at 1/8). With ``resize_to='student'`` the teacher's logits
+    are resized bilinearly to the student's size; with ``'teacher'`` the
+    student's logits and ``weight`` (given at the student's size) are
+    resized to the teacher's. Inputs of equal size are returned as they are.
+
+    Args:
+        preds_S (Tensor): Student logits, (N, C, h, w).
+        preds_T (Tensor): Teacher logits, (N, C, h', w').
+        weight (Tensor, optional): Per-pixel weight at the student's size,
+            (N, h, w). Defaults to None.
+        resize_to (str): One of :data:`RESIZE_TO`. Defaults to 'student'.
+        align_corners (bool): ``align_corners`` of the bilinear resize.
+            Defaults to False.
+
+    Returns:
+        tuple[Tensor, Tensor, Tensor | None]: ``preds_S``, ``preds_T`` and
+        ``weight`` at one spatial size.
+    """
+    size_S, size_T = tuple(preds_S.shape[2:]), tuple(preds_T.shape[2:])
+    if size_S == size_T:
+        return preds_S, preds_T, weight
+    if resize_to == 'student':
+        return preds_S, F.interpolate(
+            preds_T, size_S, mode='bilinear',
+            align_corners=align_corners), weight
+    preds_S = F.interpolate(preds_S, size_T, mode='bilinear',
+                            align_corners=align_corners)
+    if weight is not None:
+        weight = resize_weight(weight, size_T, align_corners)
+    return preds_S, preds_T, weight
 
 
 def pixel_kl_divergence(preds_S: Tensor,
@@ -56,7 +100,7 @@ def pixel_kl_divergence(preds_S: Tensor,
     Returns:
         Tensor: Scalar float32 loss.
     """
-    _check_inputs(preds_S, preds_T, tau, weight)
+    _check_inputs(preds_S, preds_T, weight)
     log_p_S = F.log_softmax(preds_S.float() / tau, dim=1)
     log_p_T = F.log_softmax(preds_T.detach().float() / tau, dim=1)
     kl = (log_p_T.exp() * (log_p_T - log_p_S)).sum(dim=1) * (tau**2)
@@ -90,7 +134,7 @@ def channel_wise_divergence(preds_S: Tensor,
     Returns:
         Tensor: Scalar float32 loss.
     """
-    _check_inputs(preds_S, preds_T, tau, weight)
+    _check_inputs(preds_S, preds_T, weight)
     N, C = preds_S.shape[:2]
     log_p_S = F.log_softmax(preds_S.float().flatten(2) / tau, dim=2)
     log_p_T = F.log_softmax(preds_T.detach().float().flatten(2) / tau, dim=2)

@@ -7,6 +7,9 @@ import torch
 from mmseg.models.utils import resize
 from torch import Tensor
 
+from mmrdd.models.distillers.rdd_distiller import (run_heads,
+                                                   segmentor_heads)
+
 # TSE mask colours (RGB): hard for the student only, for the teacher only,
 # for both (dropped by XOR), ignored pixels.
 TSE_COLOURS = dict(
@@ -19,44 +22,53 @@ def difficulty_maps(model, inputs: Tensor, label: Tensor,
                     min_kept: Optional[int] = None) -> Dict[str, Tensor]:
     """Run teacher and student of an RDD model and compute both stages' maps.
 
+    Uses the model's own estimators (``model.distiller.tfe`` and ``.tse``)
+    on the student's main head and its TSE partner, as a training step does.
+
     Args:
         model (RDDSingleTeacherDistill): The model (eval mode is set here).
         inputs (Tensor): Preprocessed images, (N, 3, H, W).
         label (Tensor): Labels, (N, H, W).
-        min_kept (int, optional): Overrides the TSE ``min_kept`` (the
-            training value is per batch of crops). Defaults to None.
+        min_kept (int, optional): The TSE ``min_kept`` for this call (the
+            training value is per batch of crops). Defaults to None (the
+            configured one).
 
     Returns:
         dict[str, Tensor]: ``teacher_pred``, ``student_pred`` (N, H, W) long;
-        ``tfe_weight`` (N, H, W) float (absent without a teacher aux head);
-        ``hard_student``, ``hard_teacher``, ``tse_mask`` (N, H, W) bool.
+        ``tfe_weight`` (N, H, W) float (absent when the teacher has no
+        second view); ``hard_student``, ``hard_teacher``, ``tse_mask``
+        (N, H, W) bool.
     """
     model.eval()
     distiller = model.distiller
     size = tuple(label.shape[-2:])
-    teacher_out = model.teacher_forward(inputs)
-    student = model.student
-    feats = student.extract_feat(inputs)
-    s_logits = resize(student.decode_head(feats), size, mode='bilinear',
-                      align_corners=student.decode_head.align_corners)
-    t_logits = resize(teacher_out[0], size, mode='bilinear',
-                      align_corners=distiller.teacher_align_corners)
+    align_corners = distiller.teacher_align_corners
+    teacher = model.teacher_forward(inputs)
+    sampler = distiller.samplers[distiller.student_main]
+    student = run_heads(model.student, model.student.extract_feat(inputs))
+    head = segmentor_heads(model.student,
+                           'decode_head')[distiller.student_main]
+    s_logits = resize(student[distiller.student_main], size, mode='bilinear',
+                      align_corners=head.align_corners)
+    t_logits = resize(teacher[distiller.teacher_main], size, mode='bilinear',
+                      align_corners=align_corners)
     maps = dict(teacher_pred=t_logits.argmax(1),
                 student_pred=s_logits.argmax(1))
-    if len(teacher_out) > 1:
-        maps['tfe_weight'] = distiller.tfe(teacher_out[0], teacher_out[1],
-                                           size,
-                                           distiller.teacher_align_corners)[0]
-    tse = distiller.tse
-    saved = tse.min_kept
-    tse.min_kept = min_kept or saved
-    try:
-        mask, hard_s, hard_t = tse(s_logits, t_logits, label,
-                                   student.decode_head.ignore_index)
-    finally:
-        tse.min_kept = saved
-    maps.update(tse_mask=mask, hard_student=hard_s,
-                hard_teacher=hard_t if hard_t is not None else hard_s)
+    main = teacher[distiller.teacher_main]
+    second = None
+    if distiller.tfe.second_view == 'flip':
+        second = model.teacher_forward(
+            inputs.flip(-1), heads=())[distiller.teacher_main].flip(-1)
+    elif distiller.teacher_aux in teacher:
+        second = teacher[distiller.teacher_aux]
+    if second is not None:
+        maps['tfe_weight'] = distiller.tfe.prepare(main, second, size,
+                                                   align_corners)['weight']
+    m = distiller.tse.hard_masks(s_logits, teacher[sampler.teacher_head],
+                                 label, sampler.ignore_index, align_corners,
+                                 min_kept=min_kept)
+    maps.update(tse_mask=m['mask'], hard_student=m['hard_student'],
+                hard_teacher=m['hard_teacher'])
     return maps
 
 

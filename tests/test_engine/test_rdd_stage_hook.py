@@ -1,102 +1,122 @@
-"""RDDStageHook: the stage follows runner.iter, also after a resume."""
-from types import SimpleNamespace
-
+# Copyright (c) mmrdd contributors. All rights reserved.
+"""RDDStageHook on a real tiny MMEngine runner: the stage follows
+runner.iter (also after a resume) and the statistics of the current stage
+only are logged."""
 import pytest
 import torch
-from mmengine.logging import MessageHub, MMLogger
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+from torch.utils.data import Dataset
 
 import mmrdd  # noqa: F401
 from mmrdd.engine import RDDStageHook
+from _toy_models import batch, rdd_cfg
 
 
-class FakeDistiller:
-    """Records the stages it is given, like RDDDistiller.set_stage."""
+class TinySegDataset(Dataset):
+    """Eight seeded 32x40 images with labels, as a data set."""
 
-    def __init__(self, teacher_has_aux=True):
-        self.teacher_has_aux = teacher_has_aux
-        self.stage = None
-        self.history = []
-        self.stats = {}
+    def __len__(self) -> int:
+        return 8
 
-    def set_stage(self, stage):
-        self.stage = stage
-        self.history.append(stage)
-        self.stats = ({'tfe_weight': torch.tensor(0.75)} if stage == 'tfe'
-                      else {'tse_selected': torch.tensor(0.25),
-                            'tse_hard_student': torch.tensor(0.5),
-                            'tse_hard_teacher': torch.tensor(0.375)})
+    def __getitem__(self, index: int) -> dict:
+        inputs, samples = batch(n=1, seed=index)
+        return dict(inputs=inputs[0], data_samples=samples[0])
 
 
-def runner(distiller, max_iters=10, it=0, name='hook'):
-    return SimpleNamespace(
-        model=SimpleNamespace(distiller=distiller), iter=it,
-        max_iters=max_iters,
-        message_hub=MessageHub.get_instance(f'rdd-test-{name}-{it}'),
-        logger=MMLogger.get_instance('rdd-test'))
+class StageSpy(Hook):
+    """Records the distiller's stage at every iteration (after ours)."""
+
+    priority = 'LOW'
+
+    def __init__(self) -> None:
+        self.stages = []
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        self.stages.append(runner.model.distiller.stage)
 
 
-def run(hook, r, start, stop):
-    stages = []
-    for it in range(start, stop):
-        r.iter = it
-        hook.before_train_iter(r, it)
-        stages.append(r.model.distiller.stage)
-        hook.after_train_iter(r, it)
-    return stages
+def build_runner(tmp_path, switch_iter, max_iters=6, name='stage',
+                 load_from=None):
+    torch.manual_seed(0)
+    spy = StageSpy()
+    model = rdd_cfg(switch_iter=switch_iter)
+    model['data_preprocessor'] = dict(
+        type='mmseg.SegDataPreProcessor', mean=[0.] * 3, std=[1.] * 3,
+        size=(32, 40), pad_val=0, seg_pad_val=255)
+    runner = Runner(
+        model=model,
+        work_dir=str(tmp_path),
+        experiment_name=f'{name}-{switch_iter}-{tmp_path.name}',
+        train_dataloader=dict(
+            dataset=TinySegDataset(),
+            sampler=dict(type='InfiniteSampler', shuffle=False),
+            collate_fn=dict(type='pseudo_collate'),
+            batch_size=2, num_workers=0),
+        train_cfg=dict(by_epoch=False, max_iters=max_iters),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+        default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
+                           checkpoint=dict(type='CheckpointHook',
+                                           interval=1, by_epoch=False)),
+        custom_hooks=[dict(type='RDDStageHook'), spy],
+        load_from=load_from, resume=load_from is not None,
+        default_scope='mmseg')
+    return runner, spy
 
 
-@pytest.mark.parametrize('switch', [0, 1, 4, 10])
-def test_switches_at_switch_iter(switch):
-    hook, dist = RDDStageHook(switch_iter=switch), FakeDistiller()
-    r = runner(dist, name=f's{switch}')
-    hook.before_train(r)
-    stages = run(hook, r, 0, 10)
-    assert stages == ['tfe'] * switch + ['tse'] * (10 - switch)
+@pytest.mark.parametrize('switch', [0, 2, 6])
+def test_switches_at_switch_iter(tmp_path, switch):
+    runner, spy = build_runner(tmp_path, switch)
+    runner.train()
+    assert spy.stages == ['tfe'] * switch + ['tse'] * (6 - switch)
 
 
-@pytest.mark.parametrize('resume_at', [3, 4, 5])
-def test_resume_continues_in_the_right_stage(resume_at):
-    """A fresh hook (as after --resume) derives the stage from runner.iter."""
-    full = run(RDDStageHook(4), runner(FakeDistiller(), name='full'), 0, 10)
-    first = run(RDDStageHook(4), runner(FakeDistiller(), name='a'), 0,
-                resume_at)
-    second = run(RDDStageHook(4), runner(FakeDistiller(), name='b'),
-                 resume_at, 10)
-    assert first + second == full
+def test_resume_continues_in_the_right_stage(tmp_path):
+    """A fresh runner resumed at iteration 3 derives the stage from it."""
+    full, full_spy = build_runner(tmp_path / 'full', 2)
+    full.train()
+    resumed, spy = build_runner(tmp_path / 'resumed', 2, name='resumed',
+                                load_from=str(tmp_path / 'full' /
+                                              'iter_3.pth'))
+    resumed.train()
+    assert spy.stages == full_spy.stages[3:] == ['tse'] * 3
 
 
-def test_logs_stage_and_statistics_of_the_current_stage_only():
-    hook, dist = RDDStageHook(2), FakeDistiller()
-    r = runner(dist, name='log')
-    run(hook, r, 0, 2)
-    scalars = r.message_hub.log_scalars
+def test_logs_the_statistics_of_the_current_stage_only(tmp_path):
+    runner, _ = build_runner(tmp_path, 3, max_iters=3)
+    runner.train()
+    scalars = runner.message_hub.log_scalars
     assert scalars['train/rdd/stage'].current() == 0.0
-    assert scalars['train/rdd/tfe_weight'].current() == 0.75
-    run(hook, r, 2, 3)
+    assert 0 < scalars['train/rdd/tfe_weight'].current() <= 1
+    assert 'train/rdd/tse_selected' not in scalars
+    runner, _ = build_runner(tmp_path / 'b', 1, max_iters=3)
+    runner.train()
+    scalars = runner.message_hub.log_scalars
     assert scalars['train/rdd/stage'].current() == 1.0
-    assert scalars['train/rdd/tse_selected'].current() == 0.25
-    assert scalars['train/rdd/tse_hard_teacher'].current() == 0.375
-    assert 'train/rdd/tfe_weight' not in scalars  # no stale stage-1 value
+    for name in ('tse_selected', 'tse_hard_student', 'tse_hard_teacher'):
+        assert 0 <= scalars[f'train/rdd/{name}'].current() <= 1, name
+    # the TFE value of iteration 0 was dropped at the switch
+    assert 'train/rdd/tfe_weight' not in scalars
 
 
-def test_switch_iter_outside_schedule_is_rejected():
-    hook = RDDStageHook(switch_iter=11)
+def test_switch_iter_outside_schedule_is_rejected(tmp_path):
+    runner, _ = build_runner(tmp_path, 7)
     with pytest.raises(ValueError, match='after the end of training'):
-        hook.before_train(runner(FakeDistiller(), max_iters=10))
-    with pytest.raises(ValueError, match='int >= 0'):
-        RDDStageHook(switch_iter=-1)
-    with pytest.raises(ValueError, match='int >= 0'):
-        RDDStageHook(switch_iter=2.5)
+        runner.train()
 
 
-def test_tfe_without_teacher_aux_head_is_rejected_before_training():
-    with pytest.raises(ValueError, match='auxiliary head'):
-        RDDStageHook(4).before_train(runner(FakeDistiller(False)))
-    RDDStageHook(0).before_train(runner(FakeDistiller(False)))  # TSE only
+def test_switch_iter_is_an_argument_of_the_distiller():
+    with pytest.raises(ValueError,
+                       match='set model.distiller.switch_iter=4'):
+        RDDStageHook(switch_iter=4)
+    from mmrazor.registry import MODELS
+    for bad in (-1, 2.5, True):
+        with pytest.raises(ValueError, match='int >= 0'):
+            MODELS.build(rdd_cfg(switch_iter=bad))
 
 
-def test_model_without_rdd_distiller_is_rejected():
-    r = runner(None)
-    r.model = SimpleNamespace()
+def test_model_without_rdd_distiller_is_rejected(tmp_path):
+    runner, _ = build_runner(tmp_path, 2)
+    runner.model.distiller = torch.nn.Identity()
     with pytest.raises(TypeError, match='RDDDistiller'):
-        RDDStageHook(4).before_train_iter(r, 0)
+        runner.train()

@@ -266,20 +266,6 @@ def test_ohem_bf16_q():
     assert hard.flatten().tolist() == [True, True, False, False]
 
 
-@pytest.mark.parametrize('thresh', [0, 1, 1.5, -0.1, True, '0.7', None])
-def test_ohem_invalid_thresh(thresh):
-    q = torch.rand(1, 2, 2)
-    with pytest.raises(ValueError, match='thresh'):
-        ohem_hard_mask(q, q > 0, thresh=thresh, min_kept=1)
-
-
-@pytest.mark.parametrize('min_kept', [0, -3, 1.5, True, None])
-def test_ohem_invalid_min_kept(min_kept):
-    q = torch.rand(1, 2, 2)
-    with pytest.raises(ValueError, match='min_kept must be an int >= 1'):
-        ohem_hard_mask(q, q > 0, thresh=0.7, min_kept=min_kept)
-
-
 def test_ohem_shape_and_dtype_checks():
     with pytest.raises(ValueError, match='same shape'):
         ohem_hard_mask(torch.rand(1, 2, 2), torch.ones(1, 2, 3).bool())
@@ -321,8 +307,6 @@ def test_combine_student_returns_copy():
 
 def test_combine_invalid():
     s = torch.zeros(1, 2, 2, dtype=torch.bool)
-    with pytest.raises(ValueError, match="'xor', 'or', 'and', 'student'"):
-        combine_hard_masks(s, s, mode='nand')
     with pytest.raises(ValueError, match='same shape'):
         combine_hard_masks(s, torch.zeros(1, 2, 3, dtype=torch.bool))
 
@@ -400,8 +384,6 @@ def test_tfe_bf16_close_to_fp32():
 
 def test_tfe_invalid():
     x = torch.zeros(1, 3, 2, 2)
-    with pytest.raises(ValueError, match="'aux_main', 'main_aux'"):
-        tfe_difficulty(x, x, direction='sym')
     with pytest.raises(ValueError, match='same N and C'):
         tfe_difficulty(x, torch.zeros(1, 4, 2, 2))
 

@@ -107,19 +107,12 @@ def test_cwd_equals_mmrazor_formula(shape, tau):
 
 
 def _mmrazor_cwd_class():
-    """MMRazor's ChannelWiseDivergence, or skip if mmrazor cannot be imported
-    (mmcv missing, or torch >= 2 without our compat stand-in)."""
-    try:
-        import mmrdd  # noqa: F401  (may install the mmrazor compat module)
-    except Exception:  # pragma: no cover - depends on the environment
-        pass
-    try:
-        models = pytest.importorskip('mmrazor.models')
-    except pytest.skip.Exception:
-        raise
-    except Exception as e:  # e.g. mmrazor's quantization tables on torch 2
-        pytest.skip(f'mmrazor.models cannot be imported: {e!r}')
-    return models.ChannelWiseDivergence
+    """MMRazor's ChannelWiseDivergence (``import mmrdd`` first installs the
+    compat stand-in that lets ``mmrazor.models`` import on torch >= 2; a
+    failing import fails the test)."""
+    import mmrdd  # noqa: F401
+    from mmrazor.models.losses import ChannelWiseDivergence
+    return ChannelWiseDivergence
 
 
 @pytest.mark.parametrize('tau', [1.0, 2.0])
@@ -263,6 +256,5 @@ def test_invalid_args(func):
         func(s, s, weight=torch.ones(2, 4, 3))
     with pytest.raises(ValueError, match=r'\(N, C, H, W\)'):
         func(torch.zeros(3, 4, 4), torch.zeros(3, 4, 4))
-    for tau in (0, -1.0, None):
-        with pytest.raises(ValueError, match='tau'):
-            func(s, s, tau=tau)
+    # tau is checked once, by the loss modules (tests/test_models/
+    # test_losses.py), not again here

@@ -65,14 +65,15 @@ def test_bf16_losses_match_float32(stage):
     model.distiller.set_stage(stage)
     x, samples = batch(n=2, size=(32, 40), seed=2)
     ref = model.loss(x, samples)
-    ref_stats = dict(model.distiller.stats)
+    ref_stats = {k: v for k, v in ref.items() if k.startswith('rdd/')}
     with amp_wrapper(model).optim_context(model):
         amp = model.loss(x, samples)
         # not vacuous: the networks really ran in bfloat16
         for from_student in (True, False):
             assert model.distiller.get_record(
                 'logits', from_student=from_student).dtype == torch.bfloat16
-    amp_stats = dict(model.distiller.stats)
+    amp_stats = {k: v for k, v in amp.items() if k.startswith('rdd/')}
+    assert len(ref_stats) == (2 if stage == 'tfe' else 4)
     assert ref.keys() == amp.keys()
     for key in ref:
         if 'loss' not in key:
@@ -85,7 +86,7 @@ def test_bf16_losses_match_float32(stage):
         assert amp_stats[key].dtype == torch.float32
         assert abs(float(amp_stats[key]) - float(value)) <= STAT_ATOL, key
     if stage == 'tse':
-        assert 0 < float(ref_stats['tse_selected']) < 1
+        assert 0 < float(ref_stats['rdd/tse_selected']) < 1
 
 
 @pytest.mark.parametrize('stage', ['tfe', 'tse'])
@@ -99,10 +100,14 @@ def test_masks_and_losses_are_float32_computations_under_autocast(stage):
                   weighted_losses=['loss_kl'])
     model.distiller.set_stage(stage)
     dist = model.distiller
-    difficulty = Spy(getattr(dist, stage))
-    setattr(dist, stage, difficulty)
-    weights = Spy(dist.pixel_weight)
-    dist.pixel_weight = weights
+    # TFE's work is teacher-only (prepare, once per step); TSE's per head
+    estimator = dist.tfe if stage == 'tfe' else dist.tse
+    name = 'prepare' if stage == 'tfe' else 'forward'
+    difficulty = Spy(getattr(estimator, name))
+    setattr(estimator, name, difficulty)
+    sampler = dist.samplers['decode_head']
+    weights = Spy(sampler.sample)
+    sampler.sample = weights
     kl = Spy(dist.distill_losses['loss_kl'].forward)
     dist.distill_losses['loss_kl'].forward = kl
     x, samples = batch(n=2, size=(32, 40), seed=2)
@@ -116,13 +121,19 @@ def test_masks_and_losses_are_float32_computations_under_autocast(stage):
     upcast = [a.float() if torch.is_tensor(a) and a.is_floating_point()
               else a for a in difficulty.args]
     expected = difficulty.fn(*upcast)  # float32, outside autocast
-    for e, g in zip(expected, difficulty.out):
-        if e is None:  # no teacher mask in 'student' mode
-            continue
+    if stage == 'tfe':
+        pairs = [(expected[k], difficulty.out[k]) for k in expected]
+    else:
+        pairs = list(zip(expected[:2], difficulty.out[:2])) + [
+            (expected.stats[k], difficulty.out.stats[k])
+            for k in expected.stats]
+    assert pairs
+    for e, g in pairs:
         assert g.dtype in (torch.float32, torch.bool)
         assert torch.equal(e, g)
     if stage == 'tse':  # not vacuous: a partial selection
-        assert difficulty.out[0].any() and not difficulty.out[0].all()
+        mask = difficulty.out.distill_map
+        assert mask.any() and not mask.all()
     kwargs = {k: (v.float() if v.is_floating_point() else v)
               for k, v in kl.kwargs.items()}
     assert kl.kwargs['preds_S'].dtype == torch.bfloat16

@@ -35,7 +35,7 @@ def test_train_amp_on_cpu_through_the_stage_switch(toy_data, teacher_run,
         'tools/train.py', RDD_TOY, '--amp', '--work-dir', str(tmp_path),
         '--cfg-options', *data_options(toy_data, iters=iters),
         f'model.teacher_ckpt={teacher_run["ckpt"]}',
-        f'custom_hooks.0.switch_iter={switch}',
+        f'model.distiller.switch_iter={switch}',
         'model.distiller.tse.thresh=0.13', 'model.distiller.tse.min_kept=1',
         'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None',
         env=dict(OMP_NUM_THREADS='1'))

@@ -26,10 +26,11 @@ HERE = osp.dirname(osp.abspath(__file__))
 # while the parameters match anyway.
 DIST_CFG = textwrap.dedent('''
     _base_ = ['{root}/{rdd}']
+    model = dict(distiller=dict(switch_iter={switch}))
     custom_imports = dict(imports=['mmrdd', '_rank_state_hook'],
                           allow_failed_imports=False)
     custom_hooks = [
-        dict(type='RDDStageHook', switch_iter={switch}),
+        dict(type='RDDStageHook'),
         dict(type='SyncBuffersHook'),
         dict(type='RankStateDumpHook'),
     ]

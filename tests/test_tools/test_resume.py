@@ -37,7 +37,7 @@ def options(toy_data, teacher_ckpt, max_iters=ITERS):
         *data_options(toy_data, iters=ITERS),
         f'train_cfg.max_iters={max_iters}',
         f'model.teacher_ckpt={teacher_ckpt}',
-        f'custom_hooks.0.switch_iter={SWITCH}',
+        f'model.distiller.switch_iter={SWITCH}',
         # A non-empty XOR selection at every TSE step (checked below): the
         # barely trained models have q of about 0.13-0.3 on 8 classes, so
         # thresh 0.15 splits them; 0.13 or 0.2 (or the schedule's lr 0.05)
@@ -152,7 +152,7 @@ def test_resume_with_dropout_is_exact_only_with_iter_seed_hook(
     run ends on the uninterrupted run's weights; without it, it does not
     (so the hook is what makes the difference)."""
     config = tmp_path / 'rdd_toy_dropout.py'
-    hooks = "dict(type='RDDStageHook', switch_iter=100)"
+    hooks = "dict(type='RDDStageHook')"
     if seed_hook:
         hooks += ", dict(type='RDDIterSeedHook')"
     config.write_text(f"_base_ = ['{osp.join(ROOT, RDD_TOY)}']\n"

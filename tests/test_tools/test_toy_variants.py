@@ -26,7 +26,7 @@ def test_toy_variant_trains(config, toy_data, teacher_run, tmp_path):
         f'model.teacher_ckpt={teacher_run["ckpt"]}']
     is_rdd = not osp.basename(config).startswith('kd_')
     if is_rdd:
-        opts += ['custom_hooks.0.switch_iter=1',
+        opts += ['model.distiller.switch_iter=1',
                  'model.distiller.tse.thresh=0.13',
                  'model.distiller.tse.min_kept=1']
     log = run_tool('tools/train.py', config, '--work-dir', str(tmp_path),

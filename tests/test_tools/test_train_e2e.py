@@ -83,7 +83,7 @@ def test_rdd_toy_config_trains_through_the_stage_switch(
     log = run_tool('tools/train.py', RDD_TOY, '--work-dir', work_dir,
                    '--cfg-options', *data_options(toy_data, iters=6),
                    f'model.teacher_ckpt={teacher_run["ckpt"]}',
-                   'custom_hooks.0.switch_iter=3',
+                   'model.distiller.switch_iter=3',
                    'model.distiller.tse.min_kept=500')
     assert 'RDD stage TFE from iteration 0' in log
     assert 'RDD stage TSE from iteration 3' in log

@@ -34,5 +34,5 @@ model = dict(
         auxiliary_head=dict(num_classes=num_classes)),
     teacher=dict(cfg_path=teacher_cfg_path, pretrained=False),
     teacher_ckpt=teacher_ckpt,
-    distiller=dict(tse=dict(min_kept=50000, class_weight=None)))
-custom_hooks = [dict(type='RDDStageHook', switch_iter=8000)]
+    distiller=dict(
+        switch_iter=8000, tse=dict(min_kept=50000, class_weight=None)))

@@ -8,6 +8,8 @@ model = dict(
     type='RDDSingleTeacherDistill',
     distiller=dict(
         type='RDDDistiller',
+        # TFE for iterations [0, switch_iter), TSE afterwards
+        switch_iter=4000,
         # stage 1: w = exp(-KL(P(Ta) || P(T))), resized to the label size
         tfe=dict(type='RDDTFEDifficulty', direction='aux_main'),
         # stage 2: OHEM hard pixels of student XOR teacher
@@ -20,9 +22,7 @@ model = dict(
         student_recorders=dict(
             logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
         teacher_recorders=dict(
-            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg'),
-            aux_logits=dict(
-                type='ModuleOutputs', source='auxiliary_head.conv_seg')),
+            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
         # KL(P(T) || P(S)) per pixel, mean over all B*h*w pixels, T=1, w=1
         distill_losses=dict(
             loss_kl=dict(
@@ -32,5 +32,5 @@ model = dict(
                 preds_S=dict(from_student=True, recorder='logits'),
                 preds_T=dict(from_student=False, recorder='logits')))))
 
-# TFE for iterations [0, switch_iter), TSE afterwards.
-custom_hooks = [dict(type='RDDStageHook', switch_iter=4000)]
+# Sets the stage of every iteration from runner.iter.
+custom_hooks = [dict(type='RDDStageHook')]

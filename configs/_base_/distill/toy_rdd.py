@@ -15,8 +15,8 @@ model = dict(
     # --cfg-options model.teacher_ckpt=PATH
     teacher_ckpt='work_dirs/demo/teacher.pth',
     distiller=dict(
+        # 10% of the schedule, as 4000 of 40000 in the reference
+        switch_iter=100,
         # the reference's share of hard pixels: 100000 of 4x512x1024 = 4.77%;
         # here 4.77% of 8x96x96 = 73728 pixels
         tse=dict(min_kept=3500)))
-# 10% of the schedule, as 4000 of 40000 in the reference
-custom_hooks = [dict(type='RDDStageHook', switch_iter=100)]

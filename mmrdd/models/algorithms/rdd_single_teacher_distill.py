@@ -1,7 +1,7 @@
 """Single-teacher distillation with a frozen, loss-free teacher pass."""
 import socket
 from contextlib import contextmanager
-from typing import Dict, Iterator, List, Optional, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 import torch
 from mmengine.logging import print_log
@@ -10,9 +10,10 @@ from mmengine.structures import BaseDataElement
 from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmrdd.utils import load_checkpoint_strict
+from ..distillers.rdd_distiller import run_heads
 
 
 @contextmanager
@@ -94,34 +95,34 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
         self.teacher.eval()
         return self
 
-    def _teacher_heads(self) -> List[nn.Module]:
-        """The decode head, and the auxiliary head if a recorder uses it."""
-        heads = [self.teacher.decode_head]
-        aux = getattr(self.teacher, 'auxiliary_head', None)
-        sources = (r.source for r in
-                   self.distiller.teacher_recorders.recorders.values())
-        if aux is not None and any(
-                s.startswith('auxiliary_head') for s in sources):
-            heads.append(aux)
-        return heads
-
-    def teacher_forward(self, batch_inputs: Tensor) -> List[Tensor]:
+    def teacher_forward(self,
+                        batch_inputs: Tensor,
+                        heads: Optional[Sequence[str]] = None
+                        ) -> Dict[str, Tensor]:
         """Run the teacher's backbone and heads, no losses, no gradient.
+
+        See :func:`~mmrdd.models.distillers.rdd_distiller.run_heads`.
 
         Args:
             batch_inputs (Tensor): Preprocessed images, (N, 3, H, W).
+            heads (Sequence[str], optional): The auxiliary heads to run
+                besides the decode head(s). Defaults to None (the
+                distiller's ``teacher_heads``: those RDD or a teacher
+                recorder needs).
 
         Returns:
-            list[Tensor]: Logits of the decode head (and of the auxiliary
-            head when a teacher recorder records it, as RDD's does).
+            dict[str, Tensor]: Logits by head name (``'decode_head'``,
+            ``'decode_head.i'``, ``'auxiliary_head'``, ...), (N, C, h, w).
         """
+        heads = self.distiller.teacher_heads if heads is None else heads
         with torch.no_grad():
-            feats = self.teacher.extract_feat(batch_inputs)
-            outputs = [head(feats) for head in self._teacher_heads()]
+            outputs = run_heads(self.teacher,
+                                self.teacher.extract_feat(batch_inputs),
+                                heads)
         # One host-device synchronisation for all heads.
         if self.check_teacher_finite and not bool(
                 torch.stack([torch.isfinite(out).all()
-                             for out in outputs]).all()):
+                             for out in outputs.values()]).all()):
             raise FloatingPointError(
                 'the teacher produced NaN/Inf logits: check teacher_ckpt '
                 '(a diverged or wrong checkpoint) and the input '
@@ -133,18 +134,36 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
         batch_inputs: Tensor,
         data_samples: Optional[List[BaseDataElement]] = None,
     ) -> Dict[str, Tensor]:
-        """Teacher pass, student task loss (RDD-weighted), distill losses."""
-        losses = dict()
-        self.distiller.set_deliveries_override(False)
-        with self.distiller.teacher_recorders, self.distiller.deliveries:
-            self.teacher_forward(batch_inputs)
-        self.distiller.set_deliveries_override(True)
-        with self.distiller.student_recorders, self.distiller.deliveries:
+        """One RDD step, top to bottom.
+
+        1. the teacher pass (recorded for the distillation losses);
+        2. the step record: the stage, the teacher's logits and the
+           teacher-only maps of the stage (with the flipped-batch teacher
+           pass when TFE's second view is ``'flip'``);
+        3. the student's own loss, each head weighted by its sampler from
+           the record;
+        4. the distillation losses and the record's statistics.
+        """
+        distiller = self.distiller
+        distiller.set_deliveries_override(False)
+        with distiller.teacher_recorders, distiller.deliveries:
+            teacher_logits = self.teacher_forward(batch_inputs)
+        flipped = None
+        if distiller.needs_flipped_teacher:
+            main = distiller.teacher_main
+            flipped = self.teacher_forward(batch_inputs.flip(-1),
+                                           heads=())[main].flip(-1)
+        label_size = data_samples[0].gt_sem_seg.data.shape[-2:]
+        record = distiller.step_record(teacher_logits, label_size, flipped)
+        distiller.set_deliveries_override(True)
+        with distiller.bind(record), distiller.student_recorders, \
+                distiller.deliveries:
             student_losses = self.student(
                 batch_inputs, data_samples, mode='loss')
-        losses.update(add_prefix(student_losses, 'student'))
+        losses = add_prefix(student_losses, 'student')
+        losses.update(distiller.log_vars(record))
         if not self.distillation_stopped:
             losses.update(
-                add_prefix(self.distiller.compute_distill_losses(),
+                add_prefix(distiller.compute_distill_losses(record),
                            'distill'))
         return losses

@@ -1,16 +1,21 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Teacher-Full Evaluated difficulty (TFE-RDD), stage 1 of RDD."""
-from typing import Sequence, Tuple
+from typing import Dict, Sequence
 
 from mmrazor.registry import TASK_UTILS
 from mmseg.models.utils import resize
 from torch import Tensor
 
 from mmrdd.functional import TFE_DIRECTIONS, resize_weight, tfe_difficulty
+from mmrdd.structures import RDDHeadWeights, RDDStepRecord
+
+#: Valid ``second_view`` values of :class:`RDDTFEDifficulty`.
+TFE_VIEWS = ('aux', 'flip')
 
 
 @TASK_UTILS.register_module()
 class RDDTFEDifficulty:
-    """Per-pixel weights from the disagreement of the teacher's two heads.
+    """Per-pixel weights from the disagreement of two teacher views.
 
     Stage 1 of Relative Difficulty Distillation (Liang et al., "Relative
     Difficulty Distillation for Semantic Segmentation", SCIS 2024,
@@ -22,6 +27,9 @@ class RDDTFEDifficulty:
         v(p) = \\sum_c P_{Ta}(c, p) (\\log P_{Ta}(c, p) - \\log P_T(c, p)),
         \\qquad w(p) = \\exp(-v(p)) \\in (0, 1].
 
+    The map depends on the teacher only, so it is computed once per step
+    (:meth:`prepare`) and shared by every student head.
+
     Args:
         direction (str): ``'aux_main'`` for KL(P(Ta) || P(T)) as in the
             reference code, ``'main_aux'`` for KL(P(T) || P(Ta)) as in the
@@ -30,41 +38,91 @@ class RDDTFEDifficulty:
             computed at the logit resolution and ``w`` is resized bilinearly
             to the label size; if True the logits are resized to the label
             size first. Defaults to False.
+        second_view (str): What plays ``Ta``: ``'aux'``, the teacher's
+            auxiliary head (the paper); or ``'flip'`` (our extension, for
+            teachers without an auxiliary head such as SegFormer): the
+            teacher's main head on the horizontally flipped batch, flipped
+            back, so ``v`` measures how much the teacher's prediction
+            changes under a flip. Defaults to ``'aux'``.
     """
 
     def __init__(self,
                  direction: str = 'aux_main',
-                 resize_logits: bool = False) -> None:
+                 resize_logits: bool = False,
+                 second_view: str = 'aux') -> None:
         if direction not in TFE_DIRECTIONS:
             raise ValueError(f'RDDTFEDifficulty: direction must be one of '
                              f'{TFE_DIRECTIONS}, got {direction!r}.')
+        if second_view not in TFE_VIEWS:
+            raise ValueError(f'RDDTFEDifficulty: second_view must be one of '
+                             f'{TFE_VIEWS}, got {second_view!r}.')
         self.direction = direction
         self.resize_logits = resize_logits
+        self.second_view = second_view
 
-    def __call__(self, logits: Tensor, aux_logits: Tensor, size: Sequence[int],
-                 align_corners: bool) -> Tuple[Tensor, Tensor]:
-        """Compute the TFE weight map.
+    def prepare(self, main: Tensor, second: Tensor, size: Sequence[int],
+                align_corners: bool) -> Dict[str, Tensor]:
+        """Compute the TFE weight map of this step (teacher only).
 
         Args:
-            logits (Tensor): Teacher decode-head logits, (N, C, h, w).
-            aux_logits (Tensor): Teacher auxiliary-head logits, (N, C, h', w').
+            main (Tensor): Teacher main-head logits, (N, C, h, w).
+            second (Tensor): The second view's logits, (N, C, h', w').
             size (Sequence[int]): The label size ``(H, W)``.
             align_corners (bool): ``align_corners`` of the teacher's head.
 
         Returns:
-            tuple[Tensor, Tensor]: ``w`` at the label size, (N, H, W), and at
-            the decode-logit size, (N, h, w).
+            dict[str, Tensor]: ``weight``, ``w`` at the label size
+            (N, H, W), and ``map``, ``w`` at the main logits' size (N, h, w).
         """
         size = tuple(size)
         if self.resize_logits:
             weight = tfe_difficulty(
-                resize(logits, size, mode='bilinear',
+                resize(main, size, mode='bilinear',
                        align_corners=align_corners),
-                resize(aux_logits, size, mode='bilinear',
+                resize(second, size, mode='bilinear',
                        align_corners=align_corners), self.direction,
                 align_corners)
-            return weight, resize_weight(weight, logits.shape[2:],
-                                         align_corners)
-        small = tfe_difficulty(logits, aux_logits, self.direction,
-                               align_corners)
-        return resize_weight(small, size, align_corners), small
+            return dict(weight=weight,
+                        map=resize_weight(weight, main.shape[2:],
+                                          align_corners))
+        small = tfe_difficulty(main, second, self.direction, align_corners)
+        return dict(weight=resize_weight(small, size, align_corners),
+                    map=small)
+
+    def __call__(self, student_logits: Tensor, label: Tensor, head,
+                 record: RDDStepRecord) -> RDDHeadWeights:
+        """The TFE weights of one student head (the same for every head).
+
+        Args:
+            student_logits (Tensor): Unused (TFE asks the teacher only).
+            label (Tensor): Labels, (N, H, W).
+            head (RDDPixelSampler): The head's sampler (``ignore_index``,
+                ``is_main``).
+            record (RDDStepRecord): This step's record, with the maps of
+                :meth:`prepare`.
+
+        Returns:
+            RDDHeadWeights: ``w`` as the weight, the logit-size map, and for
+            the main head ``tfe_weight``, the mean ``w`` over valid pixels.
+        """
+        weight = record.teacher_maps['weight']
+        stats = {}
+        if head.is_main:
+            valid = label != head.ignore_index
+            stats['tfe_weight'] = ((weight * valid).sum() /
+                                   valid.sum().clamp_min(1))
+        return RDDHeadWeights(weight, record.teacher_maps['map'], stats)
+
+    def distill_weight(self, out: RDDHeadWeights, size: Sequence[int],
+                       align_corners: bool) -> Tensor:
+        """The TFE weight at ``size`` for a weighted distillation loss.
+
+        Args:
+            out (RDDHeadWeights): The main head's weights of this step.
+            size (Sequence[int]): The distillation loss's spatial size.
+            align_corners (bool): ``align_corners`` of the bilinear resize.
+
+        Returns:
+            Tensor: (N, *size) float32, ``w`` resized bilinearly if needed.
+        """
+        return resize_weight(out.distill_map, size, align_corners)

@@ -1,16 +1,20 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Teacher-Student Evaluated difficulty (TSE-RDD), stage 2 of RDD."""
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
 import torch
+import torch.nn.functional as F
 from mmrazor.registry import TASK_UTILS
-from torch import Tensor
+from torch import Tensor, nn
 
 from mmrdd.functional import (COMBINE_MODES, combine_hard_masks,
-                              gt_class_prob, ohem_hard_mask)
+                              gt_class_prob, ohem_hard_mask,
+                              selection_weight)
+from mmrdd.structures import RDDHeadWeights, RDDStepRecord
 
 
 @TASK_UTILS.register_module()
-class RDDTSEDifficulty:
+class RDDTSEDifficulty(nn.Module):
     """Pixels on which teacher and student disagree about difficulty.
 
     Stage 2 of Relative Difficulty Distillation (Liang et al., SCIS 2024,
@@ -27,7 +31,8 @@ class RDDTSEDifficulty:
     where :math:`q^{(k)}` is the k-th smallest ``q`` over the valid pixels of
     the batch (``k = min_kept``; with fewer valid pixels every valid pixel is
     hard). The task loss becomes the (class-weighted) cross entropy averaged
-    over the selected pixels.
+    over the selected pixels. ``class_weight`` is a non-persistent buffer:
+    it moves with the model and is not in any state dict.
 
     Args:
         thresh (float): OHEM probability threshold, in (0, 1).
@@ -49,9 +54,11 @@ class RDDTSEDifficulty:
                  min_kept: int = 100000,
                  mode: str = 'xor',
                  class_weight: Optional[Sequence[float]] = None) -> None:
-        if not 0.0 < float(thresh) < 1.0:
-            raise ValueError(f'RDDTSEDifficulty: thresh must be in (0, 1), '
-                             f'got {thresh}.')
+        super().__init__()
+        if isinstance(thresh, bool) or not isinstance(
+                thresh, (int, float)) or not 0.0 < float(thresh) < 1.0:
+            raise ValueError('RDDTSEDifficulty: thresh must be in (0, 1), a '
+                             f'probability such as 0.7, got {thresh!r}.')
         if isinstance(min_kept, bool) or not isinstance(min_kept, int) \
                 or min_kept < 1:
             raise ValueError(f'RDDTSEDifficulty: min_kept must be an int >= '
@@ -62,38 +69,32 @@ class RDDTSEDifficulty:
         self.thresh = float(thresh)
         self.min_kept = min_kept
         self.mode = mode
-        self.class_weight = None if class_weight is None else torch.tensor(
+        weight = None if class_weight is None else torch.tensor(
             class_weight, dtype=torch.float32)
-        if self.class_weight is not None and (
-                self.class_weight.dim() != 1 or
-                not bool(torch.isfinite(self.class_weight).all()) or
-                bool((self.class_weight < 0).any())):
+        if weight is not None and (weight.dim() != 1
+                                   or not bool(torch.isfinite(weight).all())
+                                   or bool((weight < 0).any())):
             raise ValueError('RDDTSEDifficulty: class_weight must be a flat '
                              'list of finite, non-negative numbers.')
+        self.register_buffer('class_weight', weight, persistent=False)
 
-    def class_weight_on(self, device: torch.device,
-                        num_classes: int) -> Optional[Tensor]:
-        """``class_weight`` on ``device``, checked against ``num_classes``."""
-        if self.class_weight is None:
-            return None
-        if self.class_weight.numel() != num_classes:
+    def check_num_classes(self, num_classes: int) -> None:
+        """Raise unless ``class_weight`` has one entry per class."""
+        if self.class_weight is not None and \
+                self.class_weight.numel() != num_classes:
             raise ValueError(
                 f'RDDTSEDifficulty: class_weight has '
                 f'{self.class_weight.numel()} entries but the model predicts '
                 f'{num_classes} classes.')
-        if self.class_weight.device != device:
-            self.class_weight = self.class_weight.to(device)
-        return self.class_weight
 
-    def __call__(self,
-                 student_logits: Tensor,
-                 teacher_logits: Optional[Tensor],
-                 label: Tensor,
-                 ignore_index: int,
-                 align_corners: bool = False,
-                 valid: Optional[Tensor] = None
-                 ) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
-        """Select the pixels the student learns from.
+    def hard_masks(self,
+                   student_logits: Tensor,
+                   teacher_logits: Optional[Tensor],
+                   label: Tensor,
+                   ignore_index: int,
+                   align_corners: bool = False,
+                   min_kept: Optional[int] = None) -> dict:
+        """The OHEM hard sets of student and teacher and their combination.
 
         Args:
             student_logits (Tensor): (N, C, H, W) at the label size.
@@ -105,23 +106,84 @@ class RDDTSEDifficulty:
             ignore_index (int): The label to ignore.
             align_corners (bool): ``align_corners`` of the teacher head,
                 for the resize. Defaults to False.
-            valid (Tensor, optional): ``label != ignore_index`` if the
-                caller has it. Defaults to None (computed here).
+            min_kept (int, optional): Overrides ``min_kept`` for this call
+                (e.g. per image when visualising one image of a training
+                batch). Defaults to None.
 
         Returns:
-            tuple: the selection mask, the student's and the teacher's hard
-            pixels (the latter None in mode ``'student'``), each (N, H, W)
-            bool.
+            dict[str, Tensor]: ``valid``, ``hard_student``, ``hard_teacher``
+            (``hard_student`` again in mode ``'student'``) and ``mask``, the
+            selection, each (N, H, W) bool.
         """
-        if valid is None:
-            valid = label != ignore_index
+        min_kept = self.min_kept if min_kept is None else min_kept
+        valid = label != ignore_index
         hard_student = ohem_hard_mask(
             gt_class_prob(student_logits, label, ignore_index, valid), valid,
-            self.thresh, self.min_kept)
+            self.thresh, min_kept)
         if self.mode == 'student':
-            return hard_student, hard_student, None
+            return dict(valid=valid, hard_student=hard_student,
+                        hard_teacher=hard_student, mask=hard_student)
         hard_teacher = ohem_hard_mask(
             gt_class_prob(teacher_logits, label, ignore_index, valid,
-                          align_corners), valid, self.thresh, self.min_kept)
-        return combine_hard_masks(hard_student, hard_teacher,
-                                  self.mode), hard_student, hard_teacher
+                          align_corners), valid, self.thresh, min_kept)
+        return dict(valid=valid, hard_student=hard_student,
+                    hard_teacher=hard_teacher,
+                    mask=combine_hard_masks(hard_student, hard_teacher,
+                                            self.mode))
+
+    def forward(self, student_logits: Tensor, label: Tensor, head,
+                record: RDDStepRecord) -> RDDHeadWeights:
+        """The TSE weights of one student head.
+
+        Args:
+            student_logits (Tensor): The head's logits at the label size,
+                (N, C, H, W).
+            label (Tensor): Labels, (N, H, W).
+            head (RDDPixelSampler): The head's sampler: ``ignore_index``,
+                ``num_classes``, ``teacher_head`` (its TSE pair),
+                ``loss_divisor``, ``loss_class_weight``, ``is_main``.
+            record (RDDStepRecord): This step's record (teacher logits).
+
+        Returns:
+            RDDHeadWeights: The weight that turns MMSeg's CE reduction into
+            the class-weighted mean over the selected pixels (exactly 0 when
+            nothing is selected), the selection as the map, and for the main
+            head ``tse_selected``, ``tse_hard_student`` and (not in mode
+            ``'student'``) ``tse_hard_teacher``, fractions of the valid
+            pixels.
+        """
+        teacher = None if self.mode == 'student' else \
+            record.teacher_logits[head.teacher_head]
+        m = self.hard_masks(student_logits, teacher, label,
+                            head.ignore_index, record.teacher_align_corners)
+        weight = selection_weight(m['mask'], label,
+                                  head.loss_divisor(label, m['valid']),
+                                  self.class_weight, head.loss_class_weight)
+        stats = {}
+        if head.is_main:
+            n_valid = m['valid'].sum().clamp_min(1)
+            stats['tse_selected'] = m['mask'].sum() / n_valid
+            stats['tse_hard_student'] = m['hard_student'].sum() / n_valid
+            if self.mode != 'student':
+                stats['tse_hard_teacher'] = m['hard_teacher'].sum() / n_valid
+        return RDDHeadWeights(weight, m['mask'], stats)
+
+    def distill_weight(self, out: RDDHeadWeights, size: Sequence[int],
+                       align_corners: bool) -> Tensor:
+        """The selection as the weight of a distillation loss at ``size``.
+
+        The share of selected pixels in each cell of ``size``, normalised to
+        mean 1 (all 0 if nothing is selected), so the weighted loss is its
+        mean over the selected pixels.
+
+        Args:
+            out (RDDHeadWeights): The main head's weights of this step.
+            size (Sequence[int]): The distillation loss's spatial size.
+            align_corners (bool): Unused (the share is an average pool).
+
+        Returns:
+            Tensor: (N, *size) float32.
+        """
+        share = F.adaptive_avg_pool2d(out.distill_map[:, None].float(),
+                                      tuple(size))[:, 0]
+        return share / share.mean().clamp_min(torch.finfo(share.dtype).tiny)

@@ -1,27 +1,68 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """The RDD distiller: difficulty-weighted task loss on top of any KD loss."""
 import inspect
-from typing import Dict, Optional, Sequence, Tuple
+from contextlib import contextmanager
+from typing import Dict, Iterator, Optional, Sequence, Tuple
 
-import torch
-import torch.nn.functional as F
+from mmengine.logging import print_log
 from mmrazor.models.distillers import ConfigurableDistiller
 from mmrazor.registry import MODELS, TASK_UTILS
 from torch import Tensor, nn
 
-from mmrdd.functional import selection_weight
+from mmrdd.structures import RDDStepRecord
 from ..samplers import RDDPixelSampler
 
 STAGES = ('tfe', 'tse')
 
 
-def _single_head(model: nn.Module, name: str) -> Optional[nn.Module]:
-    """``model.<name>`` or None; a list of heads is not supported."""
-    head = getattr(model, name, None)
-    if isinstance(head, nn.ModuleList):
-        raise NotImplementedError(
-            f'RDD supports one {name}; this model has a list of '
-            f'{len(head)}.')
-    return head
+def segmentor_heads(model: nn.Module, prefix: str) -> Dict[str, nn.Module]:
+    """``model.<prefix>`` by name: one head, or each head of a list.
+
+    Args:
+        model (nn.Module): An MMSeg segmentor.
+        prefix (str): ``'decode_head'`` or ``'auxiliary_head'``.
+
+    Returns:
+        dict[str, nn.Module]: ``{prefix: head}``, ``{f'{prefix}.{i}': head}``
+        for a list (a cascade's stages in order), or {} without the head.
+    """
+    heads = getattr(model, prefix, None)
+    if heads is None:
+        return {}
+    if isinstance(heads, nn.ModuleList):
+        return {f'{prefix}.{i}': head for i, head in enumerate(heads)}
+    return {prefix: heads}
+
+
+def main_head(model: nn.Module) -> str:
+    """Name of the head that makes a segmentor's prediction."""
+    return list(segmentor_heads(model, 'decode_head'))[-1]
+
+
+def run_heads(model: nn.Module, feats, aux_heads: Sequence[str] = ()
+              ) -> Dict[str, Tensor]:
+    """The logits of a segmentor's heads on its features, no losses.
+
+    A cascade's decode stages run in order, each on the previous one's
+    output, as in MMSeg's ``CascadeEncoderDecoder``.
+
+    Args:
+        model (nn.Module): An MMSeg segmentor.
+        feats: ``model.extract_feat(inputs)``.
+        aux_heads (Sequence[str]): The auxiliary heads to run as well, by
+            name (see :func:`segmentor_heads`). Defaults to ().
+
+    Returns:
+        dict[str, Tensor]: Logits by head name, (N, C, h, w).
+    """
+    outputs, prev = {}, None
+    for name, head in segmentor_heads(model, 'decode_head').items():
+        prev = head(feats) if prev is None else head(feats, prev)
+        outputs[name] = prev
+    for name, head in segmentor_heads(model, 'auxiliary_head').items():
+        if name in aux_heads:
+            outputs[name] = head(feats)
+    return outputs
 
 
 @MODELS.register_module()
@@ -31,27 +72,46 @@ class RDDDistiller(ConfigurableDistiller):
     Liang et al., "Relative Difficulty Distillation for Semantic
     Segmentation", SCIS 2024, arXiv:2407.03719. RDD adds no loss term: it
     re-weights, per pixel, the student's own task loss so that the learning
-    focus comes from the teacher. Stage 1 (TFE) weights every pixel by
-    ``exp(-KL)`` between the teacher's two heads; stage 2 (TSE) keeps the
-    pixels that teacher and student disagree are hard (OHEM rule, XOR). The
-    stage is set by :class:`~mmrdd.engine.RDDStageHook` from ``runner.iter``.
+    focus comes from the teacher. Stage 1 (TFE, iterations
+    ``[0, switch_iter)``) weights every pixel by ``exp(-KL)`` between two
+    teacher views (the teacher's two heads); stage 2 (TSE) keeps the pixels
+    that teacher and student disagree are hard (OHEM rule, XOR).
+    :class:`~mmrdd.engine.RDDStageHook` sets the stage from ``runner.iter``.
 
-    The distiller installs an :class:`~mmrdd.models.RDDPixelSampler` on each
-    student head that has a loss, records the teacher's decode and auxiliary
-    logits (adding ``ModuleOutputs`` recorders on ``decode_head.conv_seg``
-    and ``auxiliary_head.conv_seg`` when the config does not name them; the
-    teacher is in eval mode, so its head dropout does not perturb them), and computes the
-    usual distillation losses of :class:`ConfigurableDistiller` unchanged.
+    One step flows one way (see :meth:`step_record`): the teacher's logits
+    and the teacher-only maps of the stage go into a
+    :class:`~mmrdd.structures.RDDStepRecord`; the
+    :class:`~mmrdd.models.RDDPixelSampler` installed on each student head
+    with a loss adds its head's weights to it; the distillation losses of
+    :class:`ConfigurableDistiller` are computed unchanged (those named in
+    ``weighted_losses`` also get the main head's difficulty map) and the
+    record's statistics are logged through the loss dict.
+
+    Heads are named ``decode_head`` / ``auxiliary_head``, or
+    ``decode_head.i`` / ``auxiliary_head.i`` for lists (MMSeg's
+    ``CascadeEncoderDecoder``: ``decode_head.{n-1}`` is the prediction).
+    By default the teacher's main head is its prediction head, its
+    auxiliary view is its (first) ``auxiliary_head``, or in a cascade
+    without one the first cascade stage; the student's main head pairs with
+    the teacher's main head in TSE and every other student head with the
+    teacher's auxiliary view, or its main head when it has none.
 
     Args:
+        switch_iter (int): First iteration of TSE; 0 runs TSE only and
+            ``max_iters`` TFE only. Defaults to 4000 (the reference's 40k
+            Cityscapes schedule).
         tfe (dict): Config of the stage-1 difficulty, built in
             ``TASK_UTILS``. Defaults to ``dict(type='RDDTFEDifficulty')``.
         tse (dict): Config of the stage-2 difficulty. Defaults to
             ``dict(type='RDDTSEDifficulty')``.
-        teacher_logits_recorder (str): Teacher recorder of the decode-head
-            logits. Defaults to ``'logits'``.
-        teacher_aux_recorder (str): Teacher recorder of the auxiliary-head
-            logits. Defaults to ``'aux_logits'``.
+        teacher_main (str, optional): The teacher head whose logits are the
+            teacher's prediction in TFE and TSE. Defaults to None (its
+            prediction head).
+        teacher_aux (str, optional): The teacher head of TFE's second view
+            (``second_view='aux'``). Defaults to None (see above).
+        head_pairs (dict[str, str], optional): Student head -> teacher head
+            whose difficulty it is compared with in TSE. Defaults to None
+            (see above); given pairs override the default ones.
         weighted_losses (Sequence[str]): Names of ``distill_losses`` that
             also receive the current difficulty map as ``weight=`` (an
             extension, off by default): the TFE weight, or in stage 2 the
@@ -61,25 +121,23 @@ class RDDDistiller(ConfigurableDistiller):
     """
 
     def __init__(self,
+                 switch_iter: int = 4000,
                  tfe: Optional[dict] = None,
                  tse: Optional[dict] = None,
-                 teacher_logits_recorder: str = 'logits',
-                 teacher_aux_recorder: str = 'aux_logits',
+                 teacher_main: Optional[str] = None,
+                 teacher_aux: Optional[str] = None,
+                 head_pairs: Optional[Dict[str, str]] = None,
                  weighted_losses: Sequence[str] = (),
-                 teacher_recorders: Optional[Dict[str, Dict]] = None,
                  **kwargs) -> None:
-        teacher_recorders = dict(teacher_recorders or {})
-        teacher_recorders.setdefault(
-            teacher_logits_recorder,
-            dict(type='ModuleOutputs', source='decode_head.conv_seg'))
-        teacher_recorders.setdefault(
-            teacher_aux_recorder,
-            dict(type='ModuleOutputs', source='auxiliary_head.conv_seg'))
-        super().__init__(teacher_recorders=teacher_recorders, **kwargs)
+        super().__init__(**kwargs)
+        if isinstance(switch_iter, bool) or not isinstance(switch_iter, int) \
+                or switch_iter < 0:
+            raise ValueError('RDDDistiller: switch_iter must be an int >= 0 '
+                             f'(the first TSE iteration), got '
+                             f'{switch_iter!r}.')
+        self.switch_iter = switch_iter
         self.tfe = TASK_UTILS.build(tfe or dict(type='RDDTFEDifficulty'))
         self.tse = TASK_UTILS.build(tse or dict(type='RDDTSEDifficulty'))
-        self.logits_recorder = teacher_logits_recorder
-        self.aux_recorder = teacher_aux_recorder
         for name in weighted_losses:
             if name not in self.distill_losses:
                 raise ValueError(
@@ -94,23 +152,26 @@ class RDDDistiller(ConfigurableDistiller):
                     '`weight`: use RDDWeightedKLDivergence or '
                     'RDDWeightedChannelWiseDivergence.')
         self.weighted_losses = tuple(weighted_losses)
+        self.teacher_main = teacher_main
+        self.teacher_aux = teacher_aux
+        self.head_pairs = dict(head_pairs or {})
         self.stage: Optional[str] = None
-        self.teacher_has_aux = False
+        # set once when the models are prepared
+        self.student_main = ''
         self.teacher_align_corners = False
-        self.student_num_classes: Optional[int] = None
-        self.stats: Dict[str, Tensor] = {}
-        self._tfe_cache: Tuple = (None, None, None)
-        self._distill_map: Optional[Tensor] = None
+        self.teacher_heads: Tuple[str, ...] = ()
+        self._student_heads: Dict[str, nn.Module] = {}
+        self.samplers: Dict[str, RDDPixelSampler] = {}
 
     # ------------------------------------------------------------------ setup
     def prepare_from_student(self, model: nn.Module) -> None:
-        """Initialise student recorders and install the RDD samplers."""
+        """Initialise student recorders; find the heads RDD weights."""
         super().prepare_from_student(model)
-        for role, name in (('decode', 'decode_head'),
-                           ('aux', 'auxiliary_head')):
-            head = _single_head(model, name)
-            if head is None:
-                continue
+        heads = {
+            **segmentor_heads(model, 'decode_head'),
+            **segmentor_heads(model, 'auxiliary_head')
+        }
+        for name, head in heads.items():
             if getattr(head, 'sampler', None) is not None:
                 raise ValueError(
                     f'the student {name} already has a pixel sampler '
@@ -118,149 +179,188 @@ class RDDDistiller(ConfigurableDistiller):
                     'per-pixel weights itself. Remove `sampler=` from the '
                     "student's head config (plain OHEM on the student is "
                     "tse=dict(type='RDDTSEDifficulty', mode='student')).")
-            head.sampler = RDDPixelSampler(self, role, head)
-            if role == 'decode':
-                self.student_num_classes = head.num_classes
+        if not heads:
+            raise ValueError('RDD needs a student with a decode_head.')
+        self._student_heads = heads
+        self.student_main = main_head(model)
 
     def prepare_from_teacher(self, model: nn.Module) -> None:
-        """Initialise teacher recorders; check the teacher fits RDD."""
-        decode = _single_head(model, 'decode_head')
-        if decode is None:
+        """Check the teacher against RDD's config; install the samplers."""
+        teacher = {
+            **segmentor_heads(model, 'decode_head'),
+            **segmentor_heads(model, 'auxiliary_head')
+        }
+        if not teacher:
             raise ValueError('RDD needs a teacher with a decode_head.')
-        aux = _single_head(model, 'auxiliary_head')
-        self.teacher_has_aux = aux is not None
-        if not self.teacher_has_aux:
-            # Nothing to record; TFE and the aux-head TSE pairing then say so.
-            self.teacher_recorders.recorders.pop(self.aux_recorder, None)
-        if (self.student_num_classes is not None
-                and decode.num_classes != self.student_num_classes):
+        main = self.teacher_main or main_head(model)
+        aux = self.teacher_aux or self._default_teacher_aux(model)
+        for what, name in (('teacher_main', main), ('teacher_aux', aux)):
+            if name is not None and name not in teacher:
+                raise ValueError(f'RDDDistiller: {what}={name!r} is not a '
+                                 f'teacher head; the teacher has '
+                                 f'{list(teacher)}.')
+        if self.switch_iter > 0 and self.tfe.second_view == 'aux' \
+                and aux is None:
             raise ValueError(
-                f'teacher predicts {decode.num_classes} classes but the '
-                f'student {self.student_num_classes}: RDD compares their '
-                'probabilities class by class, so both must be trained on '
-                'the same label set (check num_classes in both configs).')
-        self.teacher_align_corners = decode.align_corners
+                'TFE-RDD (the first switch_iter iterations) compares the '
+                "teacher's main and auxiliary heads, and this teacher has no "
+                'auxiliary head: set model.distiller.switch_iter=0 (TSE '
+                "only), or use the teacher's flipped view, "
+                "model.distiller.tfe.second_view='flip'.")
+        pairs = {
+            name: (main if name == self.student_main else aux or main)
+            for name in self._student_heads
+        }
+        for name, partner in self.head_pairs.items():
+            if name not in self._student_heads or partner not in teacher:
+                raise ValueError(
+                    f'RDDDistiller: head_pairs {name!r}: {partner!r} must '
+                    f'map a student head ({list(self._student_heads)}) to '
+                    f'a teacher head ({list(teacher)}).')
+        pairs.update(self.head_pairs)
+        for name, partner in pairs.items():
+            classes = (self._student_heads[name].num_classes,
+                       teacher[partner].num_classes)
+            if classes[0] != classes[1]:
+                raise ValueError(
+                    f'the teacher predicts {classes[1]} classes but the '
+                    f'student {classes[0]} (teacher {partner}, student '
+                    f'{name}): RDD compares '
+                    'their probabilities class by class, so both must be '
+                    'trained on the same label set (check num_classes in '
+                    'both configs).')
+            self.tse.check_num_classes(classes[0])
         super().prepare_from_teacher(model)
+        self.teacher_main, self.teacher_aux = main, aux
+        self.teacher_align_corners = teacher[main].align_corners
+        needed = {main, *pairs.values()}
+        if self.switch_iter > 0 and self.tfe.second_view == 'aux':
+            needed.add(aux)
+        sources = [r.source for r in self.teacher_recorders.recorders.values()]
+        needed.update(name for name in teacher if any(
+            s == name or s.startswith(name + '.') for s in sources))
+        self.teacher_heads = tuple(name for name in teacher if name in needed)
+        self.samplers = {}
+        for name, head in self._student_heads.items():
+            sampler = RDDPixelSampler(name, head, pairs[name],
+                                      name == self.student_main)
+            head.sampler = sampler
+            self.samplers[name] = sampler
+        print_log(
+            'RDD: teacher main head ' + main +
+            (f', auxiliary view {aux}' if aux else ', no auxiliary view') +
+            '; TSE pairs (student: teacher) ' +
+            ', '.join(f'{s}: {t}' for s, t in pairs.items()),
+            logger='current')
+
+    @staticmethod
+    def _default_teacher_aux(model: nn.Module) -> Optional[str]:
+        """The first auxiliary head, else a cascade's first stage."""
+        aux = list(segmentor_heads(model, 'auxiliary_head'))
+        decode = list(segmentor_heads(model, 'decode_head'))
+        if aux:
+            return aux[0]
+        return decode[0] if len(decode) > 1 else None
+
+    # ------------------------------------------------------------ the stages
+    def stage_at(self, iteration: int) -> str:
+        """The stage of a 0-based training iteration."""
+        return 'tfe' if iteration < self.switch_iter else 'tse'
 
     def set_stage(self, stage: str) -> None:
         """Select ``'tfe'`` (stage 1) or ``'tse'`` (stage 2)."""
         if stage not in STAGES:
             raise ValueError(f'RDD stage must be one of {STAGES}, got '
                              f'{stage!r}.')
-        if stage == 'tfe' and not self.teacher_has_aux:
-            raise ValueError(
-                'TFE-RDD (stage 1) needs the teacher\'s auxiliary head, and '
-                'this teacher has none: use a teacher with an '
-                'auxiliary_head, or start with TSE (RDDStageHook '
-                'switch_iter=0).')
         self.stage = stage
 
-    # ---------------------------------------------------------------- weights
-    def teacher_logits(self, role: str) -> Tensor:
-        """The teacher logits that pair with a student head's ``role``."""
-        if role == 'aux' and not self.teacher_has_aux:
-            raise ValueError(
-                'TSE-RDD pairs the student auxiliary head with the teacher '
-                'auxiliary head, and this teacher has none: use a teacher '
-                'with an auxiliary_head or a student without one.')
-        name = self.logits_recorder if role == 'decode' else self.aux_recorder
-        return self.get_record(name, from_student=False)
+    @property
+    def needs_flipped_teacher(self) -> bool:
+        """Whether this step's TFE needs the teacher on the flipped batch."""
+        return self.stage == 'tfe' and self.tfe.second_view == 'flip'
 
-    def _tfe_weights(self, size: Tuple[int, int]) -> Tuple[Tensor, Tensor]:
-        """TFE weights at label and logit size, computed once per step."""
-        logits = self.teacher_logits('decode')
-        src, cached_size, weights = self._tfe_cache
-        if src is not logits or cached_size != size:
-            weights = self.tfe(logits, self.teacher_logits('aux'), size,
-                               self.teacher_align_corners)
-            self._tfe_cache = (logits, size, weights)
-        return weights
-
-    def pixel_weight(self, sampler: RDDPixelSampler, seg_logits: Tensor,
-                     label: Tensor) -> Tensor:
-        """Per-pixel weight of a student head's task loss for this step.
-
-        Stage 1 returns the TFE weight ``w`` (MMSeg's mean over all pixels
-        then gives ``mean(w * CE)``). Stage 2 returns the TSE selection scaled
-        so that MMSeg's reduction gives the class-weighted mean of ``CE``
-        over the selected pixels (exactly 0 when nothing is selected).
+    # ------------------------------------------------------------- one step
+    def step_record(self,
+                    teacher_logits: Dict[str, Tensor],
+                    label_size: Sequence[int],
+                    flipped: Optional[Tensor] = None) -> RDDStepRecord:
+        """The record of one step, right after the teacher pass.
 
         Args:
-            sampler (RDDPixelSampler): The sampler of the calling head.
-            seg_logits (Tensor): Student logits at label size, (N, C, H, W).
-            label (Tensor): Labels, (N, H, W).
+            teacher_logits (dict[str, Tensor]): Logits of the teacher heads
+                in :attr:`teacher_heads`, (N, C, h, w).
+            label_size (Sequence[int]): ``(H, W)`` of the label map.
+            flipped (Tensor, optional): The teacher's main-head logits on
+                the flipped batch, flipped back; needed when
+                :attr:`needs_flipped_teacher`. Defaults to None.
 
         Returns:
-            Tensor: (N, H, W) float32 weights.
+            RDDStepRecord: The stage, the teacher logits and, in stage 1,
+            the TFE maps.
         """
         if self.stage is None:
             raise RuntimeError(
                 'the RDD stage is not set: add '
-                "dict(type='RDDStageHook', switch_iter=...) to custom_hooks.")
-        valid = label != sampler.ignore_index
-        n_valid = valid.sum().clamp_min(1)
+                "dict(type='RDDStageHook') to custom_hooks.")
+        estimator = self.tfe if self.stage == 'tfe' else self.tse
+        record = RDDStepRecord(self.stage, estimator, teacher_logits,
+                               self.teacher_align_corners)
         if self.stage == 'tfe':
-            weight, small = self._tfe_weights(tuple(label.shape[-2:]))
-            if sampler.role == 'decode':
-                self._distill_map = small
-                self.stats['tfe_weight'] = (weight * valid).sum() / n_valid
-            return weight
-        teacher = None if self.tse.mode == 'student' else \
-            self.teacher_logits(sampler.role)
-        mask, hard_s, hard_t = self.tse(seg_logits, teacher, label,
-                                        sampler.ignore_index,
-                                        self.teacher_align_corners, valid)
-        weight = selection_weight(
-            mask, label, sampler.loss_divisor(label, valid),
-            self.tse.class_weight_on(label.device, sampler.num_classes),
-            sampler.loss_class_weight)
-        if sampler.role == 'decode':
-            self._distill_map = mask
-            self.stats['tse_selected'] = mask.sum() / n_valid
-            self.stats['tse_hard_student'] = hard_s.sum() / n_valid
-            if hard_t is not None:
-                self.stats['tse_hard_teacher'] = hard_t.sum() / n_valid
-        return weight
+            second = flipped if self.tfe.second_view == 'flip' else \
+                teacher_logits[self.teacher_aux]
+            record.teacher_maps = self.tfe.prepare(
+                teacher_logits[self.teacher_main], second, label_size,
+                self.teacher_align_corners)
+        return record
 
-    def distill_weight(self, size: Sequence[int]) -> Tensor:
-        """The difficulty map for a weighted distillation loss at ``size``.
+    @contextmanager
+    def bind(self, record: RDDStepRecord) -> Iterator[None]:
+        """Let the student heads' samplers read and fill ``record``."""
+        for sampler in self.samplers.values():
+            sampler.bind(record)
+        try:
+            yield
+        finally:
+            for sampler in self.samplers.values():
+                sampler.bind(None)
 
-        Stage 1: the TFE weight (computed at the teacher's logit size,
-        bilinearly resized if ``size`` differs). Stage 2: the share of TSE
-        selected pixels in each logit cell, normalised to mean 1 (all 0 if
-        nothing is selected), so the loss becomes its mean over the selected
-        pixels.
+    def log_vars(self, record: RDDStepRecord) -> Dict[str, Tensor]:
+        """The statistics of ``record`` to log through the loss dict."""
+        return record.log_vars(self.student_main)
+
+    def compute_distill_losses(
+            self,
+            record: Optional[RDDStepRecord] = None) -> Dict[str, Tensor]:
+        """Compute the distillation losses; weighted ones get the map.
+
+        Args:
+            record (RDDStepRecord, optional): This step's record, after the
+                student pass; needed when ``weighted_losses`` is set.
+                Defaults to None.
+
+        Returns:
+            dict[str, Tensor]: The losses by name.
         """
-        if self._distill_map is None:
-            raise RuntimeError(
-                'no RDD difficulty map for this step: the weighted '
-                'distillation losses need the student decode head to '
-                'compute its task loss first.')
-        size = tuple(size)
-        if self.stage == 'tfe':
-            weight = self._distill_map
-            if tuple(weight.shape[-2:]) != size:
-                weight = F.interpolate(
-                    weight[:, None], size, mode='bilinear',
-                    align_corners=self.teacher_align_corners)[:, 0]
-            return weight
-        share = F.adaptive_avg_pool2d(self._distill_map[:, None].float(),
-                                      size)[:, 0]
-        return share / share.mean().clamp_min(torch.finfo(share.dtype).tiny)
-
-    def compute_distill_losses(self) -> Dict[str, Tensor]:
-        """Compute the distillation losses; weighted ones get the map."""
         losses = dict()
         for loss_name, forward_mappings in self.loss_forward_mappings.items():
             kwargs = {
-                key: self.get_record(**record)
-                for key, record in forward_mappings.items()
+                key: self.get_record(**rec)
+                for key, rec in forward_mappings.items()
             }
             if loss_name in self.weighted_losses:
-                kwargs['weight'] = self.distill_weight(
-                    kwargs['preds_S'].shape[-2:])
+                kwargs['weight'] = self._distill_weight(
+                    record, kwargs['preds_S'].shape[-2:])
             losses[loss_name] = self.distill_losses[loss_name](**kwargs)
-        # The step is over: drop this step's tensors.
-        self._distill_map = None
-        self._tfe_cache = (None, None, None)
         return losses
+
+    def _distill_weight(self, record: Optional[RDDStepRecord],
+                        size: Sequence[int]) -> Tensor:
+        """The main head's difficulty map at ``size``."""
+        if record is None or self.student_main not in record.heads:
+            raise RuntimeError(
+                'no RDD difficulty map for this step: the weighted '
+                'distillation losses need the record of a step in which the '
+                'student main head computed its task loss.')
+        return record.estimator.distill_weight(
+            record.heads[self.student_main], size,
+            self.teacher_align_corners)

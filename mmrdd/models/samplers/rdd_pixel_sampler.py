@@ -1,11 +1,14 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """The bridge from RDD to a student head's own task loss."""
-from typing import Optional, Tuple
+from typing import Optional, Tuple, Union
 
 import torch
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.losses import CrossEntropyLoss
-from mmseg.structures.sampler import BasePixelSampler
 from torch import Tensor, nn
+
+from mmrdd.functional import ce_loss_divisor
+from mmrdd.structures import RDDStepRecord
 
 
 def _loss_reduction(head: BaseDecodeHead) -> Tuple[Optional[Tensor], bool]:
@@ -40,57 +43,65 @@ def _loss_reduction(head: BaseDecodeHead) -> Tuple[Optional[Tensor], bool]:
             avg_non_ignore)
 
 
-class RDDPixelSampler(BasePixelSampler):
-    """Per-pixel weights for a student head, supplied by an RDD distiller.
+class RDDPixelSampler(nn.Module):
+    """The RDD weights of one student head's task loss.
 
     MMSeg's decode heads call ``self.sampler.sample(seg_logits, seg_label)``
     inside ``loss_by_feat`` and pass the result as ``weight=`` to every
     ``loss_decode``: this is where RDD re-weights the student's own task loss
     while the student's loss config (types, class weights, loss weights)
     stays in charge. :class:`~mmrdd.models.RDDDistiller` installs one sampler
-    per student head; it is a plain object (not an ``nn.Module``), so the
-    student's state dict is unchanged.
+    per student head with a fixed description of that head (its name, the
+    teacher head it pairs with, ignore index, class count, and the divisor
+    rule and class weights of its ``CrossEntropyLoss``). In each step the
+    distiller binds the step's :class:`~mmrdd.structures.RDDStepRecord`
+    (:meth:`bind`); the sampler asks the record's estimator for its weights
+    and adds them to the record. It has no parameters and only
+    non-persistent buffers, so the student's state dict is unchanged.
 
     Args:
-        distiller: The RDD distiller that computes the weights.
-        role (str): ``'decode'`` or ``'aux'``: which teacher head pairs with
-            this student head in the TSE stage.
-        head (BaseDecodeHead): The student head the sampler is installed on.
+        name (str): The head's name in the student (``'decode_head'``,
+            ``'auxiliary_head'``, ``'decode_head.1'``, ...).
+        head (BaseDecodeHead): The student head.
+        teacher_head (str): Name of the teacher head it pairs with in TSE.
+        is_main (bool): Whether it is the student's main (final) head, whose
+            statistics are logged and whose map weights distillation losses.
     """
 
-    def __init__(self, distiller, role: str, head: BaseDecodeHead) -> None:
+    def __init__(self, name: str, head: BaseDecodeHead, teacher_head: str,
+                 is_main: bool) -> None:
         super().__init__()
-        self.distiller = distiller
-        self.role = role
+        self.name = name
+        self.teacher_head = teacher_head
+        self.is_main = is_main
         self.ignore_index = head.ignore_index
         self.num_classes = head.num_classes
-        self.loss_class_weight, self.avg_non_ignore = _loss_reduction(head)
+        class_weight, self.avg_non_ignore = _loss_reduction(head)
+        self.register_buffer('loss_class_weight', class_weight,
+                             persistent=False)
+        self.record: Optional[RDDStepRecord] = None
 
-    def loss_divisor(self, label: Tensor, valid: Tensor) -> Tensor:
-        """The ``avg_factor`` MMSeg 1.2.2's ``CrossEntropyLoss`` divides by.
-
-        ``N*H*W`` (or the valid count with ``avg_non_ignore``); with class
-        weights, the sum of the label's class weights (MMSeg 1.2.2 raises on
-        ignored labels in that case, before RDD's weights matter).
+    def loss_divisor(self, label: Tensor,
+                     valid: Tensor) -> Union[float, Tensor]:
+        """The divisor of the head's CE mean, see
+        :func:`~mmrdd.functional.ce_loss_divisor`.
 
         Args:
             label (Tensor): Labels, (N, H, W).
             valid (Tensor): ``label != ignore_index``, (N, H, W).
 
         Returns:
-            Tensor: 0-d divisor.
+            float | Tensor: The divisor.
         """
-        if self.loss_class_weight is None:
-            count = valid.sum() if self.avg_non_ignore else label.new_tensor(
-                label.numel())
-            return count.float()
-        if self.loss_class_weight.device != label.device:
-            self.loss_class_weight = self.loss_class_weight.to(label.device)
-        weights = self.loss_class_weight[label.masked_fill(~valid, 0)]
-        return (weights * valid).sum()
+        return ce_loss_divisor(label, valid, self.loss_class_weight,
+                               self.avg_non_ignore)
+
+    def bind(self, record: Optional[RDDStepRecord]) -> None:
+        """Give the sampler the record of the current step (None: unbind)."""
+        self.record = record
 
     def sample(self, seg_logit: Tensor, seg_label: Tensor) -> Tensor:
-        """Return the RDD weight of every pixel.
+        """Return the RDD weight of every pixel and add it to the record.
 
         Args:
             seg_logit (Tensor): Student logits at the label size, (N, C, H, W).
@@ -99,6 +110,14 @@ class RDDPixelSampler(BasePixelSampler):
         Returns:
             Tensor: Weights, (N, H, W), float32, without gradient.
         """
+        if self.record is None:
+            raise RuntimeError(
+                f'the RDD sampler of the student {self.name} was called '
+                'outside an RDD training step: the student loss must be '
+                'computed through RDDSingleTeacherDistill.loss().')
         with torch.no_grad():
-            return self.distiller.pixel_weight(self, seg_logit.detach(),
-                                               seg_label.squeeze(1))
+            out = self.record.estimator(seg_logit.detach(),
+                                        seg_label.squeeze(1), self,
+                                        self.record)
+        self.record.heads[self.name] = out
+        return out.weight
