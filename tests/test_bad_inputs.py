@@ -9,9 +9,11 @@ without a teacher auxiliary head, with a stand-in distiller) and
 ``tests/test_tools/test_train_e2e.py`` (missing teacher checkpoint through
 ``tools/train.py``).
 """
+import logging
 import math
 import socket
 import time
+from unittest import mock
 from types import SimpleNamespace
 
 import pytest
@@ -21,7 +23,7 @@ from mmengine.logging import MessageHub, MMLogger
 import mmrdd  # noqa: F401
 from mmrazor.registry import MODELS
 
-from _toy_models import batch, rdd_cfg, segmentor_cfg
+from _toy_models import NUM_CLASSES, batch, rdd_cfg, segmentor_cfg
 from mmrdd.engine import RDDStageHook
 
 
@@ -218,3 +220,60 @@ def test_https_server_that_never_answers_times_out(tmp_path, monkeypatch):
                   download_timeout=1)
         assert time.monotonic() - start < 30
     assert socket.getdefaulttimeout() == previous  # restored
+
+
+# ----------------------------------------------- guards against silent runs
+def test_min_kept_above_the_valid_pixels_warns_once_with_the_fix():
+    """The Cityscapes default on a tiny batch: XOR selects nothing, the task
+    loss is 0 -- and the log says why, once, with the scaled value."""
+    model = build(tse=dict(type='RDDTSEDifficulty', min_kept=100000))
+    model.distiller.set_stage('tse')
+    x, samples = batch(seed=4)  # 2 x 32 x 40 = 2560 pixels
+    target = 'mmrdd.models.difficulty.rdd_tse_difficulty.print_log'
+    with mock.patch(target) as log:
+        losses = model.loss(x, samples)
+        model.loss(x, samples)
+    assert float(losses['student.decode.loss_ce']) == 0.0
+    assert float(losses['rdd/tse_selected']) == 0.0
+    assert log.call_count == 1  # once per run
+    message = log.call_args[0][0]
+    assert log.call_args[1]['level'] == logging.WARNING
+    assert 'min_kept=100000 >= the 2304 valid label pixels of this batch ' \
+        '(2 x 32 x 40)' in message
+    # 100000 / (4 * 512 * 1024) * 2560 = 122
+    assert 'model.distiller.tse.min_kept=122' in message
+
+
+def test_min_kept_below_the_valid_pixels_is_silent():
+    model = build(tse=dict(type='RDDTSEDifficulty', min_kept=100))
+    model.distiller.set_stage('tse')
+    target = 'mmrdd.models.difficulty.rdd_tse_difficulty.print_log'
+    with mock.patch(target) as log:
+        model.loss(*batch(seed=4))
+    assert log.call_count == 0
+
+
+@pytest.mark.parametrize('stage', ['tfe', 'tse'])
+@pytest.mark.parametrize('bad', [7, NUM_CLASSES])
+def test_labels_outside_the_classes_name_value_and_cause(stage, bad):
+    """Cityscapes labelIds or a forgotten reduce_zero_label: a ValueError
+    with the value, the class count and the likely causes, before any
+    kernel indexes with the label (in both stages)."""
+    model = build(switch_iter=0 if stage == 'tse' else 4000)
+    model.distiller.set_stage(stage)
+    x, samples = batch(seed=6)
+    samples[1].gt_sem_seg.data[0, 3, 4] = bad
+    with pytest.raises(ValueError,
+                       match=rf'labels \[{bad}\] are outside \[0, '
+                       rf'{NUM_CLASSES}\).*labelIds.*reduce_zero_label'):
+        model.loss(x, samples)
+
+
+def test_label_check_can_be_switched_off():
+    model = build()
+    model.check_labels = False
+    model.distiller.set_stage('tfe')
+    x, samples = batch(seed=6)
+    samples[0].gt_sem_seg.data[0, 0, 0] = 7
+    with pytest.raises(IndexError):  # torch's own error, as before
+        model.loss(x, samples)

@@ -1,5 +1,8 @@
 """Engine components of mmrdd."""
-from .hooks import RDDIterSeedHook, RDDStageHook
+from .hooks import RDDIterSeedHook, RDDSelectionWatchHook, RDDStageHook
 from .optimizers import RDDCPUAmpOptimWrapper
 
-__all__ = ['RDDIterSeedHook', 'RDDStageHook', 'RDDCPUAmpOptimWrapper']
+__all__ = [
+    'RDDIterSeedHook', 'RDDSelectionWatchHook', 'RDDStageHook',
+    'RDDCPUAmpOptimWrapper'
+]

@@ -37,10 +37,10 @@ class StageSpy(Hook):
 
 
 def build_runner(tmp_path, switch_iter, max_iters=6, name='stage',
-                 load_from=None):
+                 load_from=None, hooks=(), **distiller):
     torch.manual_seed(0)
     spy = StageSpy()
-    model = rdd_cfg(switch_iter=switch_iter)
+    model = rdd_cfg(switch_iter=switch_iter, **distiller)
     model['data_preprocessor'] = dict(
         type='mmseg.SegDataPreProcessor', mean=[0.] * 3, std=[1.] * 3,
         size=(32, 40), pad_val=0, seg_pad_val=255)
@@ -58,7 +58,7 @@ def build_runner(tmp_path, switch_iter, max_iters=6, name='stage',
         default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
                            checkpoint=dict(type='CheckpointHook',
                                            interval=1, by_epoch=False)),
-        custom_hooks=[dict(type='RDDStageHook'), spy],
+        custom_hooks=[dict(type='RDDStageHook'), spy, *hooks],
         load_from=load_from, resume=load_from is not None,
         default_scope='mmseg')
     return runner, spy
@@ -120,3 +120,19 @@ def test_model_without_rdd_distiller_is_rejected(tmp_path):
     runner.model.distiller = torch.nn.Identity()
     with pytest.raises(TypeError, match='RDDDistiller'):
         runner.train()
+
+
+@pytest.mark.parametrize('min_kept, mode, warned', [(10**6, 'xor', True),
+                                                    (100, 'student', False)])
+def test_selection_watch_says_when_tse_selected_nothing(tmp_path, min_kept,
+                                                         mode, warned):
+    runner, _ = build_runner(
+        tmp_path, 0, max_iters=4,
+        hooks=[dict(type='RDDSelectionWatchHook', interval=2)],
+        tse=dict(type='RDDTSEDifficulty', min_kept=min_kept, mode=mode))
+    runner.train()
+    log = open(runner.logger.log_file).read()
+    message = 'TSE selected no pixel in the last 2 iterations'
+    assert (message in log) == warned
+    if warned:
+        assert f'min_kept ({min_kept})' in log

@@ -32,5 +32,9 @@ model = dict(
                 preds_S=dict(from_student=True, recorder='logits'),
                 preds_T=dict(from_student=False, recorder='logits')))))
 
-# Sets the stage of every iteration from runner.iter.
-custom_hooks = [dict(type='RDDStageHook')]
+# Sets the stage of every iteration from runner.iter; warns when TSE selected
+# nothing for a logging interval.
+custom_hooks = [
+    dict(type='RDDStageHook'),
+    dict(type='RDDSelectionWatchHook'),
+]

@@ -1,6 +1,6 @@
 """Single-teacher distillation with a frozen, loss-free teacher pass."""
 import socket
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 import torch
@@ -13,7 +13,9 @@ from mmrazor.registry import MODELS
 from torch import Tensor
 
 from mmrdd.utils import load_checkpoint_strict
-from ..distillers.rdd_distiller import run_heads
+from ..distillers.rdd_distiller import (RDDDistiller, main_head,
+                                        recorded_heads, run_heads,
+                                        segmentor_heads)
 
 
 @contextmanager
@@ -51,8 +53,14 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
             ``https://`` URL. Defaults to None (keeps the initialisation;
             only sensible in tests).
         check_teacher_finite (bool): Stop with an error when the teacher's
-            logits contain NaN or Inf, rather than training on them. Costs one
-            host-device synchronisation per step. Defaults to True.
+            logits contain NaN or Inf, rather than training on them.
+            Defaults to True.
+        check_labels (bool): Stop with an error that names the value when a
+            label is neither in ``[0, num_classes)`` nor ``ignore_index``
+            (Cityscapes labelIds instead of trainIds, a forgotten
+            ``reduce_zero_label``), before any kernel indexes with it (on
+            CUDA it would be a device-side assert). Defaults to True.
+            The two checks share one host-device synchronisation per step.
         download_timeout (float): Seconds that the download of an
             ``https://`` ``teacher_ckpt`` may wait for the server (to
             connect, or for each read) before it fails. Defaults to 60.
@@ -65,6 +73,7 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
                  teacher: Union[BaseModel, Dict],
                  teacher_ckpt: Optional[str] = None,
                  check_teacher_finite: bool = True,
+                 check_labels: bool = True,
                  download_timeout: float = 60.0,
                  **kwargs) -> None:
         if (kwargs.get('teacher_trainable', False)
@@ -87,6 +96,11 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
                 logger='current',
                 level=30)
         self.check_teacher_finite = check_teacher_finite
+        self.check_labels = check_labels
+        student_head = segmentor_heads(self.student,
+                                       'decode_head')[main_head(self.student)]
+        self.num_classes = student_head.num_classes
+        self.ignore_index = student_head.ignore_index
         self.teacher.eval()
 
     def train(self, mode: bool = True) -> 'RDDSingleTeacherDistill':
@@ -107,63 +121,116 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
             batch_inputs (Tensor): Preprocessed images, (N, 3, H, W).
             heads (Sequence[str], optional): The auxiliary heads to run
                 besides the decode head(s). Defaults to None (the
-                distiller's ``teacher_heads``: those RDD or a teacher
-                recorder needs).
+                heads RDD or a teacher recorder needs).
 
         Returns:
             dict[str, Tensor]: Logits by head name (``'decode_head'``,
             ``'decode_head.i'``, ``'auxiliary_head'``, ...), (N, C, h, w).
         """
-        heads = self.distiller.teacher_heads if heads is None else heads
+        if heads is None:
+            heads = self.distiller.teacher_heads if isinstance(
+                self.distiller, RDDDistiller) else recorded_heads(
+                    self.teacher, self.distiller.teacher_recorders)
         with torch.no_grad():
             outputs = run_heads(self.teacher,
                                 self.teacher.extract_feat(batch_inputs),
                                 heads)
-        # One host-device synchronisation for all heads.
-        if self.check_teacher_finite and not bool(
-                torch.stack([torch.isfinite(out).all()
-                             for out in outputs.values()]).all()):
+        return outputs
+
+    def check_step(self, teacher_logits: Dict[str, Tensor],
+                   data_samples: Optional[List[BaseDataElement]]) -> None:
+        """The per-step checks of the teacher's logits and of the labels.
+
+        Both reduce on the device and meet in one host-device
+        synchronisation; only a failure costs more (to name the values).
+
+        Args:
+            teacher_logits (dict[str, Tensor]): The teacher pass's logits.
+            data_samples (list[SegDataSample], optional): The batch.
+
+        Raises:
+            FloatingPointError: NaN/Inf teacher logits.
+            ValueError: A label outside ``[0, num_classes)`` that is not
+                ``ignore_index``.
+        """
+        checks = {}
+        if self.check_teacher_finite:
+            checks['teacher'] = torch.stack([
+                torch.isfinite(out).all() for out in teacher_logits.values()
+            ]).all()
+        if self.check_labels and data_samples:
+            label = torch.cat(
+                [s.gt_sem_seg.data.flatten() for s in data_samples])
+            bad = ((label < 0) | (label >= self.num_classes)) & (
+                label != self.ignore_index)
+            checks['labels'] = ~bad.any()
+        if not checks:
+            return
+        ok = dict(zip(checks, torch.stack(list(checks.values())).tolist()))
+        if not ok.get('teacher', True):
             raise FloatingPointError(
                 'the teacher produced NaN/Inf logits: check teacher_ckpt '
                 '(a diverged or wrong checkpoint) and the input '
                 'normalisation (data_preprocessor).')
-        return outputs
+        if not ok.get('labels', True):
+            values = label[bad].unique()[:8].tolist()
+            raise ValueError(
+                f'labels {values} are outside [0, {self.num_classes}) and '
+                f'are not ignore_index ({self.ignore_index}): the student '
+                f'predicts {self.num_classes} classes. Likely causes: '
+                'Cityscapes labelIds instead of trainIds (convert with '
+                "MMSeg's tools/dataset_converters/cityscapes.py), a data set "
+                "whose 0 means 'unlabelled' without reduce_zero_label=True, "
+                'or num_classes of the models not matching the data set.')
 
     def loss(
         self,
         batch_inputs: Tensor,
         data_samples: Optional[List[BaseDataElement]] = None,
     ) -> Dict[str, Tensor]:
-        """One RDD step, top to bottom.
+        """One distillation step, top to bottom.
 
-        1. the teacher pass (recorded for the distillation losses);
-        2. the step record: the stage, the teacher's logits and the
-           teacher-only maps of the stage (with the flipped-batch teacher
-           pass when TFE's second view is ``'flip'``);
+        1. the teacher pass (recorded for the distillation losses) and the
+           checks of its logits and of the labels (:meth:`check_step`);
+        2. with an :class:`~mmrdd.models.RDDDistiller`, the step record: the
+           stage, the teacher's logits and the teacher-only maps of the
+           stage (with the flipped-batch teacher pass when TFE's second view
+           is ``'flip'``);
         3. the student's own loss, each head weighted by its sampler from
            the record;
         4. the distillation losses and the record's statistics.
+
+        A plain ``ConfigurableDistiller`` (distillation without RDD) skips
+        the record.
         """
         distiller = self.distiller
         distiller.set_deliveries_override(False)
         with distiller.teacher_recorders, distiller.deliveries:
             teacher_logits = self.teacher_forward(batch_inputs)
-        flipped = None
-        if distiller.needs_flipped_teacher:
-            main = distiller.teacher_main
-            flipped = self.teacher_forward(batch_inputs.flip(-1),
-                                           heads=())[main].flip(-1)
-        label_size = data_samples[0].gt_sem_seg.data.shape[-2:]
-        record = distiller.step_record(teacher_logits, label_size, flipped)
+        self.check_step(teacher_logits, data_samples)
+        record = None
+        if isinstance(distiller, RDDDistiller):
+            flipped = None
+            if distiller.needs_flipped_teacher:
+                main = distiller.teacher_main
+                flipped = self.teacher_forward(
+                    batch_inputs.flip(-1), heads=())[main].flip(-1)
+            label_size = data_samples[0].gt_sem_seg.data.shape[-2:]
+            record = distiller.step_record(teacher_logits, label_size,
+                                           flipped)
         distiller.set_deliveries_override(True)
-        with distiller.bind(record), distiller.student_recorders, \
-                distiller.deliveries:
+        with ExitStack() as stack:
+            if record is not None:
+                stack.enter_context(distiller.bind(record))
+            stack.enter_context(distiller.student_recorders)
+            stack.enter_context(distiller.deliveries)
             student_losses = self.student(
                 batch_inputs, data_samples, mode='loss')
         losses = add_prefix(student_losses, 'student')
-        losses.update(distiller.log_vars(record))
+        if record is not None:
+            losses.update(distiller.log_vars(record))
         if not self.distillation_stopped:
-            losses.update(
-                add_prefix(distiller.compute_distill_losses(record),
-                           'distill'))
+            distill = distiller.compute_distill_losses(record) \
+                if record is not None else distiller.compute_distill_losses()
+            losses.update(add_prefix(distill, 'distill'))
         return losses

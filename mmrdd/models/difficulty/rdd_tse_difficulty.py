@@ -1,9 +1,11 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """Teacher-Student Evaluated difficulty (TSE-RDD), stage 2 of RDD."""
+import logging
 from typing import Optional, Sequence
 
 import torch
 import torch.nn.functional as F
+from mmengine.logging import print_log
 from mmrazor.registry import TASK_UTILS
 from torch import Tensor, nn
 
@@ -77,6 +79,7 @@ class RDDTSEDifficulty(nn.Module):
             raise ValueError('RDDTSEDifficulty: class_weight must be a flat '
                              'list of finite, non-negative numbers.')
         self.register_buffer('class_weight', weight, persistent=False)
+        self._min_kept_checked = False
 
     def check_num_classes(self, num_classes: int) -> None:
         """Raise unless ``class_weight`` has one entry per class."""
@@ -160,6 +163,8 @@ class RDDTSEDifficulty(nn.Module):
                                   head.loss_divisor(label, m['valid']),
                                   self.class_weight, head.loss_class_weight)
         stats = {}
+        if head.is_main and not self._min_kept_checked:
+            self._check_min_kept(m['valid'])
         if head.is_main:
             n_valid = m['valid'].sum().clamp_min(1)
             stats['tse_selected'] = m['mask'].sum() / n_valid
@@ -167,6 +172,33 @@ class RDDTSEDifficulty(nn.Module):
             if self.mode != 'student':
                 stats['tse_hard_teacher'] = m['hard_teacher'].sum() / n_valid
         return RDDHeadWeights(weight, m['mask'], stats)
+
+    def _check_min_kept(self, valid: Tensor) -> None:
+        """Warn once per run when ``min_kept`` reaches the valid pixels.
+
+        Then every valid pixel is hard for both models, XOR selects nothing
+        and the student's task loss is 0 on every TSE step. Costs one
+        host-device synchronisation, on the first TSE step only.
+        """
+        self._min_kept_checked = True
+        n_valid = int(valid.sum())
+        if self.min_kept < n_valid:
+            return
+        n, h, w = valid.shape
+        scaled = max(1, round(100000 / (4 * 512 * 1024) * n * h * w))
+        print_log(
+            f'RDDTSEDifficulty: min_kept={self.min_kept} >= the {n_valid} '
+            f'valid label pixels of this batch ({n} x {h} x {w}): every '
+            'valid pixel is hard for teacher and student, so '
+            f'mode={self.mode!r} selects '
+            + ('nothing and the task loss is 0 (the student learns from '
+               'the distillation loss alone)' if self.mode in ('xor', )
+               else 'every valid pixel (no mining)') +
+            '. Scale min_kept with the batch: the reference keeps 100000 '
+            'of 4 x 512 x 1024 label pixels per GPU, i.e. min_kept = '
+            f'100000 / (4 * 512 * 1024) * B * H * W = {scaled} here '
+            f'(set model.distiller.tse.min_kept={scaled}).',
+            logger='current', level=logging.WARNING)
 
     def distill_weight(self, out: RDDHeadWeights, size: Sequence[int],
                        align_corners: bool) -> Tensor:

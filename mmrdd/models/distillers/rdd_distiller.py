@@ -2,7 +2,7 @@
 """The RDD distiller: difficulty-weighted task loss on top of any KD loss."""
 import inspect
 from contextlib import contextmanager
-from typing import Dict, Iterator, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from mmengine.logging import print_log
 from mmrazor.models.distillers import ConfigurableDistiller
@@ -63,6 +63,28 @@ def run_heads(model: nn.Module, feats, aux_heads: Sequence[str] = ()
         if name in aux_heads:
             outputs[name] = head(feats)
     return outputs
+
+
+def recorded_heads(model: nn.Module, recorders) -> List[str]:
+    """The heads of ``model`` that a recorder manager's sources lie in.
+
+    Args:
+        model (nn.Module): An MMSeg segmentor.
+        recorders (RecorderManager): E.g. a distiller's
+            ``teacher_recorders``.
+
+    Returns:
+        list[str]: Head names (see :func:`segmentor_heads`).
+    """
+    sources = [r.source for r in recorders.recorders.values()]
+    heads = {
+        **segmentor_heads(model, 'decode_head'),
+        **segmentor_heads(model, 'auxiliary_head')
+    }
+    return [
+        name for name in heads
+        if any(s == name or s.startswith(name + '.') for s in sources)
+    ]
 
 
 @MODELS.register_module()
@@ -236,9 +258,7 @@ class RDDDistiller(ConfigurableDistiller):
         needed = {main, *pairs.values()}
         if self.switch_iter > 0 and self.tfe.second_view == 'aux':
             needed.add(aux)
-        sources = [r.source for r in self.teacher_recorders.recorders.values()]
-        needed.update(name for name in teacher if any(
-            s == name or s.startswith(name + '.') for s in sources))
+        needed.update(recorded_heads(model, self.teacher_recorders))
         self.teacher_heads = tuple(name for name in teacher if name in needed)
         self.samplers = {}
         for name, head in self._student_heads.items():
