@@ -27,13 +27,13 @@ selected fraction stays the same):
   :class:`~mmrdd.models.RDDDistiller` runs it: teacher logits (1/8) resized
   to the label size one image at a time inside ``gt_class_prob``, ``q`` and
   hard pixels of student and teacher, XOR,
-  :func:`~mmrdd.functional.selection_weight` (19 class weights);
+  :func:`~mmrdd.functional.selected_mean_weight` (19 class weights);
 * ``TSE reference``: the same with the reference code's
   ``OhemCrossEntropy2dTensor`` selection (teacher logits resized for the
   whole batch, softmax materialised over classes, ``argsort`` of ``q``,
   threshold read back to the host);
 * ``TFE``: :func:`~mmrdd.functional.tfe_difficulty` at 1/8 plus
-  :func:`~mmrdd.functional.resize_weight` to the label size (the default),
+  :func:`~mmrdd.functional.resize_map` to the label size (the default),
   and ``TFE resize_logits`` (both heads' logits resized first);
 * ``RDDDistiller TSE / TFE, 2 heads``: what RDD adds to a training step,
   through the real code path (``RDDPixelSampler.sample`` ->
@@ -62,7 +62,7 @@ sys.path.insert(0, osp.join(HERE, '..'))
 sys.path.insert(0, HERE)
 from benchmark import CLOCKS, environment, sync_device  # noqa: E402
 from mmrdd.functional import (gt_class_prob, ohem_hard_mask,  # noqa: E402
-                              resize_weight, selection_weight,
+                              resize_map, selected_mean_weight,
                               tfe_difficulty)
 
 #: The reference's 19 Cityscapes class weights of the stage-2 loss.
@@ -158,11 +158,11 @@ def tse_ours(student: torch.Tensor, teacher_small: torch.Tensor,
              thresh: float, min_kept: int,
              ignore_index: int = 255) -> torch.Tensor:
     """Stage-2 weights of one head, as RDDDistiller computes them (its
-    :class:`~mmrdd.models.RDDTSEDifficulty`, then ``selection_weight``)."""
+    :class:`~mmrdd.models.RDDTSEDifficulty`, then ``selected_mean_weight``)."""
     from mmrdd.models import RDDTSEDifficulty
     tse = RDDTSEDifficulty(thresh=thresh, min_kept=min_kept)
     mask, _, _ = tse(student, teacher_small, label, ignore_index)
-    return selection_weight(mask, label, float(label.numel()), class_weight)
+    return selected_mean_weight(mask, label, float(label.numel()), class_weight)
 
 
 def distiller_weights(x: Dict, class_weight: Sequence[float],
@@ -216,7 +216,7 @@ def tse_reference(student: torch.Tensor, teacher_small: torch.Tensor,
     hard_s = ohem_reference(student, label, thresh, min_kept, ignore_index)
     hard_t = ohem_reference(teacher, label, thresh, min_kept, ignore_index)
     mask = hard_s ^ hard_t
-    return selection_weight(mask, label, float(label.numel()), class_weight)
+    return selected_mean_weight(mask, label, float(label.numel()), class_weight)
 
 
 # -------------------------------------------------------------- equality
@@ -381,7 +381,7 @@ def bench_scale(scale: int, args: argparse.Namespace) -> Dict:
         args.device, args.clock)
     size = tuple(label.shape[-2:])
     t['TFE'] = timed(
-        lambda: resize_weight(tfe_difficulty(x['teacher'], x['aux']), size),
+        lambda: resize_map(tfe_difficulty(x['teacher'], x['aux']), size),
         reps, args.device, args.clock)
     t['TFE resize_logits'] = timed(
         lambda: tfe_difficulty(

@@ -73,7 +73,7 @@ def main() -> None:
 
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.type
-        if optim_wrapper in ('AmpOptimWrapper', 'RDDCPUAmpOptimWrapper'):
+        if optim_wrapper in ('AmpOptimWrapper', 'CPUAmpOptimWrapper'):
             print_log(
                 'AMP training is already enabled in your config.',
                 logger='current',

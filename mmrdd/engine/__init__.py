@@ -1,8 +1,8 @@
 """Engine components of mmrdd."""
-from .hooks import RDDIterSeedHook, RDDSelectionWatchHook, RDDStageHook
-from .optimizers import RDDCPUAmpOptimWrapper
+from .hooks import IterSeedHook, RDDSelectionWatchHook, RDDStageHook
+from .optimizers import CPUAmpOptimWrapper
 
 __all__ = [
-    'RDDIterSeedHook', 'RDDSelectionWatchHook', 'RDDStageHook',
-    'RDDCPUAmpOptimWrapper'
+    'IterSeedHook', 'RDDSelectionWatchHook', 'RDDStageHook',
+    'CPUAmpOptimWrapper'
 ]

@@ -7,8 +7,8 @@ Segmentation", arXiv 2407.03719):
 
 * TSE-RDD: :func:`gt_class_prob` -> :func:`ohem_hard_mask` (once for the
   student, once for the teacher) -> :func:`combine_hard_masks` ->
-  :func:`selection_weight`.
-* TFE-RDD: :func:`tfe_difficulty` -> :func:`resize_weight`.
+  :func:`selected_mean_weight`.
+* TFE-RDD: :func:`tfe_difficulty` -> :func:`resize_map`.
 
 The arguments of RDD's config (``thresh``, ``min_kept``, ``mode``,
 ``direction``) are checked once, by the registered classes that take them
@@ -268,7 +268,7 @@ def tfe_difficulty(logits_main: Tensor,
     return torch.exp(-v.clamp_min(0.0))
 
 
-def resize_weight(weight: Tensor,
+def resize_map(weight: Tensor,
                   size: Union[Sequence[int], torch.Size],
                   align_corners: bool = False) -> Tensor:
     """Bilinearly resize a per-pixel weight map.
@@ -340,7 +340,7 @@ def ce_loss_divisor(label: Tensor,
     return (weights * valid).sum()
 
 
-def selection_weight(mask: Tensor,
+def selected_mean_weight(mask: Tensor,
                      label: Tensor,
                      divisor: Union[int, float, Tensor],
                      class_weight: Optional[Tensor] = None,

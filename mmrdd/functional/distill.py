@@ -8,7 +8,7 @@ from typing import Optional, Tuple
 import torch.nn.functional as F
 from torch import Tensor
 
-from .difficulty import resize_weight
+from .difficulty import resize_map
 
 
 def _check_inputs(preds_S: Tensor, preds_T: Tensor,
@@ -69,7 +69,7 @@ def match_logit_sizes(preds_S: Tensor,
     preds_S = F.interpolate(preds_S, size_T, mode='bilinear',
                             align_corners=align_corners)
     if weight is not None:
-        weight = resize_weight(weight, size_T, align_corners)
+        weight = resize_map(weight, size_T, align_corners)
     return preds_S, preds_T, weight
 
 

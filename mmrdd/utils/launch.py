@@ -15,7 +15,7 @@ import torch.distributed as dist
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from mmrdd.engine.optimizers import RDDCPUAmpOptimWrapper
+from mmrdd.engine.optimizers import CPUAmpOptimWrapper
 
 
 def setup_launcher(cfg: Config, launcher: str) -> None:
@@ -58,7 +58,7 @@ def setup_amp(cfg: Config) -> None:
 
     With CUDA nothing changes. Without, MMEngine's ``AmpOptimWrapper`` cannot
     be built (it asserts a GPU); it is replaced by
-    :class:`~mmrdd.engine.optimizers.RDDCPUAmpOptimWrapper`, i.e. bfloat16
+    :class:`~mmrdd.engine.optimizers.CPUAmpOptimWrapper`, i.e. bfloat16
     autocast without loss scaling (``loss_scale`` and ``use_fsdp`` are
     dropped; a ``dtype`` other than bfloat16 is an error).
 
@@ -72,10 +72,10 @@ def setup_amp(cfg: Config) -> None:
         return
     for key in ('loss_scale', 'use_fsdp'):
         wrapper.pop(key, None)
-    wrapper['type'] = RDDCPUAmpOptimWrapper.__name__
+    wrapper['type'] = CPUAmpOptimWrapper.__name__
     print_log(
         'No CUDA: mixed precision runs as bfloat16 CPU autocast '
-        f'({RDDCPUAmpOptimWrapper.__name__}, no loss scaling).',
+        f'({CPUAmpOptimWrapper.__name__}, no loss scaling).',
         logger='current',
         level=logging.WARNING)
 

@@ -11,8 +11,8 @@ import torch.nn.functional as F
 
 from mmrdd.functional import (COMBINE_MODES, TFE_DIRECTIONS,
                               combine_hard_masks, gt_class_prob,
-                              kth_smallest, ohem_hard_mask, resize_weight,
-                              selection_weight, tfe_difficulty)
+                              kth_smallest, ohem_hard_mask, resize_map,
+                              selected_mean_weight, tfe_difficulty)
 
 IGNORE = 255
 SHAPES = [(1, 3, 1, 1), (2, 4, 3, 5), (3, 19, 8, 6)]
@@ -388,30 +388,30 @@ def test_tfe_invalid():
         tfe_difficulty(x, torch.zeros(1, 4, 2, 2))
 
 
-# -------------------------------------------------------- resize_weight ----
+# -------------------------------------------------------- resize_map ----
 def test_resize_weight_noop_and_values():
     w = torch.tensor([[[0.0, 1.0], [2.0, 3.0]]])
-    out = resize_weight(w, (2, 2))
+    out = resize_map(w, (2, 2))
     assert torch.equal(out, w)
-    up = resize_weight(w, torch.Size([3, 3]), align_corners=True)
+    up = resize_map(w, torch.Size([3, 3]), align_corners=True)
     expected = torch.tensor([[[0.0, 0.5, 1.0], [1.0, 1.5, 2.0],
                               [2.0, 2.5, 3.0]]])
     torch.testing.assert_close(up, expected)
     # align_corners=False: the 2x2 -> 4x4 top-left is the input corner
-    up4 = resize_weight(w, (4, 4))
+    up4 = resize_map(w, (4, 4))
     assert up4[0, 0, 0].item() == 0.0 and up4[0, 3, 3].item() == 3.0
     assert up4[0, 0, 1].item() == pytest.approx(0.25)
 
 
 def test_resize_weight_dtype_and_checks():
     w = torch.rand(2, 3, 3).half()
-    assert resize_weight(w, (3, 3)).dtype == torch.float32
-    assert resize_weight(w, (5, 4)).shape == (2, 5, 4)
+    assert resize_map(w, (3, 3)).dtype == torch.float32
+    assert resize_map(w, (5, 4)).shape == (2, 5, 4)
     with pytest.raises(ValueError, match=r'\(N, H, W\)'):
-        resize_weight(torch.rand(2, 1, 3, 3), (4, 4))
+        resize_map(torch.rand(2, 1, 3, 3), (4, 4))
 
 
-# ----------------------------------------------------- selection_weight ----
+# ----------------------------------------------------- selected_mean_weight ----
 def mmseg_style_ce(logits, label, weight, loss_class_weight=None,
                    avg_non_ignore=False):
     """MMSeg 1.x ``cross_entropy`` with a per-pixel ``weight``: the
@@ -447,7 +447,7 @@ def test_selection_weight_end_to_end(shape, use_cw, use_lcw, avg_non_ignore):
     cw = torch.rand(c, generator=g) + 0.5 if use_cw else None
     lcw = torch.rand(c, generator=g) + 0.5 if use_lcw else None
     divisor = int(valid.sum()) if avg_non_ignore else label.numel()
-    weight = selection_weight(mask, label, divisor, cw, lcw)
+    weight = selected_mean_weight(mask, label, divisor, cw, lcw)
     assert weight.dtype == torch.float32
     got = mmseg_style_ce(logits, label, weight, lcw, avg_non_ignore)
 
@@ -470,15 +470,15 @@ def test_selection_weight_hand_values():
     cw = torch.tensor([2.0, 1.0])
     lcw = torch.tensor([1.0, 3.0])
     # denominator = 2*1 + 1*3 + 1*3 = 8, divisor 4
-    w = selection_weight(mask, label, 4, cw, lcw)
+    w = selected_mean_weight(mask, label, 4, cw, lcw)
     expected = torch.tensor([[[2 * 4 / 8, 0.0], [1 * 4 / 8, 1 * 4 / 8]]])
     torch.testing.assert_close(w, expected)
     # 0-d tensor divisor gives the same
     torch.testing.assert_close(
-        selection_weight(mask, label, torch.tensor(4), cw, lcw), expected)
+        selected_mean_weight(mask, label, torch.tensor(4), cw, lcw), expected)
     # no class weights: uniform mean over the selection
     torch.testing.assert_close(
-        selection_weight(mask, label, 4),
+        selected_mean_weight(mask, label, 4),
         torch.tensor([[[4 / 3, 0.0], [4 / 3, 4 / 3]]]))
 
 
@@ -487,7 +487,7 @@ def test_selection_weight_nothing_selected():
     logits = torch.randn(2, 3, 4, 4, generator=g, requires_grad=True)
     label = torch.full((2, 4, 4), IGNORE)
     mask = torch.zeros(2, 4, 4, dtype=torch.bool)
-    weight = selection_weight(mask, label, label.numel(),
+    weight = selected_mean_weight(mask, label, label.numel(),
                               torch.ones(3), torch.ones(3))
     assert torch.equal(weight, torch.zeros(2, 4, 4))
     loss = mmseg_style_ce(logits, label, weight)
@@ -509,7 +509,7 @@ def test_selection_weight_end_to_end_all_ignored_pipeline():
     for mode in COMBINE_MODES:
         mask = combine_hard_masks(hard_s, hard_t, mode)
         assert not mask.any()
-        weight = selection_weight(mask, label, label.numel())
+        weight = selected_mean_weight(mask, label, label.numel())
         assert torch.equal(weight, torch.zeros(2, 3, 3))
         loss = mmseg_style_ce(s, label, weight)
         assert loss.item() == 0.0 and not torch.isnan(loss)
@@ -522,8 +522,8 @@ def test_selection_weight_invalid():
     mask = torch.ones(1, 2, 2, dtype=torch.bool)
     label = torch.zeros(1, 2, 2, dtype=torch.long)
     with pytest.raises(ValueError, match='bool'):
-        selection_weight(mask.float(), label, 4)
+        selected_mean_weight(mask.float(), label, 4)
     with pytest.raises(ValueError, match=r'\(N, H, W\)'):
-        selection_weight(mask, label[0], 4)
+        selected_mean_weight(mask, label[0], 4)
     with pytest.raises(ValueError, match='1-D'):
-        selection_weight(mask, label, 4, class_weight=torch.ones(2, 2))
+        selected_mean_weight(mask, label, 4, class_weight=torch.ones(2, 2))

@@ -13,7 +13,7 @@ from mmengine.optim import OptimWrapper
 from mmrazor.registry import MODELS
 from mmengine.registry import OPTIM_WRAPPERS
 
-from mmrdd.engine.optimizers import RDDCPUAmpOptimWrapper
+from mmrdd.engine.optimizers import CPUAmpOptimWrapper
 from _toy_models import batch, rdd_cfg
 
 # bfloat16 keeps 8 significant bits (relative spacing 2**-8 ~ 0.4%); a few
@@ -40,7 +40,7 @@ def build(**kwargs):
 
 def amp_wrapper(model):
     return OPTIM_WRAPPERS.build(
-        dict(type='RDDCPUAmpOptimWrapper',
+        dict(type='CPUAmpOptimWrapper',
              optimizer=torch.optim.SGD(model.student.parameters(), lr=0.01)))
 
 
@@ -145,8 +145,8 @@ def test_cpu_amp_wrapper_rejects_float16_and_uses_bf16_autocast():
     model = torch.nn.Linear(4, 4)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     with pytest.raises(ValueError, match='bfloat16 only'):
-        RDDCPUAmpOptimWrapper(optimizer=optimizer, dtype='float16')
-    wrapper = RDDCPUAmpOptimWrapper(optimizer=optimizer, dtype='bfloat16')
+        CPUAmpOptimWrapper(optimizer=optimizer, dtype='float16')
+    wrapper = CPUAmpOptimWrapper(optimizer=optimizer, dtype='bfloat16')
     assert isinstance(wrapper, OptimWrapper)
     with wrapper.optim_context(model):
         out = model(torch.randn(2, 4))

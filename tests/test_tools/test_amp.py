@@ -20,7 +20,7 @@ def test_setup_amp_replaces_the_gpu_wrapper_on_cpu():
         type='AmpOptimWrapper', loss_scale='dynamic', optimizer=dict(
             type='SGD', lr=0.01))))
     setup_amp(cfg)
-    assert cfg.optim_wrapper == dict(type='RDDCPUAmpOptimWrapper',
+    assert cfg.optim_wrapper == dict(type='CPUAmpOptimWrapper',
                                      optimizer=dict(type='SGD', lr=0.01))
     plain = Config(dict(optim_wrapper=dict(type='OptimWrapper')))
     setup_amp(plain)
@@ -40,7 +40,7 @@ def test_train_amp_on_cpu_through_the_stage_switch(toy_data, teacher_run,
         'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None',
         env=dict(OMP_NUM_THREADS='1'))
     assert 'mixed precision runs as bfloat16 CPU autocast' in log
-    assert "type='RDDCPUAmpOptimWrapper'" in log
+    assert "type='CPUAmpOptimWrapper'" in log
     assert f'RDD stage TSE from iteration {switch}' in log
     assert losses_in_log(log, 'rdd/stage') == [0.0] * switch + [1.0] * (
         iters - switch)

@@ -9,7 +9,7 @@ state, so after a resume dropout would draw different masks than the
 uninterrupted run (the resumed run is then statistically, not bitwise,
 equivalent). The teacher runs in eval mode and draws nothing.
 
-With dropout on, ``RDDIterSeedHook`` (opt-in) makes the resume bit-exact
+With dropout on, ``IterSeedHook`` (opt-in) makes the resume bit-exact
 too: the last test.
 
 A run "stopped" at iteration k is represented two ways: a run with
@@ -148,13 +148,13 @@ def with_dropout(opts):
 @pytest.mark.parametrize('seed_hook', [True, False])
 def test_resume_with_dropout_is_exact_only_with_iter_seed_hook(
         toy_data, teacher_run, tmp_path, seed_hook):
-    """Dropout on (0.1, the toy heads'): with RDDIterSeedHook the resumed
+    """Dropout on (0.1, the toy heads'): with IterSeedHook the resumed
     run ends on the uninterrupted run's weights; without it, it does not
     (so the hook is what makes the difference)."""
     config = tmp_path / 'rdd_toy_dropout.py'
     hooks = "dict(type='RDDStageHook')"
     if seed_hook:
-        hooks += ", dict(type='RDDIterSeedHook')"
+        hooks += ", dict(type='IterSeedHook')"
     config.write_text(f"_base_ = ['{osp.join(ROOT, RDD_TOY)}']\n"
                       f'custom_hooks = [{hooks}]\n')
     opts = with_dropout(options(toy_data, teacher_run['ckpt']))

@@ -1,4 +1,4 @@
 """Optimizer wrappers of mmrdd."""
-from .rdd_cpu_amp_optim_wrapper import RDDCPUAmpOptimWrapper
+from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
 
-__all__ = ['RDDCPUAmpOptimWrapper']
+__all__ = ['CPUAmpOptimWrapper']

@@ -6,7 +6,7 @@ from mmrazor.registry import TASK_UTILS
 from mmseg.models.utils import resize
 from torch import Tensor
 
-from mmrdd.functional import TFE_DIRECTIONS, resize_weight, tfe_difficulty
+from mmrdd.functional import TFE_DIRECTIONS, resize_map, tfe_difficulty
 from mmrdd.structures import RDDHeadWeights, RDDStepRecord
 
 #: Valid ``second_view`` values of :class:`RDDTFEDifficulty`.
@@ -83,10 +83,10 @@ class RDDTFEDifficulty:
                        align_corners=align_corners), self.direction,
                 align_corners)
             return dict(weight=weight,
-                        map=resize_weight(weight, main.shape[2:],
+                        map=resize_map(weight, main.shape[2:],
                                           align_corners))
         small = tfe_difficulty(main, second, self.direction, align_corners)
-        return dict(weight=resize_weight(small, size, align_corners),
+        return dict(weight=resize_map(small, size, align_corners),
                     map=small)
 
     def __call__(self, student_logits: Tensor, label: Tensor, head,
@@ -125,4 +125,4 @@ class RDDTFEDifficulty:
         Returns:
             Tensor: (N, *size) float32, ``w`` resized bilinearly if needed.
         """
-        return resize_weight(out.distill_map, size, align_corners)
+        return resize_map(out.distill_map, size, align_corners)

@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from mmrdd.functional import (COMBINE_MODES, combine_hard_masks,
                               gt_class_prob, ohem_hard_mask,
-                              selection_weight)
+                              selected_mean_weight)
 from mmrdd.structures import RDDHeadWeights, RDDStepRecord
 
 
@@ -159,7 +159,7 @@ class RDDTSEDifficulty(nn.Module):
             record.teacher_logits[head.teacher_head]
         m = self.hard_masks(student_logits, teacher, label,
                             head.ignore_index, record.teacher_align_corners)
-        weight = selection_weight(m['mask'], label,
+        weight = selected_mean_weight(m['mask'], label,
                                   head.loss_divisor(label, m['valid']),
                                   self.class_weight, head.loss_class_weight)
         stats = {}

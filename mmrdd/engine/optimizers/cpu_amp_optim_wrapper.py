@@ -10,7 +10,7 @@ from torch import nn
 
 
 @OPTIM_WRAPPERS.register_module()
-class RDDCPUAmpOptimWrapper(OptimWrapper):
+class CPUAmpOptimWrapper(OptimWrapper):
     """MMEngine's ``OptimWrapper`` that runs the forward in CPU autocast.
 
     MMEngine's ``AmpOptimWrapper`` (what ``tools/train.py --amp`` selects)
@@ -56,3 +56,8 @@ class RDDCPUAmpOptimWrapper(OptimWrapper):
         with super().optim_context(model), autocast(
                 device_type='cpu', dtype=self.cast_dtype):
             yield
+
+
+# The name in mmrdd 0.1 configs: the same class.
+OPTIM_WRAPPERS.register_module(
+    name='RDDCPUAmpOptimWrapper', module=CPUAmpOptimWrapper)

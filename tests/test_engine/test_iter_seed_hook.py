@@ -1,12 +1,12 @@
-"""RDDIterSeedHook: torch's RNG at an iteration depends on (seed, iter) only."""
+"""IterSeedHook: torch's RNG at an iteration depends on (seed, iter) only."""
 from types import SimpleNamespace
 
 import pytest
 import torch
 
 import mmrdd  # noqa: F401
-from mmrdd.engine import RDDIterSeedHook
-from mmrdd.engine.hooks.rdd_iter_seed_hook import iter_seed
+from mmrdd.engine import IterSeedHook
+from mmrdd.engine.hooks.iter_seed_hook import iter_seed
 
 
 def draws(hook, seed, it, before=0):
@@ -17,7 +17,7 @@ def draws(hook, seed, it, before=0):
 
 
 def test_draws_depend_on_seed_and_iteration_only():
-    hook = RDDIterSeedHook()
+    hook = IterSeedHook()
     a = draws(hook, seed=0, it=7)
     # the RNG history before the iteration does not matter (a resume)
     assert torch.equal(a, draws(hook, seed=0, it=7, before=1000))
@@ -29,8 +29,8 @@ def test_draws_depend_on_seed_and_iteration_only():
 
 
 def test_explicit_seed_overrides_runner_seed():
-    a = draws(RDDIterSeedHook(seed=5), seed=0, it=3)
-    assert torch.equal(a, draws(RDDIterSeedHook(), seed=5, it=3))
+    a = draws(IterSeedHook(seed=5), seed=0, it=3)
+    assert torch.equal(a, draws(IterSeedHook(), seed=5, it=3))
 
 
 def test_iter_seeds_are_distinct_and_in_range():
@@ -42,4 +42,18 @@ def test_iter_seeds_are_distinct_and_in_range():
 @pytest.mark.parametrize('seed', [1.5, '3', True])
 def test_bad_seed(seed):
     with pytest.raises(ValueError, match='seed must be an int'):
-        RDDIterSeedHook(seed=seed)
+        IterSeedHook(seed=seed)
+
+
+def test_old_config_names_build_the_renamed_classes():
+    """mmrdd 0.1 configs name RDDIterSeedHook and RDDCPUAmpOptimWrapper."""
+    import torch
+    from mmengine.registry import OPTIM_WRAPPERS
+    from mmseg.registry import HOOKS
+
+    from mmrdd.engine import CPUAmpOptimWrapper
+    assert type(HOOKS.build(dict(type='RDDIterSeedHook'))) is IterSeedHook
+    opt = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1)
+    wrapper = OPTIM_WRAPPERS.build(
+        dict(type='RDDCPUAmpOptimWrapper', optimizer=opt))
+    assert type(wrapper) is CPUAmpOptimWrapper

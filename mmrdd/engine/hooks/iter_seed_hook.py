@@ -25,7 +25,7 @@ def iter_seed(base_seed: int, iteration: int) -> int:
 
 
 @HOOKS.register_module()
-class RDDIterSeedHook(Hook):
+class IterSeedHook(Hook):
     """Re-seed torch's RNG before every training iteration.
 
     MMEngine checkpoints the data order but not torch's RNG, so after
@@ -40,7 +40,7 @@ class RDDIterSeedHook(Hook):
     resume) are left alone.
 
     Off by default (an extension; the reference code seeds once). Enable it
-    with ``custom_hooks.append(dict(type='RDDIterSeedHook'))`` in a config.
+    with ``custom_hooks.append(dict(type='IterSeedHook'))`` in a config.
 
     Args:
         seed (int, optional): Base seed. Defaults to None (``runner.seed``,
@@ -53,7 +53,7 @@ class RDDIterSeedHook(Hook):
         if seed is not None and (isinstance(seed, bool)
                                  or not isinstance(seed, int)):
             raise ValueError(
-                f'RDDIterSeedHook: seed must be an int or None, got {seed!r}')
+                f'IterSeedHook: seed must be an int or None, got {seed!r}')
         self.seed = seed
 
     def before_train_iter(self,
@@ -63,3 +63,7 @@ class RDDIterSeedHook(Hook):
         """Seed torch for the iteration about to run."""
         base = runner.seed if self.seed is None else self.seed
         torch.manual_seed(iter_seed(base, runner.iter))
+
+
+# The name in mmrdd 0.1 configs: the same class.
+HOOKS.register_module(name='RDDIterSeedHook', module=IterSeedHook)
