@@ -112,6 +112,15 @@ def test_plain_tfe_without_aux_head_names_both_fixes():
         build(teacher=segmentor_cfg(base=8, aux=False))
 
 
+def cascade_logits(model, x):
+    """The two stages' logits of the cascade teacher, recomputed."""
+    t = copy.deepcopy(model.teacher).eval()
+    with torch.no_grad():
+        feats = t.extract_feat(x)
+        t0 = t.decode_head[0](feats)
+        return t0, t.decode_head[1](feats, t0)
+
+
 def test_cascade_teacher_tfe_uses_its_two_stages():
     """OCRNet-like teacher: the final stage is the main head, the first
     (FCN) stage the auxiliary view, the OCR stage runs on its output."""
@@ -125,11 +134,7 @@ def test_cascade_teacher_tfe_uses_its_two_stages():
     x, samples = batch(seed=12)
     losses = model.loss(x, samples)
     y = labels(samples)
-    t = copy.deepcopy(model.teacher).eval()
-    with torch.no_grad():
-        feats = t.extract_feat(x)
-        t0 = t.decode_head[0](feats)
-        t1 = t.decode_head[1](feats, t0)
+    t0, t1 = cascade_logits(model, x)
     w = up(torch.exp(-kl_map(t0, t1))[:, None], y.shape[-2:])[:, 0]
     s, sa = student_heads(model)
     for logits, name, lw in ((s, 'decode', 1.0), (sa, 'aux', 0.4)):
@@ -156,11 +161,7 @@ def test_cascade_teacher_tse_pairs(pairs):
     x, samples = batch(seed=13)
     losses = model.loss(x, samples)
     y = labels(samples)
-    t = copy.deepcopy(model.teacher).eval()
-    with torch.no_grad():
-        feats = t.extract_feat(x)
-        t0 = t.decode_head[0](feats)
-        t1 = t.decode_head[1](feats, t0)
+    t0, t1 = cascade_logits(model, x)
     s, sa = student_heads(model)
     aux_partner = t1 if pairs else t0
     size = y.shape[-2:]

@@ -1,15 +1,13 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-from typing import Optional
-
-import torch.nn as nn
+"""Pixel KD with an optional per-pixel weight map."""
 from mmrazor.registry import MODELS
-from torch import Tensor
 
-from mmrdd.functional import RESIZE_TO, match_logit_sizes, pixel_kl_divergence
+from mmrdd.functional import pixel_kl_divergence
+from .weighted_logit_divergence import WeightedLogitDivergence
 
 
 @MODELS.register_module()
-class RDDWeightedKLDivergence(nn.Module):
+class RDDWeightedKLDivergence(WeightedLogitDivergence):
     """Pixel-wise KL divergence of the student's class distribution from the
     teacher's, with an optional per-pixel weight map.
 
@@ -23,58 +21,8 @@ class RDDWeightedKLDivergence(nn.Module):
     with ``P = softmax(logits / tau)`` over classes. With ``weight=None`` it
     is the plain pixel KD (``H * W`` times smaller than MMRazor's
     ``KLDivergence`` with ``reduction='batchmean'``). The teacher's logits and
-    the weight are detached.
-
-    Logits of different sizes (a SegFormer teacher at 1/4, a DeepLabV3-D8
-    student at 1/8) are first brought to one size, see
-    :func:`~mmrdd.functional.match_logit_sizes`.
-
-    Args:
-        tau (float): Temperature. Defaults to 1.0.
-        loss_weight (float): Weight of the loss. Defaults to 1.0.
-        resize_to (str): When the sizes differ, ``'student'`` resizes the
-            teacher's logits to the student's size, ``'teacher'`` the
-            student's logits (and the weight map) to the teacher's.
-            Defaults to ``'student'``.
-        align_corners (bool): ``align_corners`` of that resize. Defaults to
-            False.
+    the weight are detached. Arguments (``tau``, ``loss_weight``,
+    ``resize_to``, ``align_corners``): see :class:`WeightedLogitDivergence`.
     """
 
-    def __init__(self,
-                 tau: float = 1.0,
-                 loss_weight: float = 1.0,
-                 resize_to: str = 'student',
-                 align_corners: bool = False) -> None:
-        super().__init__()
-        if isinstance(tau, bool) or not isinstance(tau, (int, float)) \
-                or not tau > 0:
-            raise ValueError(f'{type(self).__name__}: tau must be a positive '
-                             f'number, got {tau!r}.')
-        if resize_to not in RESIZE_TO:
-            raise ValueError(f'{type(self).__name__}: resize_to must be one '
-                             f'of {RESIZE_TO}, got {resize_to!r}.')
-        self.tau = tau
-        self.loss_weight = loss_weight
-        self.resize_to = resize_to
-        self.align_corners = align_corners
-
-    def forward(self,
-                preds_S: Tensor,
-                preds_T: Tensor,
-                weight: Optional[Tensor] = None) -> Tensor:
-        """Compute the loss.
-
-        Args:
-            preds_S (Tensor): Student logits of shape (N, C, h, w).
-            preds_T (Tensor): Teacher logits of shape (N, C, h', w').
-            weight (Tensor, optional): Per-pixel weight at the student's
-                size, (N, h, w).
-                Defaults to None.
-
-        Returns:
-            Tensor: Scalar float32 loss.
-        """
-        preds_S, preds_T, weight = match_logit_sizes(
-            preds_S, preds_T, weight, self.resize_to, self.align_corners)
-        return self.loss_weight * pixel_kl_divergence(
-            preds_S, preds_T, tau=self.tau, weight=weight)
+    divergence = staticmethod(pixel_kl_divergence)
