@@ -57,8 +57,9 @@ def difficulty_maps(model, inputs: Tensor, label: Tensor,
     main = teacher[distiller.teacher_main]
     second = None
     if distiller.tfe.second_view == 'flip':
+        main_name = distiller.teacher_main
         second = model.teacher_forward(
-            inputs.flip(-1), heads=())[distiller.teacher_main].flip(-1)
+            inputs.flip(-1), heads=(main_name, ))[main_name].flip(-1)
     elif distiller.teacher_aux in teacher:
         second = teacher[distiller.teacher_aux]
     if second is not None:

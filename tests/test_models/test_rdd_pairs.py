@@ -244,3 +244,21 @@ def test_logits_of_different_sizes_kd_and_tse():
 def test_bad_head_names_are_rejected(bad, message):
     with pytest.raises(ValueError, match=message):
         build(**bad)
+
+
+def test_tfe_needs_two_different_teacher_views():
+    with pytest.raises(ValueError, match='both .decode_head.'):
+        build(teacher_aux='decode_head')
+
+
+def test_heads_without_conv_seg_are_refused():
+    """E.g. PointRend's PointHead: no dense logits to weight or compare."""
+    model_cfg = rdd_cfg()
+    torch.manual_seed(0)
+    model = MODELS.build(model_cfg)
+    del model.student.auxiliary_head.conv_seg
+    from mmrdd.models.distillers.rdd_distiller import check_heads
+    with pytest.raises(ValueError, match=r'auxiliary_head \(FCNHead\) has '
+                       'no conv_seg'):
+        check_heads({'auxiliary_head': model.student.auxiliary_head},
+                    'student')

@@ -214,7 +214,7 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
             if distiller.needs_flipped_teacher:
                 main = distiller.teacher_main
                 flipped = self.teacher_forward(
-                    batch_inputs.flip(-1), heads=())[main].flip(-1)
+                    batch_inputs.flip(-1), heads=(main, ))[main].flip(-1)
             label_size = data_samples[0].gt_sem_seg.data.shape[-2:]
             record = distiller.step_record(teacher_logits, label_size,
                                            flipped)

@@ -34,6 +34,18 @@ def segmentor_heads(model: nn.Module, prefix: str) -> Dict[str, nn.Module]:
     return {prefix: heads}
 
 
+def check_heads(heads: Dict[str, nn.Module], who: str) -> None:
+    """Refuse heads RDD cannot weight or read: RDD needs MMSeg decode heads
+    whose ``forward`` gives dense logits through a ``conv_seg`` classifier
+    (PointRend's ``PointHead`` predicts at sampled points and has none)."""
+    for name, head in heads.items():
+        if not isinstance(getattr(head, 'conv_seg', None), nn.Module):
+            raise ValueError(
+                f'the {who} {name} ({type(head).__name__}) has no conv_seg '
+                'classifier: RDD needs heads that predict dense logits '
+                '(PointRend-style point heads are not supported).')
+
+
 def main_head(model: nn.Module) -> str:
     """Name of the head that makes a segmentor's prediction."""
     return list(segmentor_heads(model, 'decode_head'))[-1]
@@ -203,6 +215,7 @@ class RDDDistiller(ConfigurableDistiller):
                     "tse=dict(type='RDDTSEDifficulty', mode='student')).")
         if not heads:
             raise ValueError('RDD needs a student with a decode_head.')
+        check_heads(heads, 'student')
         self._student_heads = heads
         self.student_main = main_head(model)
 
@@ -214,6 +227,7 @@ class RDDDistiller(ConfigurableDistiller):
         }
         if not teacher:
             raise ValueError('RDD needs a teacher with a decode_head.')
+        check_heads(teacher, 'teacher')
         main = self.teacher_main or main_head(model)
         aux = self.teacher_aux or self._default_teacher_aux(model)
         for what, name in (('teacher_main', main), ('teacher_aux', aux)):
@@ -229,6 +243,13 @@ class RDDDistiller(ConfigurableDistiller):
                 'auxiliary head: set model.distiller.switch_iter=0 (TSE '
                 "only), or use the teacher's flipped view, "
                 "model.distiller.tfe.second_view='flip'.")
+        if self.switch_iter > 0 and self.tfe.second_view == 'aux' \
+                and aux == main:
+            raise ValueError(
+                f'TFE-RDD compares two teacher views, but teacher_main and '
+                f'teacher_aux are both {main!r}: the weight would be 1 '
+                'everywhere. Name another teacher_aux, or use '
+                "tfe.second_view='flip'.")
         pairs = {
             name: (main if name == self.student_main else aux or main)
             for name in self._student_heads
