@@ -180,3 +180,50 @@ def test_readme_and_metafile_link_real_configs():
         assert model['Name'] == osp.splitext(
             osp.basename(model['Config']))[0]
     assert osp.isfile(osp.join(ROOT, meta['Collections'][0]['README']))
+
+
+def mmseg_metafile_miou():
+    """``{MMSeg model name: val mIoU}`` from MMSeg's metafiles."""
+    import yaml
+    miou = {}
+    for path in glob.glob(osp.join(mmseg_configs_dir(), '*',
+                                   'metafile.yaml')):
+        for model in yaml.safe_load(open(path))['Models']:
+            results = model.get('Results') or []
+            results = results if isinstance(results, list) else [results]
+            for result in results:
+                if 'mIoU' in result.get('Metrics', {}):
+                    miou[model['Name']] = result['Metrics']['mIoU']
+                    break
+    return miou
+
+
+def test_pair_configs_are_listed_with_mmseg_numbers():
+    """Every real pair config beyond the paper's teacher is in the metafile
+    and the README, with the teacher's and the student's mIoU as MMSeg's
+    metafiles publish them."""
+    import yaml
+    folder = osp.join(ROOT, 'configs', 'rdd')
+    readme = open(osp.join(folder, 'README.md')).read()
+    meta = {m['Name']: m for m in yaml.safe_load(
+        open(osp.join(folder, 'metafile.yml')))['Models']}
+    pairs = [osp.basename(p) for p in CONFIGS
+             if re.match(r'rdd_logits_(segformer|ocrnet)_(?!toy)',
+                         osp.basename(p))]
+    assert len(pairs) == 4
+    miou = mmseg_metafile_miou()
+    for name in pairs:
+        assert f']({name})' in readme, name
+        entry = meta[name[:-len('.py')]]['Metadata']
+        cfg = Config.fromfile(osp.join(folder, name))
+        for who, model in (('Teacher', cfg.model.teacher),
+                           ('Student', cfg.model.architecture)):
+            assert entry[who] == osp.splitext(osp.basename(
+                model.cfg_path))[0], (name, who)
+        assert entry['Teacher mIoU (MMSeg)'] == miou[entry['Teacher']]
+        assert entry['Student mIoU alone (MMSeg)'] == miou[entry['Student']]
+        row = next(line for line in readme.splitlines()
+                   if line.startswith('|') and f']({name})' in line)
+        cells = [c.strip() for c in row.split('|')]
+        assert f'{miou[entry["Teacher"]]:.2f}' in cells, row
+        assert f'{miou[entry["Student"]]:.2f}' in cells, row
