@@ -187,6 +187,18 @@ def test_head_pairs_override_the_default_pairing():
     assert math.isfinite(float(losses['student.aux.loss_ce']))
 
 
+def test_a_sigmoid_student_loss_is_refused():
+    """RDD weights a softmax CE; a sigmoid CE on a student head is an
+    error when the model is built, not a silently wrong weight."""
+    from mmrazor.registry import MODELS
+    cfg = Config.fromfile(osp.join(ROOT, SEGFORMER_SEGFORMER))
+    cfg.model.teacher_ckpt = None
+    cfg.model.architecture.decode_head.loss_decode.use_sigmoid = True
+    with DefaultScope.overwrite_default_scope('mmseg'), \
+            pytest.raises(ValueError, match='sigmoid'):
+        MODELS.build(cfg.model)
+
+
 # ------------------------------------------- known mechanism bugs (#11)
 # Each fails today; strict, so the fix turns it into a failure that asks to
 # drop the marker.
