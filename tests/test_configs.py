@@ -1,10 +1,13 @@
 """Every config under configs/ loads, its model builds, its links are real."""
+import functools
 import glob
 import os.path as osp
 import re
 
 import pytest
 from mmengine.config import Config
+from mmengine.hub import get_config
+from torch import nn
 
 import mmrdd  # noqa: F401
 from mmrazor.registry import MODELS as RAZOR_MODELS
@@ -17,13 +20,84 @@ CONFIGS = sorted(
                          recursive=True) if '/_base_/' not in p)
 
 
-def mmseg_metafile_urls():
+# a quoted `scheme://...` string in a config file
+LINK = r"""['"]([a-z][a-z0-9+.-]*://[^'"\s]+)['"]"""
+
+
+def mmseg_configs_dir():
     import mmseg
-    urls = set()
-    for path in glob.glob(osp.join(osp.dirname(mmseg.__file__), '.mim',
-                                   'configs', '*', 'metafile.yaml')):
-        urls.update(re.findall(r'Weights: (\S+)', open(path).read()))
-    return urls
+    return osp.join(osp.dirname(mmseg.__file__), '.mim', 'configs')
+
+
+@functools.lru_cache()
+def mmseg_metafile_weights():
+    """``{config path relative to mmseg's configs: checkpoint URL}``."""
+    import yaml
+    weights = {}
+    for path in glob.glob(osp.join(mmseg_configs_dir(), '*',
+                                   'metafile.yaml')):
+        for model in yaml.safe_load(open(path))['Models']:
+            if model.get('Weights'):
+                config = model['Config']
+                weights[config[len('configs/'):]] = model['Weights']
+    return weights
+
+
+def mmseg_metafile_urls():
+    return set(mmseg_metafile_weights().values())
+
+
+@functools.lru_cache()
+def mmseg_links():
+    """Every checkpoint link of MMSeg's model zoo: the metafiles' weights
+    and every quoted ``scheme://...`` string of MMSeg's configs (ImageNet
+    backbones, e.g. ``open-mmlab://resnet18_v1c`` or the MiT ``https://``
+    checkpoints)."""
+    links = set(mmseg_metafile_urls())
+    for path in glob.glob(osp.join(mmseg_configs_dir(), '**', '*.py'),
+                          recursive=True):
+        links.update(re.findall(LINK, open(path).read()))
+    return links
+
+
+def config_links(cfg) -> set:
+    """The ``scheme://`` strings anywhere in a config, after inheritance."""
+    links = set()
+
+    def walk(value):
+        if isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+        elif isinstance(value, str) and re.fullmatch(
+                r'[a-z][a-z0-9+.-]*://\S+', value):
+            links.add(value)
+
+    walk(cfg.to_dict())
+    return links
+
+
+def model_links(model) -> set:
+    """The checkpoints a built model would load in ``init_weights``
+    (``init_cfg`` of every module, e.g. ``pretrained=`` of a segmentor or
+    the ``Pretrained`` backbone of a ``cfg_path`` model)."""
+    links = set()
+    for module in model.modules():
+        init_cfgs = getattr(module, 'init_cfg', None) or []
+        if isinstance(init_cfgs, dict):
+            init_cfgs = [init_cfgs]
+        for init_cfg in init_cfgs:
+            if init_cfg.get('checkpoint'):
+                links.add(init_cfg['checkpoint'])
+    return links
+
+
+def last_head(model, prefix='decode_head'):
+    """A segmentor's head, the last of a list (a cascade's prediction)."""
+    head = getattr(model, prefix)
+    return head[-1] if isinstance(head, nn.ModuleList) else head
 
 
 def test_there_are_configs():
@@ -36,21 +110,31 @@ def test_config_loads_and_model_builds(path):
     cfg = Config.fromfile(path)
     # the runner's default scope, without leaving it set for other tests
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
-        check_config(cfg)
+        links = check_config(cfg)
+    if 'toy' not in osp.basename(path):
+        # a real config starts from published weights
+        assert links, path
 
 
-def check_config(cfg):
+def check_config(cfg) -> set:
+    """Build the model; check its links; return them."""
     assert cfg.get('custom_imports', {}).get('imports') == ['mmrdd']
     model_cfg = cfg.model.copy()
+    links = config_links(cfg)
     if model_cfg.get('type') == 'RDDSingleTeacherDistill':
         ckpt = model_cfg.get('teacher_ckpt')
         if ckpt and '://' in ckpt:
             assert ckpt.startswith('https://')
             assert ckpt in mmseg_metafile_urls(), ckpt
+            # the checkpoint published for the teacher's own config
+            teacher_cfg = model_cfg.teacher.get('cfg_path', '')
+            if teacher_cfg.startswith('mmseg::'):
+                assert ckpt == mmseg_metafile_weights()[
+                    teacher_cfg[len('mmseg::'):]], (teacher_cfg, ckpt)
         model_cfg['teacher_ckpt'] = None  # no download in tests
         model = RAZOR_MODELS.build(model_cfg)
-        assert model.student.decode_head.num_classes == \
-            model.teacher.decode_head.num_classes
+        assert last_head(model.student).num_classes == \
+            last_head(model.teacher).num_classes
         if model_cfg.distiller.type != 'RDDDistiller':
             return
         hooks = [h['type'] for h in cfg.get('custom_hooks', [])]
@@ -60,6 +144,26 @@ def check_config(cfg):
     else:
         model = SEG_MODELS.build(model_cfg)
     assert sum(p.numel() for p in model.parameters()) > 0
+    links |= model_links(model)
+    # every link is one of MMSeg's model zoo (no typo, no other host)
+    unknown = links - mmseg_links()
+    assert not unknown, unknown
+    return links
+
+
+def test_link_checks_are_not_vacuous():
+    links = mmseg_links()
+    assert 'open-mmlab://resnet18_v1c' in links
+    assert 'https://download.openmmlab.com/mmsegmentation/v0.5/pretrain/segformer/mit_b0_20220624-7e0fe6dd.pth' in links  # noqa: E501
+    assert len(mmseg_metafile_weights()) > 100
+    cfg = Config.fromfile(osp.join(
+        ROOT, 'configs', 'rdd', 'rdd_logits_segformer_mit-b5_'
+        'segformer_mit-b0_8xb2-160k_ade20k-512x512.py'))
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
+        student = SEG_MODELS.build(
+            get_config(cfg.model.architecture.cfg_path).model)
+    assert model_links(student) == {
+        'https://download.openmmlab.com/mmsegmentation/v0.5/pretrain/segformer/mit_b0_20220624-7e0fe6dd.pth'}  # noqa: E501
 
 
 def test_readme_and_metafile_link_real_configs():
@@ -76,3 +180,50 @@ def test_readme_and_metafile_link_real_configs():
         assert model['Name'] == osp.splitext(
             osp.basename(model['Config']))[0]
     assert osp.isfile(osp.join(ROOT, meta['Collections'][0]['README']))
+
+
+def mmseg_metafile_miou():
+    """``{MMSeg model name: val mIoU}`` from MMSeg's metafiles."""
+    import yaml
+    miou = {}
+    for path in glob.glob(osp.join(mmseg_configs_dir(), '*',
+                                   'metafile.yaml')):
+        for model in yaml.safe_load(open(path))['Models']:
+            results = model.get('Results') or []
+            results = results if isinstance(results, list) else [results]
+            for result in results:
+                if 'mIoU' in result.get('Metrics', {}):
+                    miou[model['Name']] = result['Metrics']['mIoU']
+                    break
+    return miou
+
+
+def test_pair_configs_are_listed_with_mmseg_numbers():
+    """Every real pair config beyond the paper's teacher is in the metafile
+    and the README, with the teacher's and the student's mIoU as MMSeg's
+    metafiles publish them."""
+    import yaml
+    folder = osp.join(ROOT, 'configs', 'rdd')
+    readme = open(osp.join(folder, 'README.md')).read()
+    meta = {m['Name']: m for m in yaml.safe_load(
+        open(osp.join(folder, 'metafile.yml')))['Models']}
+    pairs = [osp.basename(p) for p in CONFIGS
+             if re.match(r'rdd_logits_(segformer|ocrnet)_(?!toy)',
+                         osp.basename(p))]
+    assert len(pairs) == 4
+    miou = mmseg_metafile_miou()
+    for name in pairs:
+        assert f']({name})' in readme, name
+        entry = meta[name[:-len('.py')]]['Metadata']
+        cfg = Config.fromfile(osp.join(folder, name))
+        for who, model in (('Teacher', cfg.model.teacher),
+                           ('Student', cfg.model.architecture)):
+            assert entry[who] == osp.splitext(osp.basename(
+                model.cfg_path))[0], (name, who)
+        assert entry['Teacher mIoU (MMSeg)'] == miou[entry['Teacher']]
+        assert entry['Student mIoU alone (MMSeg)'] == miou[entry['Student']]
+        row = next(line for line in readme.splitlines()
+                   if line.startswith('|') and f']({name})' in line)
+        cells = [c.strip() for c in row.split('|')]
+        assert f'{miou[entry["Teacher"]]:.2f}' in cells, row
+        assert f'{miou[entry["Student"]]:.2f}' in cells, row
