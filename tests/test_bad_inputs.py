@@ -177,7 +177,8 @@ def test_teacher_checkpoint_with_other_keys_is_rejected(tmp_path, case):
         match = r'missing \(1\): decode_head.conv_seg.weight'
     else:  # a raw distillation checkpoint of MMRazor
         state = {'architecture.' + k: v for k, v in state.items()}
-        match = 'convert it with tools/convert_kd_ckpt_to_student.py'
+        match = ('convert it with '
+                 'tools/model_converters/convert_kd_ckpt_to_student.py')
     path = tmp_path / 'wrong.pth'
     torch.save({'state_dict': state}, path)
     with pytest.raises(RuntimeError, match=match) as info:
