@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Lint as CI does: flake8, isort and yapf (settings in setup.cfg, versions
+# in requirements/tests.txt). Prints every violation; exits non-zero if any.
+#   bash tools/misc/lint.sh [PYTHON]   (default: .venv/bin/python if present)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+PY=${1:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python)}
+PATHS=(mmrdd tools tests configs setup.py)
+status=0
+echo "[lint] flake8"
+"$PY" -m flake8 "${PATHS[@]}" || status=1
+echo "[lint] isort --check-only --diff"
+"$PY" -m isort --check-only --diff "${PATHS[@]}" || status=1
+echo "[lint] yapf --diff --recursive"
+"$PY" -m yapf --diff --recursive "${PATHS[@]}" || status=1
+if [ "$status" -ne 0 ]; then
+    echo "[lint] FAILED: fix the above (isort PATH; yapf -i PATH)" >&2
+else
+    echo "[lint] passed"
+fi
+exit "$status"
