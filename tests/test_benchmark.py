@@ -137,6 +137,16 @@ def test_memory_is_measured_in_a_fresh_process():
     assert mem['kind'] in (benchmark.VMHWM_KIND, benchmark.MAXRSS_KIND)
 
 
+def test_cpu_amp_uses_the_training_wrapper():
+    """--amp on CPU times the wrapper that tools/train.py --amp uses."""
+    from mmrdd.engine import RDDCPUAmpOptimWrapper
+    model = torch.nn.Linear(2, 2)
+    optim = benchmark.build_optim(model, 0.01, True, 'cpu')
+    assert type(optim) is RDDCPUAmpOptimWrapper
+    assert type(benchmark.build_optim(model, 0.01, False, 'cpu')).__name__ \
+        == 'OptimWrapper'
+
+
 def test_settings_name_the_fix():
     with pytest.raises(ValueError, match='--variant NAME=CONFIG'):
         _settings(variants=['rdd-cirkd'])
