@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Bad inputs end in a clear error that names the fix (or in a correct 0).
 
 Complements the cases already covered elsewhere (see the matrix in each

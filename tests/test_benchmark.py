@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Performance guard of RDD, and the benchmark tools' own checks.
 
 ``test_rdd_step_overhead_vs_pixel_kd`` fails when an RDD training step (TFE

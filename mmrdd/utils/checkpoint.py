@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Checkpoint conversion between a distillation run and plain MMSeg."""
 import os.path as osp
 from typing import Any, Dict

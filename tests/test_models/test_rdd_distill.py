@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """RDD through MMRazor: task losses against a plain reference computation."""
 import copy
 

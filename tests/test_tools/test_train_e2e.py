@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """End to end through tools/train.py, tools/test.py and the converter."""
 import math
 import os.path as osp

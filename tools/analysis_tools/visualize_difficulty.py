@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Render what RDD sees for a few images, as PNG files.
 
     python tools/analysis_tools/visualize_difficulty.py CONFIG CHECKPOINT \
