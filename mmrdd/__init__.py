@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """mmrdd: Relative Difficulty Distillation for MMSegmentation / MMRazor.
 
 The method:

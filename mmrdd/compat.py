@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Compatibility of the pinned OpenMMLab stack with torch >= 2.
 
 Two small, targeted patches, applied by ``import mmrdd`` before anything

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Version of mmrdd."""
 __version__ = '0.2.0'
 

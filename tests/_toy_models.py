@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Tiny MMSeg segmentors and RDD algorithms built in code for the tests."""
 import copy
 from typing import List, Optional, Tuple

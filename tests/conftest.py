@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Test setup: make ``tests/_toy_models.py`` and the repo importable."""
 import os.path as osp
 import sys

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Bad inputs end in a clear error that names the fix (or in a correct 0).
 
 Complements the cases already covered elsewhere (see the matrix in each
@@ -177,7 +178,8 @@ def test_teacher_checkpoint_with_other_keys_is_rejected(tmp_path, case):
         match = r'missing \(1\): decode_head.conv_seg.weight'
     else:  # a raw distillation checkpoint of MMRazor
         state = {'architecture.' + k: v for k, v in state.items()}
-        match = 'convert it with tools/convert_kd_ckpt_to_student.py'
+        match = ('convert it with '
+                 'tools/model_converters/convert_kd_ckpt_to_student.py')
     path = tmp_path / 'wrong.pth'
     torch.save({'state_dict': state}, path)
     with pytest.raises(RuntimeError, match=match) as info:

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """mmrdd.compat: each patch is needed on this stack, works, and is narrow."""
 import os.path as osp
 import subprocess

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Every config under configs/ loads, its model builds, its links are real."""
 import functools
 import glob

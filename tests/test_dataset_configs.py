@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Per-data-set RDD configs: students and teachers as MMSeg defines them,
 min_kept scaled to the GPU batch, class weights only on Cityscapes."""
 import glob

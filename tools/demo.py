@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """The main job on the built-in toy data set: RDD end to end, on a CPU.
 
     python tools/demo.py [--work-dir work_dirs/demo] [--iters N]

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Write the synthetic ToySeg data set (idempotent).
 
 Example::

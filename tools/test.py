@@ -92,7 +92,8 @@ def main() -> None:
         raise FileNotFoundError(
             f'checkpoint "{args.checkpoint}" does not exist: give the path of '
             'a .pth file (for a distilled model, the output of '
-            'tools/convert_kd_ckpt_to_student.py with a student config, or '
+            'tools/model_converters/convert_kd_ckpt_to_student.py with a '
+            'student config, or '
             'the raw checkpoint with the distillation config).')
     cfg.load_from = args.checkpoint
 

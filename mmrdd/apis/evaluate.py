@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Per-class IoU of a segmentor on a data set split, for reports and demos."""
 from typing import Dict, Optional
 

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Data sets of mmrdd."""
 from .camvid_dataset import CamVidDataset
 from .toy_generator import generate_toy_dataset

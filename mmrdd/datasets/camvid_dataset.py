@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """MMSeg data set class of CamVid in SegNet's 11-class layout."""
 import os.path as osp
 from typing import Dict, List, Optional, Sequence

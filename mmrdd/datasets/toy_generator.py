@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """A deterministic toy semantic-segmentation data set (``ToySeg``).
 
 The images are synthetic, small (128x128 by default) and cheap to make, yet

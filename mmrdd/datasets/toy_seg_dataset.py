@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """MMSeg data set class of the synthetic ``ToySeg`` data set."""
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS

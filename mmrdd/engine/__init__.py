@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Engine components of mmrdd."""
 from .hooks import IterSeedHook, RDDSelectionWatchHook, RDDStageHook
 from .optimizers import CPUAmpOptimWrapper

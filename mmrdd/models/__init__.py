@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """RDD models: algorithm, distiller, difficulty estimators, losses."""
 from .algorithms import RDDSingleTeacherDistill
 from .data_augments import RDDSegCutMix, RDDSegDataPreProcessor

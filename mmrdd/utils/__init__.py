@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Utilities of mmrdd."""
 from .checkpoint import kd_to_student_checkpoint, load_checkpoint_strict
 from .launch import check_model_runs_here, setup_amp, setup_launcher

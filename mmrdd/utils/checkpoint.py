@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Checkpoint conversion between a distillation run and plain MMSeg."""
 import os.path as osp
 from typing import Any, Dict
@@ -99,7 +100,8 @@ def load_checkpoint_strict(model: nn.Module,
         hint = ''
         if any(k.startswith(STUDENT_PREFIX) for k in unexpected):
             hint = (' It looks like a distillation checkpoint: convert it '
-                    'with tools/convert_kd_ckpt_to_student.py first.')
+                    'with tools/model_converters/'
+                    'convert_kd_ckpt_to_student.py first.')
         details = '; '.join(
             f'{kind} ({len(keys)}): {", ".join(keys[:3])}'
             f'{", ..." if len(keys) > 3 else ""}'

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Launch helpers shared by ``tools/train.py`` and ``tools/test.py``.
 
 MMEngine's ``pytorch`` launcher assumes CUDA: it calls ``torch.cuda.set_device``

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Visualisation of RDD's difficulty maps."""
 from .difficulty import (TSE_COLOURS, colourise, difficulty_maps,
                          render_panel, tse_image, weight_image)

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """What RDD sees: teacher/student predictions, TFE weights and TSE masks."""
 from typing import Dict, Optional, Sequence
 

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """CamVidDataset on a tiny folder in SegNet's CamVid layout."""
 import os.path as osp
 

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """IterSeedHook: torch's RNG at an iteration depends on (seed, iter) only."""
 from types import SimpleNamespace
 

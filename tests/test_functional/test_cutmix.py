@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """seg_cutmix: boxes, exact pixel/label mixing, prob=0, determinism."""
 import pytest
 import torch

@@ -9,6 +9,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from mmrdd.apis.benchmark_masks import reference_gt_prob, reference_ohem_mask
 from mmrdd.functional import (COMBINE_MODES, TFE_DIRECTIONS,
                               combine_hard_masks, gt_class_prob,
                               kth_smallest, ohem_hard_mask, resize_map,
@@ -46,27 +47,9 @@ def ref_gt_class_prob(logits, label, ignore_index=IGNORE):
 
 def ref_ohem_mask(logits, label, thresh, min_kept, ignore_index=IGNORE):
     """The selection of the reference ``OhemCrossEntropy2dTensor`` (full
-    sort), returned as the boolean map of the pixels it keeps."""
-    b, c, h, w = logits.shape
-    target = label.reshape(-1).clone()
-    valid_mask = target.ne(ignore_index)
-    target = target * valid_mask.long()
-    num_valid = int(valid_mask.sum())
-    prob = F.softmax(logits.double(), dim=1)
-    prob = prob.transpose(0, 1).reshape(c, -1)
-    if min_kept > num_valid:
-        pass  # no mining: all valid pixels are kept
-    elif num_valid > 0:
-        prob = prob.masked_fill(~valid_mask, 1)
-        mask_prob = prob[target, torch.arange(len(target))]
-        threshold = thresh
-        _, index = mask_prob.sort()
-        threshold_index = index[min(len(index), min_kept) - 1]
-        if mask_prob[threshold_index] > thresh:
-            threshold = mask_prob[threshold_index]
-        kept_mask = mask_prob.le(threshold)
-        valid_mask = valid_mask & kept_mask
-    return valid_mask.reshape(b, h, w)
+    sort, float64 softmax), as the boolean map of the pixels it keeps."""
+    q = reference_gt_prob(logits.double(), label, ignore_index)
+    return reference_ohem_mask(q, label != ignore_index, thresh, min_kept)
 
 
 def ref_kl(log_p, log_q):

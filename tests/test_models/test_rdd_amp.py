@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """RDD under CPU mixed precision (bfloat16 autocast), as ``--amp`` runs it.
 
 Under autocast the teacher's and the student's logits are bfloat16; RDD's

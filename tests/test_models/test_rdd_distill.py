@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """RDD through MMRazor: task losses against a plain reference computation."""
 import copy
 
@@ -7,6 +8,8 @@ import torch.nn.functional as F
 
 import mmrdd  # noqa: F401
 from mmrazor.registry import MODELS
+
+from mmrdd.apis.benchmark_masks import reference_gt_prob, reference_ohem_mask
 
 from _toy_models import NUM_CLASSES, batch, rdd_cfg, segmentor_cfg
 
@@ -54,21 +57,8 @@ def labels(samples):
 
 def ref_ohem(logits, y, thresh, min_kept):
     """The reference OhemCrossEntropy2dTensor selection, with a full sort."""
-    valid = (y != 255).flatten()
-    prob = F.softmax(logits, 1).transpose(0, 1).reshape(logits.shape[1], -1)
-    target = y.flatten().clone()
-    target[~valid] = 0
-    keep = valid.clone()
-    if min_kept <= int(valid.sum()) and int(valid.sum()) > 0:
-        prob = prob.masked_fill(~valid, 1)
-        mask_prob = prob[target, torch.arange(len(target))]
-        threshold = thresh
-        index = mask_prob.argsort()
-        threshold_index = index[min(len(index), min_kept) - 1]
-        if mask_prob[threshold_index] > thresh:
-            threshold = mask_prob[threshold_index]
-        keep = valid & mask_prob.le(threshold)
-    return keep.view_as(y)
+    return reference_ohem_mask(reference_gt_prob(logits, y), y != 255,
+                               thresh, min_kept)
 
 
 def ref_weighted_ce(logits, y, mask, cw=None):

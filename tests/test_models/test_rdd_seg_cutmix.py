@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """RDDSegCutMix / RDDSegDataPreProcessor: MMSeg batch-augmentation glue."""
 import pytest
 import torch

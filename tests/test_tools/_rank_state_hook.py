@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Test-only hook: every rank saves what it trained, for cross-rank checks.
 
 Imported through ``custom_imports`` by the configs that

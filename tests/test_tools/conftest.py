@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Shared fixtures: a small toy data set and a toy teacher trained on it."""
 import os
 import os.path as osp

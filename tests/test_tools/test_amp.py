@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """``tools/train.py --amp`` on CPU: bfloat16 autocast instead of GPU AMP."""
 import math
 

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """A shortened `make demo`: the table and the PNGs come out, with sane values."""
 import json
 import os.path as osp

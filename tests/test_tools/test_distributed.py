@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """tools/dist_train.sh with 2 CPU processes (torchrun, gloo) across the switch.
 
 Rank 0 writes the log and the checkpoints; a test-only hook

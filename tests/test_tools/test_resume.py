@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """--resume around the RDD stage switch gives the uninterrupted run's weights.
 
 Deterministic toy setting: ``num_workers=0`` (the data augmentation,

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Every toy distillation config trains a few iterations through the stage
 switch via tools/train.py (RDD+CWD, RDD with weighted KD, RDD+CutMix, KD)."""
 import glob

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """End to end through tools/train.py, tools/test.py and the converter."""
 import math
 import os.path as osp
@@ -66,7 +67,7 @@ def test_stock_mmrazor_cwd_distils_from_the_toy_teacher(
     ckpt = last_checkpoint(work_dir)
 
     # the converter output loads into plain MMSeg and is evaluated
-    run_tool('tools/convert_kd_ckpt_to_student.py', ckpt)
+    run_tool('tools/model_converters/convert_kd_ckpt_to_student.py', ckpt)
     student = ckpt[:-len('.pth')] + '_student.pth'
     state = torch.load(student)['state_dict']
     assert state and not any(k.startswith(('architecture.', 'teacher.'))

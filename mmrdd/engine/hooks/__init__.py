@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Runner hooks of mmrdd."""
 from .iter_seed_hook import IterSeedHook
 from .rdd_selection_watch_hook import RDDSelectionWatchHook

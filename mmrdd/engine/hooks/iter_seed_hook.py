@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Seed torch's RNG from the iteration, so that a resume is bit-exact."""
 from typing import Optional
 

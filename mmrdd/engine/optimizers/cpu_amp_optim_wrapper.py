@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Automatic mixed precision on CPU: bfloat16 autocast, no loss scaling."""
 from contextlib import contextmanager
 from typing import Optional, Union

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Distillation algorithms."""
 from .rdd_single_teacher_distill import RDDSingleTeacherDistill
 

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Single-teacher distillation with a frozen, loss-free teacher pass."""
 import socket
 from contextlib import ExitStack, contextmanager

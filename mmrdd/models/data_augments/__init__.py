@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Batch augmentations of mmrdd and the data preprocessor that runs them."""
 from .rdd_seg_cutmix import RDDSegCutMix
 from .rdd_seg_data_preprocessor import RDDBatchAugments, RDDSegDataPreProcessor

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Teacher-labelled CutMix as an MMSeg batch augmentation."""
 from typing import List, Optional, Sequence, Tuple
 

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """MMSeg's data preprocessor with working ``batch_augments``."""
 from typing import Any, List, Optional, Sequence, Tuple
 

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """RDD distiller."""
 from .rdd_distiller import RDDDistiller
 

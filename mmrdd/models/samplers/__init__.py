@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Pixel samplers that carry RDD weights into MMSeg heads."""
 from .rdd_pixel_sampler import RDDPixelSampler
 

@@ -1,19 +1,18 @@
 # Copyright (c) OpenMMLab. All rights reserved. Adapted for mmrdd.
 """Strip a distillation checkpoint down to the student, for plain MMSeg.
 
-    python tools/convert_kd_ckpt_to_student.py work_dirs/rdd_.../iter_40000.pth
-    python tools/test.py STUDENT_CONFIG work_dirs/rdd_.../iter_40000_student.pth
+    python tools/model_converters/convert_kd_ckpt_to_student.py \
+        work_dirs/rdd_.../iter_40000.pth
+    python tools/test.py STUDENT_CONFIG \
+        work_dirs/rdd_.../iter_40000_student.pth
 """
 import argparse
-import os.path as osp
-import sys
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
-import mmrdd  # noqa: E402,F401  (safe loading of mmengine checkpoints)
-from mmrdd.utils import kd_to_student_checkpoint  # noqa: E402
+import mmrdd  # noqa: F401  (safe loading of mmengine checkpoints)
+from mmrdd.utils import kd_to_student_checkpoint
 
 
 def parse_args() -> argparse.Namespace:

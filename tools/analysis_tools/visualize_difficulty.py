@@ -1,8 +1,10 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Render what RDD sees for a few images, as PNG files.
 
-    python tools/visualize_difficulty.py CONFIG CHECKPOINT --images a.png b.png
-    python tools/visualize_difficulty.py CONFIG TEACHER.pth STUDENT.pth \
-        --images a.png --labels a_label.png --out-dir vis/
+    python tools/analysis_tools/visualize_difficulty.py CONFIG CHECKPOINT \
+        --images a.png b.png
+    python tools/analysis_tools/visualize_difficulty.py CONFIG TEACHER.pth \
+        STUDENT.pth --images a.png --labels a_label.png --out-dir vis/
 
 CONFIG is an RDD distillation config. One checkpoint: a distillation
 checkpoint (teacher and student). Two: a teacher and a student checkpoint
@@ -17,40 +19,39 @@ for both, dropped; dark: ignored). Labels default to the MMSeg layout
 import argparse
 import os
 import os.path as osp
-import sys
 
 import cv2
-import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
+from mmrazor.registry import MODELS
+from mmseg.registry import DATASETS
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
-import mmrdd  # noqa: E402,F401
-from mmrazor.registry import MODELS  # noqa: E402
-from mmrdd.utils import (kd_to_student_checkpoint,  # noqa: E402
-                         load_checkpoint_strict)
-from mmrdd.visualization import (colourise, difficulty_maps,  # noqa: E402
-                                 render_panel, tse_image, weight_image)
-from mmseg.registry import DATASETS  # noqa: E402
+import mmrdd  # noqa: F401
+from mmrdd.utils import kd_to_student_checkpoint, load_checkpoint_strict
+from mmrdd.visualization import (colourise, difficulty_maps, render_panel,
+                                 tse_image, weight_image)
 
 
 def parse_args() -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='RDD distillation config')
-    parser.add_argument('checkpoints', nargs='+',
-                        help='distillation checkpoint, or TEACHER STUDENT')
+    parser.add_argument(
+        'checkpoints',
+        nargs='+',
+        help='distillation checkpoint, or TEACHER STUDENT')
     parser.add_argument('--images', nargs='+', required=True)
     parser.add_argument('--labels', nargs='+', help='label maps (PNG)')
     parser.add_argument('--out-dir', default='work_dirs/rdd_visualization')
     parser.add_argument(
-        '--min-kept', type=int,
+        '--min-kept',
+        type=int,
         help='TSE min_kept per image (default: the config value divided by '
         'the training batch size, i.e. one image\'s share)')
-    parser.add_argument('--scale', type=int, default=2,
-                        help='upscaling of the tiles')
+    parser.add_argument(
+        '--scale', type=int, default=2, help='upscaling of the tiles')
     return parser.parse_args()
 
 
@@ -64,8 +65,9 @@ def load_weights(model, checkpoints) -> None:
                          f'STUDENT checkpoints, got {len(checkpoints)}')
     load_checkpoint_strict(model.teacher, checkpoints[0], 'teacher')
     student = torch.load(checkpoints[1], map_location='cpu')
-    if any(k.startswith('architecture.')
-           for k in student.get('state_dict', student)):
+    if any(
+            k.startswith('architecture.')
+            for k in student.get('state_dict', student)):
         student = kd_to_student_checkpoint(student)
     missing, unexpected = model.student.load_state_dict(
         student.get('state_dict', student), strict=False)
@@ -112,12 +114,14 @@ def main() -> None:
     os.makedirs(args.out_dir, exist_ok=True)
     for image_path, label_file in zip(args.images, labels):
         data = pipeline(
-            dict(img_path=image_path, seg_map_path=label_file,
-                 reduce_zero_label=dataset_cfg.get('reduce_zero_label',
-                                                   False), seg_fields=[]))
+            dict(
+                img_path=image_path,
+                seg_map_path=label_file,
+                reduce_zero_label=dataset_cfg.get('reduce_zero_label', False),
+                seg_fields=[]))
         batch = model.data_preprocessor(
-            dict(inputs=[data['inputs']],
-                 data_samples=[data['data_samples']]), False)
+            dict(inputs=[data['inputs']], data_samples=[data['data_samples']]),
+            False)
         label = batch['data_samples'][0].gt_sem_seg.data.to(torch.long)
         maps = difficulty_maps(model, batch['inputs'], label, min_kept)
         gt = label[0].numpy()
@@ -131,9 +135,9 @@ def main() -> None:
         }
         if 'tfe_weight' in maps:
             tiles['TFE 1-w'] = weight_image(maps['tfe_weight'][0].numpy())
-        tiles['TSE S/T/both'] = tse_image(
-            maps['hard_student'][0].numpy(), maps['hard_teacher'][0].numpy(),
-            gt == ignore)
+        tiles['TSE S/T/both'] = tse_image(maps['hard_student'][0].numpy(),
+                                          maps['hard_teacher'][0].numpy(),
+                                          gt == ignore)
         panel = render_panel(tiles, args.scale)
         out = osp.join(args.out_dir,
                        osp.splitext(osp.basename(image_path))[0] + '_rdd.png')

@@ -1,0 +1,149 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
+"""Time an RDD training step against plain KD, side by side, in one process.
+
+Usage::
+
+    # an RDD config: the variants are derived from it
+    python tools/analysis_tools/benchmark.py \\
+        configs/rdd/rdd_logits_..._cityscapes-512x1024.py --synthetic \\
+        --device cuda --amp --batch-size 4 --crop 512 1024 --out bench.json
+    # more distillation configs beside it, on the same networks and batch
+    python tools/analysis_tools/benchmark.py configs/rdd/<rdd config>.py \\
+        --synthetic --variant rdd+cirkd=configs/rdd/<rdd+cirkd config>.py
+    # a student config and a teacher config (RDD from --distiller)
+    python tools/analysis_tools/benchmark.py configs/_base_/toy_student.py \\
+        configs/_base_/toy_teacher.py --synthetic --batch-size 8 --crop 96 96
+
+The variants, what a step is and how memory is measured: see
+:mod:`mmrdd.apis.benchmark`.
+"""
+import argparse
+import os.path as osp
+
+from mmengine.config import DictAction
+
+from mmrdd.apis.benchmark import (BASE_VARIANTS, BUILTIN_VARIANTS, CLOCKS,
+                                  StepBenchmarkSettings, parse_variant,
+                                  run_step_benchmark)
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEFAULT_DISTILLER = osp.join(ROOT, 'configs', '_base_', 'distill',
+                             'rdd_logits.py')
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Time RDD training steps against plain KD, side by side')
+    parser.add_argument(
+        'configs',
+        nargs='+',
+        help='a distillation config, or a student config and a teacher '
+        'config')
+    parser.add_argument(
+        '--distiller',
+        dest='distiller_config',
+        default=DEFAULT_DISTILLER,
+        help='RDD config whose model.distiller is used with a '
+        'student and a teacher config')
+    parser.add_argument(
+        '--variants',
+        nargs='+',
+        default=list(BASE_VARIANTS),
+        choices=BUILTIN_VARIANTS,
+        metavar='VARIANT',
+        help=f'any of {", ".join(BUILTIN_VARIANTS)}')
+    parser.add_argument(
+        '--variant',
+        dest='extra_variants',
+        action='append',
+        type=parse_variant,
+        default=[],
+        metavar='NAME=CONFIG',
+        help='an extra variant from another distillation '
+        'config (repeatable); NAME ending in -tfe runs '
+        'stage 1 of an RDD distiller, else stage 2')
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed precision, as tools/train.py --amp')
+    parser.add_argument('--batch-size', type=int, default=2)
+    parser.add_argument(
+        '--crop',
+        type=int,
+        nargs=2,
+        default=[128, 256],
+        metavar=('H', 'W'),
+        help='synthetic image size (also the pad size)')
+    parser.add_argument(
+        '--synthetic',
+        action='store_true',
+        help="random images instead of the config's "
+        'train_dataloader')
+    parser.add_argument(
+        '--labels',
+        default='teacher',
+        choices=['teacher', 'tiles'],
+        help="synthetic labels: the sharpened teacher's "
+        'predictions, or random classes on 16x16 tiles')
+    parser.add_argument(
+        '--iters', type=int, default=30, help='timed steps per variant')
+    parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument(
+        '--round-size',
+        type=int,
+        default=1,
+        help='steps of one variant before the next one')
+    parser.add_argument(
+        '--clock',
+        default='wall',
+        choices=list(CLOCKS),
+        help="'cpu': process CPU time, steadier on a shared "
+        'machine (best with --threads 1)')
+    parser.add_argument(
+        '--min-kept',
+        default=None,
+        help="TSE's min_kept: an int, or 'auto' (100000 "
+        'scaled from 4x512x1024 to the batch)')
+    parser.add_argument(
+        '--teacher-ckpt',
+        default=None,
+        help="teacher weights (never the config's "
+        'teacher_ckpt)')
+    parser.add_argument('--lr', type=float, default=0.01, help='SGD lr')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--threads', type=int, default=None)
+    parser.add_argument(
+        '--memory',
+        default='subprocess',
+        choices=['subprocess', 'none'],
+        help='peak memory, one process per variant')
+    parser.add_argument('--memory-steps', type=int, default=3)
+    parser.add_argument(
+        '--profile',
+        type=int,
+        default=0,
+        metavar='N',
+        help='also profile N steps per variant')
+    parser.add_argument('--out', default=None, help='write JSON here')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the (first) config')
+    args = parser.parse_args()
+    args.extra_variants = dict(args.extra_variants)
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    try:
+        settings = StepBenchmarkSettings(**vars(args))
+    except ValueError as e:
+        raise SystemExit(f'error: {e}')
+    run_step_benchmark(settings)
+
+
+if __name__ == '__main__':
+    main()
