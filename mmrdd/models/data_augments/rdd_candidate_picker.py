@@ -155,16 +155,29 @@ class RDDCandidatePicker:
             student.train(training)
         return out[algorithm.distiller.student_main]
 
-    def scores(self, algorithm, inputs: Tensor,
-               teacher_logits: Tensor) -> Tensor:
-        """The criterion of every candidate, (M, )."""
-        student = None
+    def scores(self,
+               teacher_logits: Tensor,
+               student_logits: Optional[Tensor] = None,
+               align_corners: bool = False) -> Tensor:
+        """The criterion of every candidate.
+
+        Args:
+            teacher_logits (Tensor): Teacher main-head logits, (M, C, h, w).
+            student_logits (Tensor, optional): Student main-head logits,
+                (M, C, h', w'), resized to the teacher's size; needed for
+                ``'kl'``. Defaults to None.
+            align_corners (bool): Of that resize. Defaults to False.
+
+        Returns:
+            Tensor: (M, ) float32.
+        """
         if self.criterion == 'kl':
-            student, teacher_logits, _ = match_logit_sizes(
-                self.student_logits(algorithm, inputs), teacher_logits,
-                resize_to='teacher',
-                align_corners=algorithm.distiller.teacher_align_corners)
-        return pick_scores(teacher_logits, student, self.criterion,
+            if student_logits is None:
+                raise ValueError("criterion 'kl' needs the student logits.")
+            student_logits, teacher_logits, _ = match_logit_sizes(
+                student_logits, teacher_logits, resize_to='teacher',
+                align_corners=align_corners)
+        return pick_scores(teacher_logits, student_logits, self.criterion,
                            self.tau)
 
     def __call__(self, algorithm, inputs: Tensor,
@@ -188,9 +201,11 @@ class RDDCandidatePicker:
         distiller = algorithm.distiller
         with distiller.teacher_recorders, distiller.deliveries:
             teacher = algorithm.teacher_forward(images)
+        student = self.student_logits(algorithm, images) \
+            if self.criterion == 'kl' else None
         keep = top_indices(
-            self.scores(algorithm, images, teacher[distiller.teacher_main]),
-            num)
+            self.scores(teacher[distiller.teacher_main], student,
+                        distiller.teacher_align_corners), num)
         keep_recorded(distiller, keep, images.shape[0])
         teacher = {k: v[keep.to(v.device)] for k, v in teacher.items()}
         return (images[keep.to(images.device)],
