@@ -64,6 +64,7 @@ def test_keeps_the_top_b_and_stays_aligned(criterion, stage):
     images, cands, main, aux, keep, scores = reference(
         model, criterion, inputs, samples)
     assert len(cands) == POOL * N and len(set(scores.tolist())) == POOL * N
+    assert keep != list(range(N))  # seeded: not simply the first draw
     seen = {}
     student_loss = model.student.loss
 
@@ -113,3 +114,13 @@ def test_off_by_default():
     torch.manual_seed(0)
     model = RAZOR_MODELS.build(rdd_cfg())
     assert model.picker is None
+
+
+def test_picking_refuses_a_mixup_preprocessor():
+    cfg = rdd_cfg()
+    cfg['picker'] = picker_cfg('entropy')
+    cfg['data_preprocessor'] = dict(
+        type='mmseg.RDDSegDataPreProcessor', mean=[0., 0., 0.],
+        std=[1., 1., 1.], batch_augments=[dict(type='RDDSegMixup')])
+    with pytest.raises(ValueError, match='mixup'):
+        RAZOR_MODELS.build(cfg)
