@@ -12,6 +12,7 @@ from torch import Tensor
 from mmrdd.functional.distill import match_logit_sizes
 from mmrdd.functional.kd_pick import (PICK_CRITERIA, index_batch,
                                       pick_scores, top_indices)
+from ..distillers.rdd_distiller import run_heads
 from .rdd_seg_data_preprocessor import RDDBatchAugments
 
 
@@ -144,7 +145,6 @@ class RDDCandidatePicker:
     @staticmethod
     def student_logits(algorithm, inputs: Tensor) -> Tensor:
         """The student's main-head logits, eval mode, no gradient."""
-        from mmrdd.models.distillers.rdd_distiller import run_heads
         student = algorithm.student
         training = student.training
         student.eval()
