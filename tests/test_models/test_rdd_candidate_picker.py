@@ -124,3 +124,23 @@ def test_picking_refuses_a_mixup_preprocessor():
         std=[1., 1., 1.], batch_augments=[dict(type='RDDSegMixup')])
     with pytest.raises(ValueError, match='mixup'):
         RAZOR_MODELS.build(cfg)
+
+
+def test_picking_with_a_plain_distiller():
+    """Without RDD (MMRazor's ConfigurableDistiller) the pick uses the
+    teacher's prediction head; the recorded logits are the kept ones'."""
+    cfg = rdd_cfg()
+    cfg['distiller']['type'] = 'ConfigurableDistiller'
+    cfg['distiller']['distill_losses']['loss_kl']['type'] = \
+        'RDDWeightedKLDivergence'
+    cfg['picker'] = picker_cfg('entropy')
+    torch.manual_seed(0)
+    model = RAZOR_MODELS.build(cfg)
+    model.train()
+    inputs, samples = batch(n=N)
+    images, _, main, _, keep, _ = reference(model, 'entropy', inputs,
+                                            samples)
+    losses = model.loss(inputs, samples)
+    assert torch.isfinite(losses['distill.loss_kl'])
+    torch.testing.assert_close(
+        model.distiller.get_record('logits', from_student=False), main[keep])

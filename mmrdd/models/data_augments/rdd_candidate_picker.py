@@ -12,7 +12,7 @@ from torch import Tensor
 from mmrdd.functional.distill import match_logit_sizes
 from mmrdd.functional.kd_pick import (PICK_CRITERIA, index_batch,
                                       pick_scores, top_indices)
-from ..distillers.rdd_distiller import run_heads
+from ..distillers.rdd_distiller import main_head, run_heads, segmentor_heads
 from .rdd_seg_data_preprocessor import RDDBatchAugments
 
 
@@ -153,7 +153,8 @@ class RDDCandidatePicker:
                 out = run_heads(student, student.extract_feat(inputs))
         finally:
             student.train(training)
-        return out[algorithm.distiller.student_main]
+        return out[getattr(algorithm.distiller, 'student_main', None)
+                   or main_head(student)]
 
     def scores(self,
                teacher_logits: Tensor,
@@ -199,13 +200,17 @@ class RDDCandidatePicker:
         num = inputs.shape[0]
         images, samples = self.candidates(inputs, data_samples)
         distiller = algorithm.distiller
+        # RDD's configured main head, else the teacher's prediction head
+        main = getattr(distiller, 'teacher_main', None) or main_head(
+            algorithm.teacher)
+        align_corners = segmentor_heads(algorithm.teacher, main.split('.')[
+            0])[main].align_corners
         with distiller.teacher_recorders, distiller.deliveries:
             teacher = algorithm.teacher_forward(images)
         student = self.student_logits(algorithm, images) \
             if self.criterion == 'kl' else None
         keep = top_indices(
-            self.scores(teacher[distiller.teacher_main], student,
-                        distiller.teacher_align_corners), num)
+            self.scores(teacher[main], student, align_corners), num)
         keep_recorded(distiller, keep, images.shape[0])
         teacher = {k: v[keep.to(v.device)] for k, v in teacher.items()}
         return (images[keep.to(images.device)],
