@@ -2,6 +2,8 @@
 """RDD models: algorithm, distiller, difficulty estimators, losses."""
 from .algorithms import RDDSingleTeacherDistill
 from .data_augments import RDDSegCutMix, RDDSegDataPreProcessor
+from .data_augments import (RDDCandidatePicker, RDDMixedLabelLoss,
+                            RDDSegMixup)
 from .difficulty import RDDTFEDifficulty, RDDTSEDifficulty
 from .distillers import RDDDistiller
 from .losses import RDDWeightedChannelWiseDivergence, RDDWeightedKLDivergence
@@ -13,3 +15,4 @@ __all__ = [
     'RDDWeightedChannelWiseDivergence', 'RDDSegCutMix',
     'RDDSegDataPreProcessor'
 ]
+__all__ += ['RDDSegMixup', 'RDDMixedLabelLoss', 'RDDCandidatePicker']

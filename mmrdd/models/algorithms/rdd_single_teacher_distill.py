@@ -14,6 +14,7 @@ from mmrazor.registry import MODELS
 from torch import Tensor
 
 from mmrdd.utils import load_checkpoint_strict
+from ..data_augments.kd_augments import prepare_kd_augments
 from ..distillers.rdd_distiller import (RDDDistiller, main_head,
                                         recorded_heads, run_heads,
                                         segmentor_heads)
@@ -65,6 +66,11 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
         download_timeout (float): Seconds that the download of an
             ``https://`` ``teacher_ckpt`` may wait for the server (to
             connect, or for each read) before it fails. Defaults to 60.
+        picker (dict, optional): Candidate picking (CutMixPick,
+            :class:`~mmrdd.models.RDDCandidatePicker`, built in MMRazor's
+            ``TASK_UTILS``): the teacher pass runs on ``pool`` augmented
+            copies of the batch and the step trains on the best ones.
+            Defaults to None (off).
         **kwargs: Other arguments of ``SingleTeacherDistill``
             (``architecture``, ``data_preprocessor``, ...).
     """
@@ -76,6 +82,7 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
                  check_teacher_finite: bool = True,
                  check_labels: bool = True,
                  download_timeout: float = 60.0,
+                 picker: Optional[dict] = None,
                  **kwargs) -> None:
         if (kwargs.get('teacher_trainable', False)
                 or not kwargs.get('student_trainable', True)
@@ -103,6 +110,9 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
         self.num_classes = student_head.num_classes
         self.ignore_index = student_head.ignore_index
         self.teacher.eval()
+        # --- KD data augmentation (#13): picker, mixup's label maps -------
+        self.picker = prepare_kd_augments(self, picker)
+        # ------------------------------------------------------------------
 
     def train(self, mode: bool = True) -> 'RDDSingleTeacherDistill':
         """Set the student's mode; the teacher always stays in eval mode."""
@@ -193,6 +203,8 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
 
         1. the teacher pass (recorded for the distillation losses) and the
            checks of its logits and of the labels (:meth:`check_step`);
+           with a ``picker``, the pass runs on all candidates and the batch
+           becomes the kept candidates;
         2. with an :class:`~mmrdd.models.RDDDistiller`, the step record: the
            stage, the teacher's logits and the teacher-only maps of the
            stage (with the flipped-batch teacher pass when TFE's second view
@@ -206,8 +218,13 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
         """
         distiller = self.distiller
         distiller.set_deliveries_override(False)
-        with distiller.teacher_recorders, distiller.deliveries:
-            teacher_logits = self.teacher_forward(batch_inputs)
+        if self.picker is None:
+            with distiller.teacher_recorders, distiller.deliveries:
+                teacher_logits = self.teacher_forward(batch_inputs)
+        else:  # --- KD data augmentation (#13): the teacher pass on all
+            # candidates, recorded for the kept ones (RDDCandidatePicker)
+            batch_inputs, data_samples, teacher_logits = self.picker(
+                self, batch_inputs, data_samples)
         self.check_step(teacher_logits, data_samples)
         record = None
         if isinstance(distiller, RDDDistiller):

@@ -21,8 +21,11 @@ class RDDSegCutMix:
     algorithm the data preprocessor runs once, before the teacher and the
     student, so with this batch augmentation both see the mixed images and
     the KD targets follow them; the task loss uses the mixed ``gt_sem_seg``.
-    The paper's "pick" step (keep the mixed samples with the largest
-    teacher-student KL) needs model outputs and is not implemented.
+    The paper's "pick" step (CutMixPick: keep the most informative of
+    several mixed copies) needs model outputs, so it is an option of the
+    algorithm: :class:`~mmrdd.models.RDDCandidatePicker` (``picker=`` of
+    :class:`~mmrdd.models.RDDSingleTeacherDistill`), which draws its
+    candidates with this class.
 
     Each sample is mixed with probability ``prob``: a box of area ratio
     ``1 - lam``, ``lam ~ Beta(alpha, alpha)``, is copied from a partner (one

@@ -1,0 +1,20 @@
+# RDD + pixel KD with teacher-labelled CutMix (Wang et al., arXiv
+# 2012.02909; an mmrdd option): DeepLabV3-R101-D8 -> DeepLabV3-R18-D8,
+# Cityscapes 512x1024. Half of the crops get a box (area ~ Beta(1, 1)) from
+# another crop of the GPU batch, in the image and its labels; the teacher
+# and the student see the mixed crops. Not a configuration of the RDD paper.
+_base_ = ['./rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py']  # noqa: E501
+
+# MMSeg's Cityscapes normalisation, padding and crop size.
+model = dict(
+    data_preprocessor=dict(
+        type='mmseg.RDDSegDataPreProcessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+        pad_val=0,
+        seg_pad_val=255,
+        size=(512, 1024),
+        batch_augments=[
+            dict(type='RDDSegCutMix', prob=0.5, alpha=1.0, seed=None)
+        ]))

@@ -1,0 +1,15 @@
+# RDD + pixel KD with CutMixPick (Wang et al., NeurIPS 2022, arXiv
+# 2012.02909; an mmrdd option): DeepLabV3-R101-D8 -> DeepLabV3-R18-D8,
+# Cityscapes 512x1024. Each step the teacher runs on pool=2 CutMix copies of
+# the GPU batch (8 crops) without gradient and the student trains on the 4
+# with the highest mean per-pixel teacher entropy, with the kept crops'
+# teacher logits. Costs a second teacher pass per step (see the README's
+# picking costs). Not a configuration of the RDD paper.
+_base_ = ['./rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py']  # noqa: E501
+
+model = dict(
+    picker=dict(
+        type='RDDCandidatePicker',
+        pool=2,
+        criterion='entropy',
+        augments=dict(type='RDDSegCutMix', prob=1.0, alpha=1.0)))

@@ -1,0 +1,15 @@
+# Toy RDD + pixel KD with CutMixPick (Wang et al., "What Makes a 'Good' Data
+# Augmentation in Knowledge Distillation", NeurIPS 2022, arXiv 2012.02909;
+# an mmrdd option, off elsewhere): each step draws pool=2 CutMix copies of
+# the batch (every sample mixed, box area ~ Beta(1, 1)), the teacher runs on
+# all 2 x 8 candidates without gradient, and the step trains on the 8 with
+# the highest mean per-pixel teacher entropy ("CutMixPick (T. ent.)"). The
+# teacher's logits of the kept candidates are reused (records cut to them).
+_base_ = ['./rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-1k_toyseg-96x96.py']  # noqa: E501
+
+model = dict(
+    picker=dict(
+        type='RDDCandidatePicker',
+        pool=2,
+        criterion='entropy',
+        augments=dict(type='RDDSegCutMix', prob=1.0, alpha=1.0)))

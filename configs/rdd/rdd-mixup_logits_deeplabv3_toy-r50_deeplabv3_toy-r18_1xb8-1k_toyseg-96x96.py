@@ -1,0 +1,16 @@
+# Toy RDD + pixel KD with teacher-labelled mixup (Zhang et al., ICLR 2018;
+# for KD: Wang et al., arXiv 2012.02909; an mmrdd option, off elsewhere):
+# half of the samples become lam * x_i + (1 - lam) * x_j, one
+# lam ~ Beta(1, 1) per batch. The teacher labels the blend (KD targets, RDD
+# difficulty); the task loss is lam * L(y_i) + (1 - lam) * L(y_j), each term
+# the student head's own loss with its RDD weights (RDDMixedLabelLoss, which
+# RDDSingleTeacherDistill installs because RDDSegMixup keeps both maps).
+_base_ = ['./rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-1k_toyseg-96x96.py']  # noqa: E501
+
+model = dict(
+    data_preprocessor=dict(
+        _base_.model.architecture.data_preprocessor,
+        type='mmseg.RDDSegDataPreProcessor',
+        batch_augments=[
+            dict(type='RDDSegMixup', prob=0.5, alpha=1.0, seed=None)
+        ]))

@@ -1,0 +1,146 @@
+"""RDDCandidatePicker inside RDDSingleTeacherDistill: the kept candidates
+are exactly the top-B by an independently computed criterion, and images,
+label maps, recorded teacher logits and RDD's record stay aligned."""
+import pytest
+import torch
+from mmrazor.registry import MODELS as RAZOR_MODELS
+from mmrazor.registry import TASK_UTILS
+
+import mmrdd  # noqa: F401
+from _toy_models import batch, rdd_cfg
+from mmrdd.models import RDDCandidatePicker
+
+POOL, N = 3, 2
+
+
+def picker_cfg(criterion, seed=7):
+    return dict(type='RDDCandidatePicker', pool=POOL, criterion=criterion,
+                augments=dict(type='RDDSegCutMix', prob=1.0, seed=seed))
+
+
+def build(criterion):
+    cfg = rdd_cfg()
+    # record both teacher heads, so that every record must be cut
+    cfg['distiller']['teacher_recorders']['aux_logits'] = dict(
+        type='ModuleOutputs', source='auxiliary_head.conv_seg')
+    cfg['picker'] = picker_cfg(criterion)
+    torch.manual_seed(0)
+    model = RAZOR_MODELS.build(cfg)
+    model.train()
+    return model
+
+
+def reference(model, criterion, inputs, samples):
+    """Candidates, teacher logits and scores computed without the picker's
+    scoring code: the same seeded draws, plain softmax formulas."""
+    images, cands = TASK_UTILS.build(picker_cfg(criterion)).candidates(
+        inputs, samples)
+    t = model.teacher
+    with torch.no_grad():
+        feats = t.extract_feat(images)
+        main = t.decode_head(feats)
+        aux = t.auxiliary_head(feats)
+        p_t = torch.softmax(main, 1)
+        if criterion == 'entropy':
+            per_pixel = -(p_t * torch.log(p_t)).sum(1)
+        else:
+            s = model.student
+            s.eval()
+            s_logits = s.decode_head(s.extract_feat(images))
+            s.train()
+            p_s = torch.softmax(s_logits, 1)
+            per_pixel = (p_t * (torch.log(p_t) - torch.log(p_s))).sum(1)
+    scores = per_pixel.mean(dim=(1, 2))
+    order = sorted(range(len(cands)), key=lambda i: -scores[i].item())
+    return images, cands, main, aux, sorted(order[:N]), scores
+
+
+@pytest.mark.parametrize('criterion', ['entropy', 'kl'])
+@pytest.mark.parametrize('stage', ['tfe', 'tse'])
+def test_keeps_the_top_b_and_stays_aligned(criterion, stage):
+    model = build(criterion)
+    model.distiller.set_stage(stage)
+    inputs, samples = batch(n=N)
+    images, cands, main, aux, keep, scores = reference(
+        model, criterion, inputs, samples)
+    assert len(cands) == POOL * N and len(set(scores.tolist())) == POOL * N
+    assert keep != list(range(N))  # seeded: not simply the first draw
+    seen = {}
+    student_loss = model.student.loss
+
+    def spy_loss(x, ds):
+        seen['inputs'], seen['labels'] = x, [s.gt_sem_seg.data for s in ds]
+        return student_loss(x, ds)
+
+    step_record = model.distiller.step_record
+
+    def spy_record(teacher_logits, *args, **kwargs):
+        seen['record'] = dict(teacher_logits)
+        return step_record(teacher_logits, *args, **kwargs)
+
+    model.student.loss = spy_loss
+    model.distiller.step_record = spy_record
+    losses = model.loss(inputs, samples)
+    assert all(torch.isfinite(v).all() for v in losses.values())
+    # the student trained on exactly the top-B candidates, with their labels
+    assert torch.equal(seen['inputs'], images[keep])
+    for got, i in zip(seen['labels'], keep):
+        assert torch.equal(got, cands[i].gt_sem_seg.data)
+    # the recorded teacher outputs and RDD's record are those candidates'
+    dist = model.distiller
+    rec = dist.get_record('logits', from_student=False)
+    torch.testing.assert_close(rec, main[keep])
+    torch.testing.assert_close(
+        dist.get_record('aux_logits', from_student=False), aux[keep])
+    torch.testing.assert_close(seen['record']['decode_head'], main[keep])
+    torch.testing.assert_close(seen['record']['auxiliary_head'], aux[keep])
+    # one record per recorder: the teacher ran once, on all candidates
+    assert all(len(r.data_buffer) == 1
+               for r in dist.teacher_recorders.recorders.values())
+
+
+def test_arguments_are_checked_once():
+    with pytest.raises(ValueError, match='pool'):
+        RDDCandidatePicker(pool=1)
+    with pytest.raises(ValueError, match='criterion'):
+        RDDCandidatePicker(criterion='dissimilarity')
+    with pytest.raises(ValueError, match='tau'):
+        RDDCandidatePicker(tau=0)
+    with pytest.raises(ValueError, match='mixup'):
+        RDDCandidatePicker(augments=dict(type='RDDSegMixup'))
+
+
+def test_off_by_default():
+    torch.manual_seed(0)
+    model = RAZOR_MODELS.build(rdd_cfg())
+    assert model.picker is None
+
+
+def test_picking_refuses_a_mixup_preprocessor():
+    cfg = rdd_cfg()
+    cfg['picker'] = picker_cfg('entropy')
+    cfg['data_preprocessor'] = dict(
+        type='mmseg.RDDSegDataPreProcessor', mean=[0., 0., 0.],
+        std=[1., 1., 1.], batch_augments=[dict(type='RDDSegMixup')])
+    with pytest.raises(ValueError, match='mixup'):
+        RAZOR_MODELS.build(cfg)
+
+
+def test_picking_with_a_plain_distiller():
+    """Without RDD (MMRazor's ConfigurableDistiller) the pick uses the
+    teacher's prediction head; the recorded logits are the kept ones'."""
+    cfg = rdd_cfg()
+    cfg['distiller']['type'] = 'ConfigurableDistiller'
+    cfg['distiller']['distill_losses']['loss_kl']['type'] = \
+        'RDDWeightedKLDivergence'
+    cfg['picker'] = picker_cfg('entropy')
+    torch.manual_seed(0)
+    model = RAZOR_MODELS.build(cfg)
+    model.train()
+    inputs, samples = batch(n=N)
+    images, _, main, _, keep, _ = reference(model, 'entropy', inputs,
+                                            samples)
+    losses = model.loss(inputs, samples)
+    assert torch.isfinite(losses['distill.loss_kl'])
+    torch.testing.assert_close(
+        model.distiller.get_record('logits', from_student=False), main[keep])
