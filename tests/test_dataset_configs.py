@@ -23,7 +23,7 @@ CITYSCAPES_CLASS_WEIGHT = [
     1.0023, 0.9539, 0.9843, 1.1116, 0.9037, 1.0865, 1.0955, 1.0865, 1.1529,
     1.0507
 ]
-# Pairs beyond the paper (issue #11): each trains on its student's MMSeg
+# Pairs beyond the paper: each trains on its student's MMSeg
 # recipe (config: the student's MMSeg config).
 MMSEG_RECIPES = {
     'rdd_logits_segformer_mit-b5_segformer_mit-b0_8xb2-160k_ade20k-512x512.py':  # noqa: E501

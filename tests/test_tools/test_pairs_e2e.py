@@ -199,7 +199,7 @@ def test_a_sigmoid_student_loss_is_refused():
         MODELS.build(cfg.model)
 
 
-# ------------------------------------------- known mechanism bugs (#11)
+# ------------------------------------ heads RDD refuses, flip-TFE corners
 # Each fails today; strict, so the fix turns it into a failure that asks to
 # drop the marker.
 def pointrend_teacher(cfg):

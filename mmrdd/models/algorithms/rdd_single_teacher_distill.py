@@ -110,9 +110,8 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
         self.num_classes = student_head.num_classes
         self.ignore_index = student_head.ignore_index
         self.teacher.eval()
-        # --- KD data augmentation (#13): picker, mixup's label maps -------
+        # KD data augmentation: the candidate picker, mixup's label maps
         self.picker = prepare_kd_augments(self, picker)
-        # ------------------------------------------------------------------
 
     def train(self, mode: bool = True) -> 'RDDSingleTeacherDistill':
         """Set the student's mode; the teacher always stays in eval mode."""
@@ -221,8 +220,8 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
         if self.picker is None:
             with distiller.teacher_recorders, distiller.deliveries:
                 teacher_logits = self.teacher_forward(batch_inputs)
-        else:  # --- KD data augmentation (#13): the teacher pass on all
-            # candidates, recorded for the kept ones (RDDCandidatePicker)
+        else:  # the teacher pass on all candidates, recorded for the kept
+            # ones (RDDCandidatePicker)
             batch_inputs, data_samples, teacher_logits = self.picker(
                 self, batch_inputs, data_samples)
         self.check_step(teacher_logits, data_samples)
