@@ -1,0 +1,36 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
+"""Argument and shape checks shared by the distillation losses."""
+from torch import Tensor
+
+
+def check_positive(name: str, value: float) -> float:
+    """``value`` if it is a positive number, else a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not value > 0:
+        raise ValueError(f'{name} must be a positive number, got {value!r}')
+    return float(value)
+
+
+def check_positive_int(name: str, value: int) -> int:
+    """``value`` if it is a positive int, else a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f'{name} must be a positive int, got {value!r}')
+    return value
+
+
+def check_same_size(preds_S: Tensor, preds_T: Tensor,
+                    same_channels: bool = False) -> None:
+    """4-D inputs of the same batch and spatial size (and channels)."""
+    if preds_S.dim() != 4 or preds_T.dim() != 4:
+        raise ValueError(
+            'expected (N, C, H, W) student and teacher maps, got '
+            f'{tuple(preds_S.shape)} and {tuple(preds_T.shape)}')
+    s, t = list(preds_S.shape), list(preds_T.shape)
+    if not same_channels:
+        s[1] = t[1] = 0
+    if s != t:
+        what = 'shape' if same_channels else 'batch and spatial size'
+        raise ValueError(
+            f'student {tuple(preds_S.shape)} and teacher '
+            f'{tuple(preds_T.shape)} maps must have the same {what}; record '
+            'maps of the same stride (or resize them with a connector)')
