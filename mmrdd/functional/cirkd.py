@@ -58,8 +58,9 @@ def minibatch_pixel_pair_kd(feat_S: Tensor,
         s_sim = torch.einsum('ck,jcl->jkl', fs[i], fs)
         with torch.no_grad():
             t_sim = torch.einsum('ck,jcl->jkl', ft[i], ft)
+        # no tau^2 factor here, as in the official code
         total = total + _softmax_kl_batchmean(
-            s_sim.flatten(0, 1), t_sim.flatten(0, 1), tau) * n
+            s_sim.flatten(0, 1) / tau, t_sim.flatten(0, 1) / tau, 1.0) * n
     return total / (n * n)
 
 
@@ -145,7 +146,8 @@ def memory_entries(feat: Tensor,
     lab = labels.reshape(n, -1)
     onehot = torch.stack([lab == c for c in range(num_classes)], 1)
     pix_count = onehot.sum(2)  # N, C
-    region = torch.bmm(onehot.float(), flat) / pix_count.clamp_min(1)[..., None]
+    region = torch.bmm(onehot.float(), flat) / pix_count.clamp_min(1)[...,
+                                                                      None]
     region = F.normalize(region, p=2, dim=2)
     k = min(pixels_per_class, flat.shape[1])
     if generator is None:

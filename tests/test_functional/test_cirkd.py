@@ -20,7 +20,7 @@ def _softmax(x):
 
 
 def _kl_rows(s_logits, t_logits, tau):
-    """Explicit loop: mean over rows of tau^2 * KL(softmax(t) || softmax(s))."""
+    """Explicit loop: mean over rows of tau^2 KL(softmax(t) || softmax(s))."""
     total = 0.0
     for a, b in zip(s_logits, t_logits):
         ps, pt = _softmax(a / tau), _softmax(b / tau)
@@ -41,7 +41,8 @@ def ref_minibatch(s, t, tau):
                 s.shape[1], -1)
             ft_i, ft_j = t[i].reshape(t.shape[1], -1), t[j].reshape(
                 t.shape[1], -1)
-            total += _kl_rows(fs_i.T @ fs_j, ft_i.T @ ft_j, tau)
+            # the official code: KL of softmax(A / tau), no tau^2 factor
+            total += _kl_rows(fs_i.T @ fs_j / tau, ft_i.T @ ft_j / tau, 1.0)
     return total / (n * n)
 
 
