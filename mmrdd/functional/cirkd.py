@@ -146,8 +146,8 @@ def memory_entries(feat: Tensor,
     lab = labels.reshape(n, -1)
     onehot = torch.stack([lab == c for c in range(num_classes)], 1)
     pix_count = onehot.sum(2)  # N, C
-    region = torch.bmm(onehot.float(), flat) / pix_count.clamp_min(1)[...,
-                                                                      None]
+    denom = pix_count.clamp_min(1)[..., None].float()
+    region = torch.bmm(onehot.float(), flat) / denom
     region = F.normalize(region, p=2, dim=2)
     k = min(pixels_per_class, flat.shape[1])
     if generator is None:
