@@ -1,0 +1,22 @@
+# RDD + DIST on decode (1) and auxiliary (0.4) logits, no pixel KD:
+# TFE for 4k iterations, then TSE-XOR, re-weight the task loss; the
+# method's losses are added unchanged. DeepLabV3-R101-D8 -> DeepLabV3-R18-D8,
+# Cityscapes 512x1024, 4 GPUs x 4 crops, 40k iterations. Weights and inputs:
+# configs/_base_/distill/kd_family/dist.py.
+_base_ = [
+    './rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py',  # noqa: E501
+    '../_base_/distill/kd_family/dist.py',
+]
+model = dict(
+    distiller=dict(
+        student_recorders={{_base_.kd_student_recorders}},
+        teacher_recorders={{_base_.kd_teacher_recorders}},
+        connectors={{_base_.kd_connectors}},
+        distill_losses=dict(
+            _delete_=True,
+            loss_dist={{_base_.kd_losses.loss_dist}},
+            loss_dist_aux={{_base_.kd_losses.loss_dist_aux}}),
+        loss_forward_mappings=dict(
+            _delete_=True,
+            loss_dist={{_base_.kd_mappings.loss_dist}},
+            loss_dist_aux={{_base_.kd_mappings.loss_dist_aux}})))
