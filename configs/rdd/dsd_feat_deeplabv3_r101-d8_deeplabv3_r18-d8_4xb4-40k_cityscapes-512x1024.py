@@ -1,4 +1,5 @@
-# DSD: pixel similarity (1000) + category similarity (10), no pixel KD,
+# DSD: pixel similarity (1000) + category
+# similarity (10), no pixel KD,
 # one stage (no RDD): DeepLabV3-R101-D8 -> DeepLabV3-R18-D8, Cityscapes
 # 512x1024, 4 GPUs x 4 crops, 40k iterations; the student's task loss is
 # unweighted. Weights and inputs: configs/_base_/distill/kd_family/dsd.py.

@@ -1,4 +1,5 @@
-# RDD + CWD on features (T 4, weight 50) and logits (T 4, weight 3) + pixel KD (1):
+# RDD + CWD on features (T 4, weight 50) and logits
+# (T 4, weight 3) + pixel KD (1):
 # TFE for 4k iterations, then TSE-XOR, re-weight the task loss; the
 # method's losses are added unchanged. DeepLabV3-R101-D8 -> DeepLabV3-R18-D8,
 # Cityscapes 512x1024, 4 GPUs x 4 crops, 40k iterations. Weights and inputs:

@@ -1,4 +1,5 @@
-# RDD + DSD: pixel similarity (1000) + category similarity (10), no pixel KD:
+# RDD + DSD: pixel similarity (1000) + category
+# similarity (10), no pixel KD:
 # TFE for 4k iterations, then TSE-XOR, re-weight the task loss; the
 # method's losses are added unchanged. DeepLabV3-R101-D8 -> DeepLabV3-R18-D8,
 # Cityscapes 512x1024, 4 GPUs x 4 crops, 40k iterations. Weights and inputs:

@@ -1,0 +1,21 @@
+# Toy RDD + DIST on decode (1) and auxiliary (0.4) logits, no pixel KD:
+# TFE for 100 iterations, then TSE-XOR, on the toy data set (toy
+# DeepLabV3 R50 -> R18, 1 process x 8 crops of 96x96, 1k iterations).
+# Weights and inputs: configs/_base_/distill/kd_family/dist.py.
+_base_ = [
+    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-1k_toyseg-96x96.py',  # noqa: E501
+    '../_base_/distill/kd_family/dist.py',
+]
+model = dict(
+    distiller=dict(
+        student_recorders={{_base_.kd_student_recorders}},
+        teacher_recorders={{_base_.kd_teacher_recorders}},
+        connectors={{_base_.kd_connectors}},
+        distill_losses=dict(
+            _delete_=True,
+            loss_dist={{_base_.kd_losses.loss_dist}},
+            loss_dist_aux={{_base_.kd_losses.loss_dist_aux}}),
+        loss_forward_mappings=dict(
+            _delete_=True,
+            loss_dist={{_base_.kd_mappings.loss_dist}},
+            loss_dist_aux={{_base_.kd_mappings.loss_dist_aux}})))
