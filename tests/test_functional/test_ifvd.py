@@ -1,6 +1,5 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """Value tests of ``mmrdd.functional.ifvd`` against the official loop."""
-import numpy as np
 import pytest
 import torch
 

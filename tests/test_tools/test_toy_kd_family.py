@@ -5,6 +5,7 @@ from one iteration to the next; RDD + CIRKD's learned projection (MMRazor
 connectors) is trained, checkpointed and dropped by the student converter.
 """
 import glob
+import json
 import math
 import os.path as osp
 
@@ -28,6 +29,15 @@ def test_every_method_has_a_toy_config():
         assert any(osp.basename(c).startswith(f'rdd+{m}_') for c in CONFIGS)
 
 
+def _scalars(work_dir: str) -> list:
+    """Every iteration's logged scalars at full precision (the text log
+    rounds to 4 decimals; DSD's category term is smaller)."""
+    paths = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+    assert len(paths) == 1, paths
+    with open(paths[0]) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def _trainable(model: torch.nn.Module) -> int:
     return sum(1 for p in model.parameters() if p.requires_grad)
 
@@ -44,7 +54,8 @@ def _check_connectors(cfg: Config, work_dir: str) -> None:
         algo = RAZOR_MODELS.build(dict(cfg.model, teacher_ckpt=None))
         student = SEG_MODELS.build(cfg.model.architecture)
     n_conn = _trainable(algo.distiller.connectors)
-    assert n_conn == 3  # conv, BN weight and bias, conv
+    assert n_conn == 4  # conv, BN weight and bias, conv
+    assert _trainable(algo.architecture) > 0
     first = torch.load(osp.join(work_dir, 'iter_1.pth'), map_location='cpu')
     last = torch.load(osp.join(work_dir, f'iter_{ITERS}.pth'),
                       map_location='cpu')
@@ -53,10 +64,19 @@ def _check_connectors(cfg: Config, work_dir: str) -> None:
     assert not torch.equal(first['state_dict'][key], last['state_dict'][key])
     assert 'distiller.distill_losses.loss_cirkd_pixel.queue' in \
         last['state_dict']
-    groups = last['optimizer']['param_groups']
-    n_opt = sum(len(g['params']) for g in groups)
-    assert n_opt == _trainable(algo.architecture) + n_conn
-    assert len(last['optimizer']['state']) == n_opt  # all got gradients
+    # optimizer entries follow MMEngine's traversal of the algorithm's
+    # modules; momentum state exists for the parameters that got gradients
+    names = [f'{mod}.{par}' if mod else par
+             for mod, module in algo.named_modules()
+             for par, _ in module.named_parameters(recurse=False)]
+    order = [i for g in last['optimizer']['param_groups'] for i in g['params']]
+    assert len(order) == len(names)
+    name_of = dict(zip(order, names))
+    updated = {name_of[i] for i in last['optimizer']['state']}
+    connectors = {n for n in names if n.startswith('distiller.connectors.')}
+    assert len(connectors) == n_conn and connectors <= updated
+    assert updated == connectors | {
+        n for n in names if n.startswith('architecture.')}
 
     out = run_tool('tools/convert_kd_ckpt_to_student.py',
                    osp.join(work_dir, f'iter_{ITERS}.pth'))
@@ -82,15 +102,18 @@ def test_rdd_plus_method_trains_across_the_switch(config, toy_data,
         # a non-empty XOR selection with a barely trained teacher
         'model.distiller.tse.thresh=0.13', 'model.distiller.tse.min_kept=1',
         'default_hooks.checkpoint.interval=1',
+        'default_hooks.checkpoint.max_keep_ckpts=2',
         'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None']
     log = run_tool('tools/train.py', config, '--work-dir', str(tmp_path),
                    '--cfg-options', *opts)
     assert 'RDD stage TSE from iteration 1' in log
     assert losses_in_log(log, 'rdd/stage') == [0.0, 1.0]
+    scalars = _scalars(str(tmp_path))
+    assert [s['iter'] for s in scalars] == list(range(1, ITERS + 1))
     for name in names + ['student.decode.loss_ce']:
         key = name if name.startswith('student.') else f'distill.{name}'
-        values = losses_in_log(log, key)
-        assert len(values) == ITERS, (key, values)
+        assert len(losses_in_log(log, key)) == ITERS, key
+        values = [s[key] for s in scalars]
         assert all(math.isfinite(v) for v in values), (key, values)
         assert len(set(values)) > 1, (key, values)  # not constant
     if 'cirkd' in config:
