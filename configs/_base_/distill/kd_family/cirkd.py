@@ -6,7 +6,9 @@
 # feature; the student's goes through a learned projection (the reference's
 # conv1x1-BN-ReLU-conv1x1, here two MMRazor ConvModuleConnectors), trained
 # with the student. Channels: DeepLabV3-R18-D8 student 128, DeepLabV3-R101-D8
-# teacher (MMSeg) 512; 19 Cityscapes classes.
+# teacher (MMSeg) 512; 19 Cityscapes classes. Each memory loss calls the
+# connector (same output twice in a step; its BN running statistics, unused
+# at inference, are updated twice).
 kd_student_recorders = dict(
     logits=dict(type='ModuleOutputs', source='decode_head.conv_seg'),
     feat=dict(type='ModuleInputs', source='decode_head.conv_seg'),
