@@ -16,7 +16,7 @@ from mmengine.config import Config
 from conftest import ROOT, data_options, losses_in_log, run_tool
 
 METHODS = ('at_feat', 'dsd_feat', 'cirkd_feat', 'skd_feat', 'ifvd_feat',
-           'cwd_feat', 'dist_logits')
+           'cwd_feat', 'fitnet_feat', 'dist_logits')
 CONFIGS = sorted(
     osp.relpath(p, ROOT) for m in METHODS for p in glob.glob(
         osp.join(ROOT, 'configs', 'rdd', f'rdd+{m}_*_toyseg-*.py')))

@@ -16,7 +16,7 @@ VARIANTS = sorted(
     # the KD family: test_toy_kd_family.py
     and not osp.basename(p).startswith(tuple(
         f'rdd+{m}_feat_' for m in ('at', 'dsd', 'cirkd', 'skd', 'ifvd',
-                                   'cwd')) + ('rdd+dist_logits_', )))
+                                   'cwd', 'fitnet')) + ('rdd+dist_logits_', )))
 
 
 def test_there_are_toy_variants():

@@ -1,0 +1,17 @@
+# RDD + FitNet (10, decode-head feature through a 1x1 conv)
+# + pixel KD (1):
+# TFE for 4k iterations, then TSE-XOR, re-weight the task loss; the
+# method's losses are added unchanged. DeepLabV3-R101-D8 -> DeepLabV3-R18-D8,
+# Cityscapes 512x1024, 4 GPUs x 4 crops, 40k iterations. Weights and inputs:
+# configs/_base_/distill/kd_family/fitnet.py.
+_base_ = [
+    './rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py',  # noqa: E501
+    '../_base_/distill/kd_family/fitnet.py',
+]
+model = dict(
+    distiller=dict(
+        student_recorders={{_base_.kd_student_recorders}},
+        teacher_recorders={{_base_.kd_teacher_recorders}},
+        connectors={{_base_.kd_connectors}},
+        distill_losses={{_base_.kd_losses}},
+        loss_forward_mappings={{_base_.kd_mappings}}))
