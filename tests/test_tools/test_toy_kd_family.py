@@ -98,7 +98,7 @@ def test_rdd_plus_method_trains_across_the_switch(config, toy_data,
     assert names and all(n.startswith('loss_') for n in names)
     opts = data_options(toy_data, iters=ITERS) + [
         f'model.teacher_ckpt={teacher_run["ckpt"]}',
-        'custom_hooks.0.switch_iter=1',
+        'model.distiller.switch_iter=1',
         # a non-empty XOR selection with a barely trained teacher
         'model.distiller.tse.thresh=0.13', 'model.distiller.tse.min_kept=1',
         'default_hooks.checkpoint.interval=1',
