@@ -78,7 +78,7 @@ def _check_connectors(cfg: Config, work_dir: str) -> None:
     assert updated == connectors | {
         n for n in names if n.startswith('architecture.')}
 
-    out = run_tool('tools/convert_kd_ckpt_to_student.py',
+    out = run_tool('tools/model_converters/convert_kd_ckpt_to_student.py',
                    osp.join(work_dir, f'iter_{ITERS}.pth'))
     assert 'student checkpoint' in out
     converted = torch.load(
