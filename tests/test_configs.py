@@ -136,12 +136,11 @@ def check_config(cfg) -> set:
         model = RAZOR_MODELS.build(model_cfg)
         assert last_head(model.student).num_classes == \
             last_head(model.teacher).num_classes
-        if model_cfg.distiller.type != 'RDDDistiller':
-            return
-        hooks = [h['type'] for h in cfg.get('custom_hooks', [])]
-        assert 'RDDStageHook' in hooks
-        switch = model.distiller.switch_iter
-        assert 0 <= switch <= cfg.train_cfg.max_iters
+        if model_cfg.distiller.type == 'RDDDistiller':
+            hooks = [h['type'] for h in cfg.get('custom_hooks', [])]
+            assert 'RDDStageHook' in hooks
+            switch = model.distiller.switch_iter
+            assert 0 <= switch <= cfg.train_cfg.max_iters
     else:
         model = SEG_MODELS.build(model_cfg)
     assert sum(p.numel() for p in model.parameters()) > 0

@@ -60,7 +60,8 @@ def minibatch_pixel_pair_kd(feat_S: Tensor,
             t_sim = torch.einsum('ck,jcl->jkl', ft[i], ft)
         # no tau^2 factor here, as in the official code
         total = total + _softmax_kl_batchmean(
-            s_sim.flatten(0, 1) / tau, t_sim.flatten(0, 1) / tau, 1.0) * n
+            s_sim.flatten(0, 1) / tau,
+            t_sim.flatten(0, 1) / tau, 1.0) * n
     return total / (n * n)
 
 
@@ -153,14 +154,14 @@ def memory_entries(feat: Tensor,
     if generator is None:
         scores = torch.rand(lab.shape, device=feat.device)
     else:
-        scores = torch.rand(lab.shape, generator=generator,
-                            device=generator.device).to(feat.device)
+        scores = torch.rand(
+            lab.shape, generator=generator,
+            device=generator.device).to(feat.device)
     # a random subset of each class's pixels: the top-k random scores
     masked = torch.where(onehot, scores[:, None], scores.new_full((), -1.))
     idx = masked.topk(k, dim=2).indices  # N, C, k
-    pixel = torch.gather(
-        flat[:, None].expand(n, num_classes, -1, d), 2,
-        idx[..., None].expand(-1, -1, -1, d))
+    pixel = torch.gather(flat[:, None].expand(n, num_classes, -1, d), 2,
+                         idx[..., None].expand(-1, -1, -1, d))
     pixel = F.normalize(pixel, p=2, dim=3)
     if k < pixels_per_class:
         pad = pixel.new_zeros(n, num_classes, pixels_per_class - k, d)
@@ -170,7 +171,10 @@ def memory_entries(feat: Tensor,
 
 
 def ring_buffer_writes(
-        counts: List[List[int]], ptr: List[int], size: int, mode: str,
+        counts: List[List[int]],
+        ptr: List[int],
+        size: int,
+        mode: str,
         width: int = 1) -> Tuple[List[int], List[int], List[int]]:
     """Where a batch's entries land in per-class ring buffers.
 

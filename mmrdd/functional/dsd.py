@@ -57,7 +57,8 @@ def pixel_similarity_kd(feats_S: Sequence[Tensor],
     return torch.stack(terms).mean()
 
 
-def category_similarity(logits: Tensor, tau: float = 4.0,
+def category_similarity(logits: Tensor,
+                        tau: float = 4.0,
                         pool: int = 2) -> Tensor:
     """Class-by-class affinity of logits.
 

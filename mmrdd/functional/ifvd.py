@@ -11,7 +11,9 @@ from torch import Tensor
 from .cirkd import labels_at
 
 
-def class_center_similarity(feat: Tensor, labels: Tensor, num_classes: int,
+def class_center_similarity(feat: Tensor,
+                            labels: Tensor,
+                            num_classes: int,
                             eps: float = 1e-6) -> Tensor:
     """Cosine similarity of each pixel's feature to its class centre.
 
@@ -40,9 +42,7 @@ def class_center_similarity(feat: Tensor, labels: Tensor, num_classes: int,
     return F.cosine_similarity(x, center_map, dim=1, eps=1e-8)
 
 
-def intra_class_variation_kd(feat_S: Tensor,
-                             feat_T: Tensor,
-                             labels: Tensor,
+def intra_class_variation_kd(feat_S: Tensor, feat_T: Tensor, labels: Tensor,
                              num_classes: int) -> Tensor:
     """IFVD: ``mean_{n, p} (IFV^S(n, p) - IFV^T(n, p))^2``.
 

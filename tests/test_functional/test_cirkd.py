@@ -37,10 +37,10 @@ def ref_minibatch(s, t, tau):
     total = 0.0
     for i in range(n):
         for j in range(n):
-            fs_i, fs_j = s[i].reshape(s.shape[1], -1), s[j].reshape(
-                s.shape[1], -1)
-            ft_i, ft_j = t[i].reshape(t.shape[1], -1), t[j].reshape(
-                t.shape[1], -1)
+            fs_i, fs_j = s[i].reshape(s.shape[1],
+                                      -1), s[j].reshape(s.shape[1], -1)
+            ft_i, ft_j = t[i].reshape(t.shape[1],
+                                      -1), t[j].reshape(t.shape[1], -1)
             # the official code: KL of softmax(A / tau), no tau^2 factor
             total += _kl_rows(fs_i.T @ fs_j / tau, ft_i.T @ ft_j / tau, 1.0)
     return total / (n * n)
@@ -93,12 +93,12 @@ def test_labels_at_is_nearest_neighbour():
 
 def test_memory_entries_region_means_and_pixel_subsets():
     g = torch.Generator().manual_seed(3)
-    feat = torch.nn.functional.normalize(torch.randn(2, 3, 4, 4, generator=g),
-                                         dim=1)
+    feat = torch.nn.functional.normalize(
+        torch.randn(2, 3, 4, 4, generator=g), dim=1)
     lab = torch.tensor([[[0, 0, 1, 1]] * 4,
                         [[2, 2, 255, 255]] * 2 + [[0, 255, 255, 255]] * 2])
-    region, pixel, count = memory_entries(feat, lab, num_classes=3,
-                                          pixels_per_class=5, generator=g)
+    region, pixel, count = memory_entries(
+        feat, lab, num_classes=3, pixels_per_class=5, generator=g)
     assert count.tolist() == [[5, 5, 0], [2, 0, 4]]
     f = feat.numpy()
     for n in range(2):
@@ -108,9 +108,11 @@ def test_memory_entries_region_means_and_pixel_subsets():
                 continue
             vecs = np.stack([f[n, :, i, j] for i, j in where])
             mean = vecs.mean(0)
-            np.testing.assert_allclose(region[n, c].numpy(),
-                                       mean / np.linalg.norm(mean),
-                                       rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(
+                region[n, c].numpy(),
+                mean / np.linalg.norm(mean),
+                rtol=1e-5,
+                atol=1e-6)
             k = int(count[n, c])
             got = pixel[n, c, :k].numpy()
             # distinct pixels of class c, each a unit vector

@@ -14,20 +14,21 @@ def _pearson(a, b):
 
 def ref_dist(s, t, beta=1.0, gamma=1.0, tau=1.0):
     """Per pixel and per class Pearson correlations by explicit loops."""
+
     def probs(x):
         x = x.double().numpy() / tau
         e = np.exp(x - x.max(1, keepdims=True))
         p = e / e.sum(1, keepdims=True)
         return p.transpose(0, 2, 3, 1).reshape(-1, x.shape[1])
+
     ps, pt = probs(s), probs(t)
     inter = 1 - np.mean([_pearson(ps[i], pt[i]) for i in range(len(ps))])
-    intra = 1 - np.mean([_pearson(ps[:, c], pt[:, c])
-                         for c in range(ps.shape[1])])
+    intra = 1 - np.mean(
+        [_pearson(ps[:, c], pt[:, c]) for c in range(ps.shape[1])])
     return tau**2 * (beta * inter + gamma * intra)
 
 
-@pytest.mark.parametrize('beta,gamma,tau', [(1, 1, 1), (2, 0.5, 1),
-                                            (1, 1, 4)])
+@pytest.mark.parametrize('beta,gamma,tau', [(1, 1, 1), (2, 0.5, 1), (1, 1, 4)])
 def test_seg_dist_matches_reference(beta, gamma, tau):
     g = torch.Generator().manual_seed(0)
     s = torch.randn(2, 5, 3, 4, generator=g) * 2

@@ -14,15 +14,17 @@ def _unit(v):
 
 def ref_psd(fs, ft):
     """The official CriterionPSD, per image and pair, float64 numpy."""
+
     def att(f):
         f = f.double().numpy()
-        return [_unit((f[i] ** 2).mean(0).ravel()) for i in range(len(f))]
+        return [_unit((f[i]**2).mean(0).ravel()) for i in range(len(f))]
+
     a_s, a_t = [att(f) for f in fs], [att(f) for f in ft]
     terms = []
     for n in range(len(fs) - 1):
         for m in range(n + 1, len(fs)):
             sq = [(_unit(_unit(a_s[m][i] - a_s[n][i])) -
-                   _unit(_unit(a_t[m][i] - a_t[n][i]))) ** 2
+                   _unit(_unit(a_t[m][i] - a_t[n][i])))**2
                   for i in range(len(a_s[0]))]
             terms.append(np.mean(sq))
     return float(np.mean(terms))
@@ -31,6 +33,7 @@ def ref_psd(fs, ft):
 def ref_csd(s, t, tau=4.0):
     """Explicit 2x2 average pooling (ceil mode), softmax over positions,
     C x C Gram matrix, mean squared difference; float64 numpy."""
+
     def gram(x):
         x = x.double().numpy()
         n, c, h, w = x.shape
@@ -44,7 +47,8 @@ def ref_csd(s, t, tau=4.0):
         p = np.exp(p - p.max(2, keepdims=True))
         p /= p.sum(2, keepdims=True)
         return np.einsum('ncp,ndp->ncd', p, p)
-    return float(((gram(s) - gram(t)) ** 2).mean())
+
+    return float(((gram(s) - gram(t))**2).mean())
 
 
 def _maps(seed, channels, size=(4, 6)):
@@ -56,10 +60,9 @@ def test_attention_map_is_unit_norm_mean_of_squares():
     f = _maps(0, [3])[0]
     a = attention_map(f)
     np.testing.assert_allclose(a.norm(dim=1).numpy(), 1.0, rtol=1e-6)
-    ref = (f ** 2).mean(1).flatten(1)
-    np.testing.assert_allclose(a.numpy(), (ref / ref.norm(dim=1,
-                                                          keepdim=True)).numpy(),
-                               rtol=1e-6)
+    ref = (f**2).mean(1).flatten(1)
+    np.testing.assert_allclose(
+        a.numpy(), (ref / ref.norm(dim=1, keepdim=True)).numpy(), rtol=1e-6)
 
 
 @pytest.mark.parametrize('k', [2, 3])

@@ -21,10 +21,10 @@ def ref_ifv(feat, lab, num_classes):
 
 def ref_ifvd(s, t, labels, num_classes):
     size = s.shape[-2:]
-    lab = torch.nn.Upsample(size, mode='nearest')(
-        labels[:, None].float())[:, 0]
+    lab = torch.nn.Upsample(
+        size, mode='nearest')(labels[:, None].float())[:, 0]
     return float(((ref_ifv(s, lab, num_classes) -
-                   ref_ifv(t, lab, num_classes)) ** 2).mean())
+                   ref_ifv(t, lab, num_classes))**2).mean())
 
 
 def _inputs(seed):

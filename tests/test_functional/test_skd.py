@@ -10,6 +10,7 @@ from mmrdd.functional import pairwise_similarity_kd
 def ref_skd(s, t):
     """Explicit 2x2 max pooling (ceil mode), channel-wise L2 normalisation,
     pixel-by-pixel cosine similarities, mean squared difference."""
+
     def sim(x):
         x = x.double().numpy()
         n, c, h, w = x.shape
@@ -25,7 +26,8 @@ def ref_skd(s, t):
                 for q, v in enumerate(vecs):
                     out[i, p, q] = u @ v
         return out
-    return float(((sim(s) - sim(t)) ** 2).mean())
+
+    return float(((sim(s) - sim(t))**2).mean())
 
 
 @pytest.mark.parametrize('size', [(4, 4), (5, 3)])

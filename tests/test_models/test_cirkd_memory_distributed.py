@@ -22,21 +22,30 @@ def _rank_inputs(rank: int):
 
 
 def _worker(rank: int, port: int, out_dir: str) -> None:
-    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}',
-                            rank=rank, world_size=2)
-    import mmrdd  # noqa: F401
+    dist.init_process_group(
+        'gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
     from mmrazor.registry import MODELS
+
+    import mmrdd  # noqa: F401
     torch.manual_seed(100 + rank)  # each rank starts from other queues
     result = {}
     for memory in ('pixel', 'region'):
-        loss = MODELS.build(dict(
-            type='CIRKDMemoryLoss', num_classes=3, feat_channels=4,
-            memory=memory, memory_size=8, contrast_size=6,
-            pixels_per_class=2))
+        loss = MODELS.build(
+            dict(
+                type='CIRKDMemoryLoss',
+                num_classes=3,
+                feat_channels=4,
+                memory=memory,
+                memory_size=8,
+                contrast_size=6,
+                pixels_per_class=2))
         init = loss.queue.clone()
         value = loss(*_rank_inputs(rank))
-        result[memory] = dict(init=init, queue=loss.queue.clone(),
-                              ptr=loss.ptr.clone(), loss=value.item())
+        result[memory] = dict(
+            init=init,
+            queue=loss.queue.clone(),
+            ptr=loss.ptr.clone(),
+            loss=value.item())
     torch.save(result, osp.join(out_dir, f'rank{rank}.pth'))
     dist.destroy_process_group()
 
@@ -55,10 +64,10 @@ def _teacher_pixels(rank: int, cls: int) -> np.ndarray:
 
 
 def test_memory_holds_both_ranks_entries_and_is_the_same_on_both(tmp_path):
-    mp.spawn(_worker, args=(_free_port(), str(tmp_path)), nprocs=2,
-             join=True)
-    ranks = [torch.load(osp.join(str(tmp_path), f'rank{r}.pth'))
-             for r in (0, 1)]
+    mp.spawn(_worker, args=(_free_port(), str(tmp_path)), nprocs=2, join=True)
+    ranks = [
+        torch.load(osp.join(str(tmp_path), f'rank{r}.pth')) for r in (0, 1)
+    ]
     for memory in ('pixel', 'region'):
         r0, r1 = ranks[0][memory], ranks[1][memory]
         assert not torch.equal(r0['init'], r1['init'])  # seeds differed
@@ -70,12 +79,13 @@ def test_memory_holds_both_ranks_entries_and_is_the_same_on_both(tmp_path):
     # region memory: class means, rank 0's image first, then rank 1's
     region = ranks[0]['region']
     assert region['ptr'].tolist() == [1, 2, 1]
-    expected = {(0, 0): (0, 0), (1, 0): (0, 1), (1, 1): (1, 1),
-                (2, 0): (1, 2)}
+    expected = {(0, 0): (0, 0), (1, 0): (0, 1), (1, 1): (1, 1), (2, 0): (1, 2)}
     for (cls, slot), (rank, src_cls) in expected.items():
         mean = _teacher_pixels(rank, src_cls).mean(0)
-        np.testing.assert_allclose(region['queue'][cls, slot].numpy(),
-                                   mean / np.linalg.norm(mean), atol=1e-6)
+        np.testing.assert_allclose(
+            region['queue'][cls, slot].numpy(),
+            mean / np.linalg.norm(mean),
+            atol=1e-6)
     # slots nobody wrote keep rank 0's initial queue (broadcast once)
     np.testing.assert_array_equal(region['queue'][0, 1:].numpy(),
                                   region['init'][0, 1:].numpy())

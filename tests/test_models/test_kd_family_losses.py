@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from mmrazor.registry import MODELS
 
 import mmrdd  # noqa: F401  (registers the losses)
-from mmrazor.registry import MODELS
 
 
 def _randn(*shape, seed=0, scale=1.0):
@@ -46,9 +46,9 @@ def test_mmrazor_at_loss_is_the_reference_attention_transfer():
     a = normalize(mean_c f^2); MMRazor's ATLoss is that formula."""
     s, t = _randn(2, 3, 4, 5, seed=1), _randn(2, 8, 4, 5, seed=2)
     loss = MODELS.build(dict(type='ATLoss', loss_weight=10000.))
-    a_s = _unit((s.double().numpy() ** 2).mean(1).reshape(2, -1), 1)
-    a_t = _unit((t.double().numpy() ** 2).mean(1).reshape(2, -1), 1)
-    expected = 10000. * ((a_s - a_t) ** 2).mean()
+    a_s = _unit((s.double().numpy()**2).mean(1).reshape(2, -1), 1)
+    a_t = _unit((t.double().numpy()**2).mean(1).reshape(2, -1), 1)
+    expected = 10000. * ((a_s - a_t)**2).mean()
     assert loss(s, t).item() == pytest.approx(expected, rel=1e-5)
     assert loss(t, t).item() == 0
 
@@ -57,10 +57,11 @@ def test_mmrazor_cwd_is_the_reference_feature_cwd():
     """RDD's CriterionCWD(norm_type='channel', divergence='kl', T=4): per
     channel a softmax over positions of f / T, sum of KL / (N * C) * T^2;
     MMRazor's ChannelWiseDivergence(tau=4) is that formula."""
-    s, t = _randn(2, 6, 3, 4, seed=3, scale=3), _randn(2, 6, 3, 4, seed=4,
-                                                        scale=3)
-    loss = MODELS.build(dict(type='ChannelWiseDivergence', tau=4.0,
-                             loss_weight=1.0))
+    s, t = _randn(
+        2, 6, 3, 4, seed=3, scale=3), _randn(
+            2, 6, 3, 4, seed=4, scale=3)
+    loss = MODELS.build(
+        dict(type='ChannelWiseDivergence', tau=4.0, loss_weight=1.0))
     ss = s.double().numpy().reshape(12, -1)
     tt = t.double().numpy().reshape(12, -1)
     expected = _kl_rows(ss, tt, 4.0) * 12 / (2 * 6)
@@ -72,9 +73,10 @@ def test_mmrazor_l2_loss_is_the_reference_fitnet():
     """RDD's CriterionFitNet: mean (conv(f_S) - f_T)^2 -- MMRazor's L2Loss
     with normalize=False, div_element=True on the connector's output."""
     s, t = _randn(2, 6, 3, 4, seed=5), _randn(2, 6, 3, 4, seed=6)
-    loss = MODELS.build(dict(type='L2Loss', normalize=False,
-                             div_element=True, loss_weight=10.))
-    expected = 10. * ((s.double() - t.double()) ** 2).mean().item()
+    loss = MODELS.build(
+        dict(
+            type='L2Loss', normalize=False, div_element=True, loss_weight=10.))
+    expected = 10. * ((s.double() - t.double())**2).mean().item()
     assert loss(s, t).item() == pytest.approx(expected, rel=1e-6)
 
 
@@ -82,25 +84,38 @@ def test_reference_projection_is_two_mmrazor_connectors():
     """The CIRKD projection (conv1x1-BN-ReLU-conv1x1, no biases) as the
     list form of MMRazor's ``connectors`` (built as an nn.Sequential)."""
     from mmrazor.models import ConfigurableDistiller
-    distiller = ConfigurableDistiller(connectors=dict(proj=[
-        dict(type='ConvModuleConnector', in_channel=3, out_channel=8,
-             bias=False, norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU')),
-        dict(type='ConvModuleConnector', in_channel=8, out_channel=8,
-             bias=False, norm_cfg=None, act_cfg=None)]))
+    distiller = ConfigurableDistiller(
+        connectors=dict(proj=[
+            dict(
+                type='ConvModuleConnector',
+                in_channel=3,
+                out_channel=8,
+                bias=False,
+                norm_cfg=dict(type='BN'),
+                act_cfg=dict(type='ReLU')),
+            dict(
+                type='ConvModuleConnector',
+                in_channel=8,
+                out_channel=8,
+                bias=False,
+                norm_cfg=None,
+                act_cfg=None)
+        ]))
     proj = distiller.connectors['proj']
     convs = [m for m in proj.modules() if isinstance(m, torch.nn.Conv2d)]
-    assert [(c.in_channels, c.out_channels, c.bias) for c in convs] == [
-        (3, 8, None), (8, 8, None)]
+    assert [(c.in_channels, c.out_channels, c.bias)
+            for c in convs] == [(3, 8, None), (8, 8, None)]
     x = _randn(2, 3, 4, 4, seed=7)
-    ref = convs[1](F.relu(F.batch_norm(convs[0](x), None, None,
-                                       training=True)))
+    ref = convs[1](
+        F.relu(F.batch_norm(convs[0](x), None, None, training=True)))
     assert torch.allclose(proj(x), ref, atol=1e-5)
 
 
 # ---------------------------------------------------------------- DIST ----
 def test_seg_dist_equals_mmrazor_dist_on_pixel_rows_only():
-    s, t = _randn(2, 5, 3, 4, seed=8, scale=2), _randn(2, 5, 3, 4, seed=9,
-                                                        scale=2)
+    s, t = _randn(
+        2, 5, 3, 4, seed=8, scale=2), _randn(
+            2, 5, 3, 4, seed=9, scale=2)
     ours = MODELS.build(dict(type='RDDSegDISTLoss', loss_weight=1.0))
     razor = MODELS.build(dict(type='DISTLoss'))
     rows = (lambda x: x.permute(0, 2, 3, 1).reshape(-1, 5))
@@ -135,10 +150,17 @@ def _cirkd_inputs(seed=0):
 
 def test_cirkd_region_memory_value_and_update():
     s, t, labels = _cirkd_inputs()
-    loss = MODELS.build(dict(
-        type='CIRKDMemoryLoss', num_classes=3, feat_channels=4,
-        memory='region', memory_size=4, contrast_size=9, tau=0.1,
-        kd_tau=1.0, loss_weight=0.1))  # 9 // 3 + 1 = 4: the whole memory
+    loss = MODELS.build(
+        dict(
+            type='CIRKDMemoryLoss',
+            num_classes=3,
+            feat_channels=4,
+            memory='region',
+            memory_size=4,
+            contrast_size=9,
+            tau=0.1,
+            kd_tau=1.0,
+            loss_weight=0.1))  # 9 // 3 + 1 = 4: the whole memory
     before = loss.queue.clone().numpy()
     got = loss(s, t, labels).item()
     # expected memory: class means of the normalised teacher features,
@@ -161,10 +183,17 @@ def test_cirkd_region_memory_value_and_update():
 
 def test_cirkd_pixel_memory_value_with_ignored_pixels():
     s, t, labels = _cirkd_inputs(1)
-    loss = MODELS.build(dict(
-        type='CIRKDMemoryLoss', num_classes=3, feat_channels=4,
-        memory='pixel', memory_size=10, contrast_size=27, tau=0.2,
-        kd_tau=2.0, pixels_per_class=8))  # 27 // 3 + 1 = 10
+    loss = MODELS.build(
+        dict(
+            type='CIRKDMemoryLoss',
+            num_classes=3,
+            feat_channels=4,
+            memory='pixel',
+            memory_size=10,
+            contrast_size=27,
+            tau=0.2,
+            kd_tau=2.0,
+            pixels_per_class=8))  # 27 // 3 + 1 = 10
     before = loss.queue.clone().numpy().astype(np.float64)
     got = loss(s, t, labels).item()
     ft = _unit(t.double().numpy(), 1)
@@ -186,9 +215,15 @@ def test_cirkd_pixel_memory_value_with_ignored_pixels():
 
 def test_cirkd_pixel_memory_wraps_like_the_reference():
     s, t, labels = _cirkd_inputs(2)
-    loss = MODELS.build(dict(
-        type='CIRKDMemoryLoss', num_classes=3, feat_channels=4,
-        memory='pixel', memory_size=5, contrast_size=3, pixels_per_class=3))
+    loss = MODELS.build(
+        dict(
+            type='CIRKDMemoryLoss',
+            num_classes=3,
+            feat_channels=4,
+            memory='pixel',
+            memory_size=5,
+            contrast_size=3,
+            pixels_per_class=3))
     loss.ptr.fill_(3)
     loss(s, t, labels)
     # per class, image 0 then 1, K = min(count, 3), from pointer 3:
@@ -200,13 +235,17 @@ def test_cirkd_pixel_memory_wraps_like_the_reference():
 @pytest.mark.parametrize('memory', ['pixel', 'region'])
 def test_cirkd_memory_minimum_gradients_and_all_ignored(memory):
     s, t, labels = _cirkd_inputs(3)
-    cfg = dict(type='CIRKDMemoryLoss', num_classes=3, feat_channels=4,
-               memory=memory, memory_size=6, contrast_size=6,
-               pixels_per_class=2)
+    cfg = dict(
+        type='CIRKDMemoryLoss',
+        num_classes=3,
+        feat_channels=4,
+        memory=memory,
+        memory_size=6,
+        contrast_size=6,
+        pixels_per_class=2)
     t.requires_grad_(True)
     loss = MODELS.build(cfg)
-    assert loss(t.detach() * 3, t, labels).item() == pytest.approx(
-        0, abs=1e-6)
+    assert loss(t.detach() * 3, t, labels).item() == pytest.approx(0, abs=1e-6)
     s.requires_grad_(True)
     loss(s, t, labels).backward()
     assert s.grad.abs().sum() > 0 and t.grad is None
@@ -228,12 +267,14 @@ def test_cirkd_memory_bad_config_names_the_fix():
 
 def test_cirkd_mini_batch_loss_value_minimum_and_gradients():
     s, t = _randn(2, 3, 2, 3, seed=10), _randn(2, 5, 2, 3, seed=11)
-    loss = MODELS.build(dict(type='CIRKDMiniBatchLoss', tau=0.1,
-                             loss_weight=2.0))
+    loss = MODELS.build(
+        dict(type='CIRKDMiniBatchLoss', tau=0.1, loss_weight=2.0))
     fs = _unit(s.double().numpy(), 1).reshape(2, 3, -1)
     ft = _unit(t.double().numpy(), 1).reshape(2, 5, -1)
-    expected = np.mean([_kl_rows(fs[i].T @ fs[j] / 0.1, ft[i].T @ ft[j] / 0.1)
-                        for i in range(2) for j in range(2)])
+    expected = np.mean([
+        _kl_rows(fs[i].T @ fs[j] / 0.1, ft[i].T @ ft[j] / 0.1)
+        for i in range(2) for j in range(2)
+    ])
     assert loss(s, t).item() == pytest.approx(2.0 * expected, rel=1e-4)
     t.requires_grad_(True)
     assert loss(t.detach(), t).item() == pytest.approx(0, abs=1e-6)
@@ -248,10 +289,8 @@ def test_cirkd_mini_batch_loss_value_minimum_and_gradients():
 def test_dsd_losses_reference_weights_minimum_and_gradients():
     maps_s = [_randn(2, c, 4, 4, seed=20 + c) for c in (5, 3, 5)]
     maps_t = [_randn(2, c, 4, 4, seed=30 + c) for c in (5, 7, 5)]
-    psd = MODELS.build(dict(type='DSDPixelSimilarityLoss',
-                            loss_weight=1000.))
-    csd = MODELS.build(dict(type='DSDCategorySimilarityLoss',
-                            loss_weight=10.))
+    psd = MODELS.build(dict(type='DSDPixelSimilarityLoss', loss_weight=1000.))
+    csd = MODELS.build(dict(type='DSDCategorySimilarityLoss', loss_weight=10.))
     from mmrdd.functional import category_similarity_kd, pixel_similarity_kd
     kw = dict(zip(['preds_S_0', 'preds_S_1', 'preds_S_2'], maps_s))
     kw.update(zip(['preds_T_0', 'preds_T_1', 'preds_T_2'], maps_t))
@@ -276,12 +315,11 @@ def test_skd_and_ifvd_losses_weights_minimum_and_gradients():
     from mmrdd.functional import (intra_class_variation_kd,
                                   pairwise_similarity_kd)
     s, t = _randn(2, 3, 4, 4, seed=40), _randn(2, 6, 4, 4, seed=41)
-    labels = torch.randint(0, 3, (2, 8, 8),
-                           generator=torch.Generator().manual_seed(0))
+    labels = torch.randint(
+        0, 3, (2, 8, 8), generator=torch.Generator().manual_seed(0))
     labels[:, :2] = 255
     skd = MODELS.build(dict(type='SKDLoss', loss_weight=10.))
-    ifvd = MODELS.build(dict(type='IFVDLoss', num_classes=3,
-                             loss_weight=20.))
+    ifvd = MODELS.build(dict(type='IFVDLoss', num_classes=3, loss_weight=20.))
     assert skd(s, t).item() == pytest.approx(
         10. * pairwise_similarity_kd(s, t).item(), rel=1e-6)
     assert ifvd(s, t, labels).item() == pytest.approx(
@@ -309,8 +347,9 @@ def test_bad_arguments_are_refused_at_build_time(cfg, match):
 
 
 def test_losses_are_finite_on_large_logits():
-    s, t = _randn(2, 4, 4, 4, seed=50, scale=80), _randn(2, 4, 4, 4,
-                                                          seed=51, scale=80)
+    s, t = _randn(
+        2, 4, 4, 4, seed=50, scale=80), _randn(
+            2, 4, 4, 4, seed=51, scale=80)
     for cfg in (dict(type='RDDSegDISTLoss'),
                 dict(type='DSDCategorySimilarityLoss'),
                 dict(type='CIRKDMiniBatchLoss')):

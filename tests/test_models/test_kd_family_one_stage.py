@@ -8,13 +8,12 @@ import os.path as osp
 
 import pytest
 import torch
+from _toy_models import batch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-
-import mmrdd  # noqa: F401
 from mmrazor.registry import MODELS
 
-from _toy_models import batch
+import mmrdd  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 METHODS = ('at_feat', 'dsd_feat', 'cirkd_feat', 'skd_feat', 'ifvd_feat',
@@ -65,8 +64,7 @@ def test_one_stage_toy_step_trains_student_and_connectors_only(method):
     sum(v for k, v in losses.items() if 'loss' in k).backward()
     assert all(p.grad is None for p in model.teacher.parameters())
     student = [p for p in model.architecture.parameters() if p.requires_grad]
-    assert any(p.grad is not None and p.grad.abs().sum() > 0
-               for p in student)
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in student)
     connectors = list(model.distiller.connectors.parameters())
     if method in ('cirkd_feat', 'cwd_feat', 'fitnet_feat'):
         assert connectors

@@ -11,9 +11,8 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.config import Config
-
 from conftest import ROOT, data_options, losses_in_log, run_tool
+from mmengine.config import Config
 
 METHODS = ('at_feat', 'dsd_feat', 'cirkd_feat', 'skd_feat', 'ifvd_feat',
            'cwd_feat', 'fitnet_feat', 'dist_logits')
@@ -45,10 +44,11 @@ def _trainable(model: torch.nn.Module) -> int:
 def _check_connectors(cfg: Config, work_dir: str) -> None:
     """The projection is in the checkpoint and the optimizer, it is trained,
     and the converter leaves a clean MMSeg student."""
-    import mmrdd  # noqa: F401
     from mmengine.registry import DefaultScope
     from mmrazor.registry import MODELS as RAZOR_MODELS
     from mmseg.registry import MODELS as SEG_MODELS
+
+    import mmrdd  # noqa: F401
 
     with DefaultScope.overwrite_default_scope('mmseg'):
         algo = RAZOR_MODELS.build(dict(cfg.model, teacher_ckpt=None))
@@ -57,8 +57,8 @@ def _check_connectors(cfg: Config, work_dir: str) -> None:
     assert n_conn == 4  # conv, BN weight and bias, conv
     assert _trainable(algo.architecture) > 0
     first = torch.load(osp.join(work_dir, 'iter_1.pth'), map_location='cpu')
-    last = torch.load(osp.join(work_dir, f'iter_{ITERS}.pth'),
-                      map_location='cpu')
+    last = torch.load(
+        osp.join(work_dir, f'iter_{ITERS}.pth'), map_location='cpu')
     key = 'distiller.connectors.cirkd_proj.0.conv_module.conv.weight'
     assert key in last['state_dict']
     assert not torch.equal(first['state_dict'][key], last['state_dict'][key])
@@ -66,9 +66,10 @@ def _check_connectors(cfg: Config, work_dir: str) -> None:
         last['state_dict']
     # optimizer entries follow MMEngine's traversal of the algorithm's
     # modules; momentum state exists for the parameters that got gradients
-    names = [f'{mod}.{par}' if mod else par
-             for mod, module in algo.named_modules()
-             for par, _ in module.named_parameters(recurse=False)]
+    names = [
+        f'{mod}.{par}' if mod else par for mod, module in algo.named_modules()
+        for par, _ in module.named_parameters(recurse=False)
+    ]
     order = [i for g in last['optimizer']['param_groups'] for i in g['params']]
     assert len(order) == len(names)
     name_of = dict(zip(order, names))
@@ -76,7 +77,9 @@ def _check_connectors(cfg: Config, work_dir: str) -> None:
     connectors = {n for n in names if n.startswith('distiller.connectors.')}
     assert len(connectors) == n_conn and connectors <= updated
     assert updated == connectors | {
-        n for n in names if n.startswith('architecture.')}
+        n
+        for n in names if n.startswith('architecture.')
+    }
 
     out = run_tool('tools/model_converters/convert_kd_ckpt_to_student.py',
                    osp.join(work_dir, f'iter_{ITERS}.pth'))
@@ -85,8 +88,9 @@ def _check_connectors(cfg: Config, work_dir: str) -> None:
         osp.join(work_dir, f'iter_{ITERS}_student.pth'), map_location='cpu')
     keys = set(converted['state_dict'])
     assert keys == set(student.state_dict())
-    assert not any(k.startswith(('architecture.', 'distiller.', 'teacher.'))
-                   for k in keys)
+    assert not any(
+        k.startswith(('architecture.', 'distiller.', 'teacher.'))
+        for k in keys)
     student.load_state_dict(converted['state_dict'], strict=True)
 
 
@@ -96,14 +100,19 @@ def test_rdd_plus_method_trains_across_the_switch(config, toy_data,
     cfg = Config.fromfile(osp.join(ROOT, config))
     names = sorted(cfg.model.distiller.distill_losses)
     assert names and all(n.startswith('loss_') for n in names)
-    opts = data_options(toy_data, iters=ITERS) + [
-        f'model.teacher_ckpt={teacher_run["ckpt"]}',
-        'model.distiller.switch_iter=1',
-        # a non-empty XOR selection with a barely trained teacher
-        'model.distiller.tse.thresh=0.13', 'model.distiller.tse.min_kept=1',
-        'default_hooks.checkpoint.interval=1',
-        'default_hooks.checkpoint.max_keep_ckpts=2',
-        'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None']
+    opts = data_options(
+        toy_data, iters=ITERS) + [
+            f'model.teacher_ckpt={teacher_run["ckpt"]}',
+            'model.distiller.switch_iter=1',
+            # a non-empty XOR selection with a barely trained teacher
+            'model.distiller.tse.thresh=0.13',
+            'model.distiller.tse.min_kept=1',
+            'default_hooks.checkpoint.interval=1',
+            'default_hooks.checkpoint.max_keep_ckpts=2',
+            'val_cfg=None',
+            'val_dataloader=None',
+            'val_evaluator=None'
+        ]
     log = run_tool('tools/train.py', config, '--work-dir', str(tmp_path),
                    '--cfg-options', *opts)
     assert 'RDD stage TSE from iteration 1' in log

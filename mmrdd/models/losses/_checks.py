@@ -18,13 +18,13 @@ def check_positive_int(name: str, value: int) -> int:
     return value
 
 
-def check_same_size(preds_S: Tensor, preds_T: Tensor,
+def check_same_size(preds_S: Tensor,
+                    preds_T: Tensor,
                     same_channels: bool = False) -> None:
     """4-D inputs of the same batch and spatial size (and channels)."""
     if preds_S.dim() != 4 or preds_T.dim() != 4:
-        raise ValueError(
-            'expected (N, C, H, W) student and teacher maps, got '
-            f'{tuple(preds_S.shape)} and {tuple(preds_T.shape)}')
+        raise ValueError('expected (N, C, H, W) student and teacher maps, got '
+                         f'{tuple(preds_S.shape)} and {tuple(preds_T.shape)}')
     s, t = list(preds_S.shape), list(preds_T.shape)
     if not same_channels:
         s[1] = t[1] = 0

@@ -6,8 +6,8 @@ from mmengine.dist import all_gather, broadcast, get_world_size
 from mmrazor.registry import MODELS
 from torch import Tensor
 
-from ...functional.cirkd import (labels_at, memory_contrast_kd,
-                                 memory_entries, ring_buffer_writes)
+from ...functional.cirkd import (labels_at, memory_contrast_kd, memory_entries,
+                                 ring_buffer_writes)
 from ._checks import check_positive, check_positive_int, check_same_size
 
 MEMORIES = ('pixel', 'region')
@@ -74,8 +74,7 @@ class CIRKDMemoryLoss(nn.Module):
             raise ValueError(
                 f'memory must be one of {MEMORIES}, got {memory!r}')
         self.num_classes = check_positive_int('num_classes', num_classes)
-        self.feat_channels = check_positive_int('feat_channels',
-                                                feat_channels)
+        self.feat_channels = check_positive_int('feat_channels', feat_channels)
         self.memory = memory
         self.memory_size = check_positive_int('memory_size', memory_size)
         check_positive_int('contrast_size', contrast_size)
@@ -99,8 +98,7 @@ class CIRKDMemoryLoss(nn.Module):
         queue = F.normalize(
             torch.randn(num_classes, memory_size, feat_channels), dim=2)
         self.register_buffer('queue', queue)
-        self.register_buffer('ptr', torch.zeros(num_classes,
-                                                dtype=torch.long))
+        self.register_buffer('ptr', torch.zeros(num_classes, dtype=torch.long))
         self._synced = False
 
     @torch.no_grad()
@@ -111,8 +109,7 @@ class CIRKDMemoryLoss(nn.Module):
             feat_T (Tensor): L2-normalised teacher embeddings (N, D, h, w).
             labels (Tensor): Labels at feature size, (N, h, w).
         """
-        region, pixel, count = memory_entries(feat_T, labels,
-                                              self.num_classes,
+        region, pixel, count = memory_entries(feat_T, labels, self.num_classes,
                                               self.pixels_per_class)
         entries = region if self.memory == 'region' else pixel
         if get_world_size() > 1:
@@ -123,9 +120,10 @@ class CIRKDMemoryLoss(nn.Module):
             count = torch.cat(all_gather(count.contiguous()))
         self._synced = True
         width = 1 if self.memory == 'region' else self.pixels_per_class
-        sources, targets, ptr = ring_buffer_writes(
-            count.tolist(), self.ptr.tolist(), self.memory_size, self.memory,
-            width)
+        sources, targets, ptr = ring_buffer_writes(count.tolist(),
+                                                   self.ptr.tolist(),
+                                                   self.memory_size,
+                                                   self.memory, width)
         if targets:
             src = entries.reshape(-1, self.feat_channels)[torch.tensor(
                 sources, device=entries.device)]
@@ -168,5 +166,4 @@ class CIRKDMemoryLoss(nn.Module):
         contrast = self.queue[:, index[:self.contrast_per_class]].reshape(
             -1, self.feat_channels)
         return self.loss_weight * memory_contrast_kd(
-            anchor_s[valid], anchor_t[valid], contrast, self.tau,
-            self.kd_tau)
+            anchor_s[valid], anchor_t[valid], contrast, self.tau, self.kd_tau)

@@ -60,5 +60,5 @@ class RDDSegDISTLoss(nn.Module):
         """
         check_same_size(preds_S, preds_T, same_channels=True)
         return self.loss_weight * seg_dist_loss(
-            preds_S, preds_T, self.inter_loss_weight,
-            self.intra_loss_weight, self.tau)
+            preds_S, preds_T, self.inter_loss_weight, self.intra_loss_weight,
+            self.tau)
