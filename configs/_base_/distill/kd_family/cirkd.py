@@ -34,8 +34,7 @@ kd_connectors = dict(cirkd_proj=[
 ])
 kd_losses = dict(
     loss_kl=dict(type='RDDWeightedKLDivergence', tau=1.0, loss_weight=1.0),
-    loss_cirkd_batch=dict(type='CIRKDMiniBatchLoss', tau=0.1,
-                          loss_weight=1.0),
+    loss_cirkd_batch=dict(type='CIRKDMiniBatchLoss', tau=0.1, loss_weight=1.0),
     loss_cirkd_pixel=dict(
         type='CIRKDMemoryLoss',
         num_classes=19,

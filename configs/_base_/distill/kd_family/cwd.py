@@ -31,7 +31,9 @@ kd_mappings = dict(
         preds_T=dict(from_student=False, recorder='logits')),
     loss_cwd_feat=dict(
         preds_S=dict(
-            from_student=True, recorder='feat', data_idx=0,
+            from_student=True,
+            recorder='feat',
+            data_idx=0,
             connector='cwd_proj'),
         preds_T=dict(from_student=False, recorder='feat', data_idx=0)),
     loss_cwd_logits=dict(

@@ -28,6 +28,8 @@ kd_mappings = dict(
         preds_T=dict(from_student=False, recorder='logits')),
     loss_fitnet=dict(
         s_feature=dict(
-            from_student=True, recorder='feat', data_idx=0,
+            from_student=True,
+            recorder='feat',
+            data_idx=0,
             connector='fitnet_proj'),
         t_feature=dict(from_student=False, recorder='feat', data_idx=0)))
