@@ -1,8 +1,10 @@
 """Engine components of mmrdd."""
 from .hooks import IterSeedHook, RDDSelectionWatchHook, RDDStageHook
+from .hooks import RDDDifficultyVisHook, RDDTeacherCheckHook
 from .optimizers import CPUAmpOptimWrapper
 
 __all__ = [
     'IterSeedHook', 'RDDSelectionWatchHook', 'RDDStageHook',
     'CPUAmpOptimWrapper'
 ]
+__all__ += ['RDDTeacherCheckHook', 'RDDDifficultyVisHook']
