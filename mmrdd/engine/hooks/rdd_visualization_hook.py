@@ -121,8 +121,8 @@ class RDDDifficultyVisHook(Hook):
         gt = label[0].cpu().numpy()
         raw = data_batch['inputs'][0]
         image = raw.detach().cpu().numpy()[::-1].transpose(1, 2, 0)
-        image = np.ascontiguousarray(image[:gt.shape[0], :gt.shape[1]],
-                                     np.uint8)
+        image = np.ascontiguousarray(
+            np.clip(image[:gt.shape[0], :gt.shape[1]], 0, 255), np.uint8)
         ignore = distiller.samplers[distiller.student_main].ignore_index
         return difficulty_panel(maps, image, gt, self._palette(model, runner),
                                 ignore, stage=distiller.stage,
