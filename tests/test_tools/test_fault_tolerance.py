@@ -1,7 +1,7 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """A training process killed with SIGKILL at a random point, then resumed
 with --resume, ends on the uninterrupted run's weights in the right stage
-(with RDDIterSeedHook, dropout on); a truncated last checkpoint gives an
+(with IterSeedHook, dropout on); a truncated last checkpoint gives an
 error that names it and the previous good checkpoint."""
 import os
 import os.path as osp
@@ -28,13 +28,13 @@ def args(config, work_dir, opts, resume=False):
 
 @pytest.fixture(scope='module')
 def setting(toy_data, teacher_run, tmp_path_factory):
-    """Config with RDDIterSeedHook, options, and the uninterrupted run."""
+    """Config with IterSeedHook, options, and the uninterrupted run."""
     folder = tmp_path_factory.mktemp('faults')
     config = folder / 'rdd_toy_seeded.py'
     config.write_text(
         f"_base_ = ['{osp.join(ROOT, RDD_TOY)}']\n"
         "custom_hooks = [dict(type='RDDStageHook'), "
-        "dict(type='RDDIterSeedHook')]\n")
+        "dict(type='IterSeedHook')]\n")
     opts = with_dropout(options(toy_data, teacher_run['ckpt']))
     full = folder / 'full'
     run_tool(*args(config, full, opts), env=dict(OMP_NUM_THREADS='1'))
