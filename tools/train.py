@@ -12,8 +12,8 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 import mmrdd  # noqa: E402,F401  (torch-2 compatibility before mmrazor loads)
-from mmrdd.utils import (check_model_runs_here, setup_amp,  # noqa: E402
-                         setup_launcher)
+from mmrdd.utils import (check_model_runs_here,  # noqa: E402
+                         check_resume_checkpoint, setup_amp, setup_launcher)
 
 
 def parse_args() -> argparse.Namespace:
@@ -89,6 +89,12 @@ def main() -> None:
     setup_amp(cfg)
 
     cfg.resume = args.resume
+    if cfg.resume:
+        # a truncated checkpoint: a clear error, not a pickle traceback
+        try:
+            check_resume_checkpoint(cfg.work_dir, cfg.get('load_from'))
+        except RuntimeError as e:
+            raise SystemExit(f'tools/train.py: {e}') from None
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)

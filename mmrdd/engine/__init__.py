@@ -1,9 +1,11 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """Engine components of mmrdd."""
 from .hooks import IterSeedHook, RDDSelectionWatchHook, RDDStageHook
+from .hooks import RDDDifficultyVisHook, RDDTeacherCheckHook
 from .optimizers import CPUAmpOptimWrapper
 
 __all__ = [
     'IterSeedHook', 'RDDSelectionWatchHook', 'RDDStageHook',
     'CPUAmpOptimWrapper'
 ]
+__all__ += ['RDDTeacherCheckHook', 'RDDDifficultyVisHook']

@@ -16,6 +16,8 @@ from mmrdd.models.distillers.rdd_distiller import (run_heads,
 TSE_COLOURS = dict(
     student=(255, 64, 64), teacher=(64, 128, 255), both=(150, 150, 150),
     ignored=(40, 40, 40))
+#: Colour (RGB) of the pixels TSE selects, on black.
+SELECTED_COLOUR = (255, 220, 0)
 
 
 @torch.no_grad()
@@ -116,3 +118,75 @@ def render_panel(tiles: Dict[str, np.ndarray], scale: int = 2) -> np.ndarray:
         rendered.append(np.full((rendered[-1].shape[0], 4, 3), 255,
                                 np.uint8))
     return np.concatenate(rendered[:-1], 1)
+
+
+def selected_image(mask: np.ndarray, ignored: np.ndarray) -> np.ndarray:
+    """RGB image of the TSE selection: selected pixels coloured, on black.
+
+    Args:
+        mask (np.ndarray): The selected pixels, (H, W) bool.
+        ignored (np.ndarray): The ignored pixels, (H, W) bool (drawn in
+            ``TSE_COLOURS['ignored']``; never selected).
+
+    Returns:
+        np.ndarray: (H, W, 3) uint8.
+    """
+    out = np.zeros(mask.shape + (3, ), np.uint8)
+    out[ignored] = TSE_COLOURS['ignored']
+    out[mask] = SELECTED_COLOUR
+    return out
+
+
+def difficulty_panel(maps: Dict[str, Tensor],
+                     image: np.ndarray,
+                     gt: np.ndarray,
+                     palette: Sequence[Sequence[int]],
+                     ignore_index: int = 255,
+                     index: int = 0,
+                     stage: Optional[str] = None,
+                     scale: int = 2) -> np.ndarray:
+    """The panel of one image: what RDD sees, left to right.
+
+    The image, the ground truth, the teacher's and the student's
+    predictions, then the difficulty: in stage ``'tfe'`` the TFE
+    difficulty ``1 - w`` (bright = down-weighted), in stage ``'tse'`` the
+    TSE parts (red: hard for the student only, blue: for the teacher only,
+    grey: for both; dark: ignored) and the selected pixels (yellow); with
+    ``stage=None`` both stages' tiles.
+
+    Args:
+        maps (dict[str, Tensor]): The output of :func:`difficulty_maps`.
+        image (np.ndarray): The image, (H, W, 3) uint8 RGB, at the label
+            size.
+        gt (np.ndarray): Its labels, (H, W).
+        palette (Sequence[Sequence[int]]): RGB colour of each class.
+        ignore_index (int): Label of ignored pixels. Defaults to 255.
+        index (int): Which image of ``maps`` to draw. Defaults to 0.
+        stage (str, optional): ``'tfe'``, ``'tse'`` or None (both).
+            Defaults to None.
+        scale (int): Upscaling of the tiles. Defaults to 2.
+
+    Returns:
+        np.ndarray: The panel, RGB uint8.
+    """
+    if stage not in (None, 'tfe', 'tse'):
+        raise ValueError(f"stage must be 'tfe', 'tse' or None, got "
+                         f'{stage!r}.')
+
+    def get(key: str) -> np.ndarray:
+        return maps[key][index].detach().cpu().numpy()
+
+    ignored = gt == ignore_index
+    tiles = {
+        'image': image,
+        'ground truth': colourise(gt, palette, ignore_index),
+        'teacher': colourise(get('teacher_pred'), palette),
+        'student': colourise(get('student_pred'), palette),
+    }
+    if stage != 'tse' and 'tfe_weight' in maps:
+        tiles['TFE 1-w'] = weight_image(get('tfe_weight'))
+    if stage != 'tfe':
+        tiles['TSE S/T/both'] = tse_image(get('hard_student'),
+                                          get('hard_teacher'), ignored)
+        tiles['TSE selected'] = selected_image(get('tse_mask'), ignored)
+    return render_panel(tiles, scale)

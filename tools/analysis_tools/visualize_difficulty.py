@@ -30,8 +30,7 @@ from mmseg.registry import DATASETS
 
 import mmrdd  # noqa: F401
 from mmrdd.utils import kd_to_student_checkpoint, load_checkpoint_strict
-from mmrdd.visualization import (colourise, difficulty_maps, render_panel,
-                                 tse_image, weight_image)
+from mmrdd.visualization import difficulty_maps, difficulty_panel
 
 
 def parse_args() -> argparse.Namespace:
@@ -127,18 +126,8 @@ def main() -> None:
         gt = label[0].numpy()
         image = cv2.cvtColor(cv2.imread(image_path), cv2.COLOR_BGR2RGB)
         image = cv2.resize(image, gt.shape[::-1])
-        tiles = {
-            'image': image,
-            'ground truth': colourise(gt, palette, ignore),
-            'teacher': colourise(maps['teacher_pred'][0].numpy(), palette),
-            'student': colourise(maps['student_pred'][0].numpy(), palette),
-        }
-        if 'tfe_weight' in maps:
-            tiles['TFE 1-w'] = weight_image(maps['tfe_weight'][0].numpy())
-        tiles['TSE S/T/both'] = tse_image(maps['hard_student'][0].numpy(),
-                                          maps['hard_teacher'][0].numpy(),
-                                          gt == ignore)
-        panel = render_panel(tiles, args.scale)
+        panel = difficulty_panel(maps, image, gt, palette, ignore,
+                                 scale=args.scale)
         out = osp.join(args.out_dir,
                        osp.splitext(osp.basename(image_path))[0] + '_rdd.png')
         cv2.imwrite(out, cv2.cvtColor(panel, cv2.COLOR_RGB2BGR))

@@ -32,9 +32,19 @@ model = dict(
                 preds_S=dict(from_student=True, recorder='logits'),
                 preds_T=dict(from_student=False, recorder='logits')))))
 
-# Sets the stage of every iteration from runner.iter; warns when TSE selected
-# nothing for a logging interval.
+# RDDStageHook sets the stage of every iteration from runner.iter;
+# RDDSelectionWatchHook warns when TSE selected nothing for a logging
+# interval; RDDTeacherCheckHook scores the teacher on the first validation
+# batches before iteration 0 and stops below min_miou (mIoU points);
+# RDDDifficultyVisHook sends a picture of what RDD sees to the visualizer
+# every `interval` iterations.
 custom_hooks = [
     dict(type='RDDStageHook'),
     dict(type='RDDSelectionWatchHook'),
+    dict(type='RDDTeacherCheckHook', min_miou=10.0, num_batches=8),
+    dict(type='RDDDifficultyVisHook', interval=500),
 ]
+# Overrides the teacher check by name, e.g.
+# --cfg-options teacher_check.min_miou=0 (log only) or
+# teacher_check.num_batches=0 (skip); a config sets its data set's floor here.
+teacher_check = dict()

@@ -1,0 +1,181 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
+"""RDDDifficultyVisHook on a real tiny runner: the pictures reach the
+visualizer's backends (local PNGs, TensorBoard events) at the right steps,
+and the drawn TSE tiles are the masks, pixel for pixel."""
+import importlib.util
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.runner import Runner
+from torch.utils.data import Dataset
+
+import mmrdd  # noqa: F401
+from mmrdd.engine import RDDDifficultyVisHook
+from mmrdd.visualization import (SELECTED_COLOUR, TSE_COLOURS,
+                                 difficulty_maps, difficulty_panel)
+from _toy_models import NUM_CLASSES, batch, rdd_cfg
+
+SIZE = (32, 40)
+SCALE = 2
+BAR, GAP = 22, 4  # render_panel's title bar and gap between tiles
+HAS_TENSORBOARD = importlib.util.find_spec('tensorboard') is not None
+
+
+class TinySegDataset(Dataset):
+    """Eight seeded 32x40 images (uint8, as loaded) with labels."""
+
+    def __len__(self) -> int:
+        return 8
+
+    def __getitem__(self, index: int) -> dict:
+        inputs, samples = batch(n=1, seed=index)
+        image = (inputs[0] * 40 + 128).clamp(0, 255).to(torch.uint8)
+        return dict(inputs=image, data_samples=samples[0])
+
+
+def build_runner(tmp_path, backends, max_iters=4, interval=2):
+    torch.manual_seed(0)
+    # thresholds that split the barely trained models' pixels, so the
+    # TSE masks are neither empty nor full
+    model = rdd_cfg(switch_iter=2,
+                    tse=dict(type='RDDTSEDifficulty', thresh=0.2,
+                             min_kept=2))
+    model['data_preprocessor'] = dict(
+        type='mmseg.SegDataPreProcessor', mean=[128.] * 3, std=[40.] * 3,
+        size=SIZE, pad_val=0, seg_pad_val=255)
+    return Runner(
+        model=model,
+        work_dir=str(tmp_path),
+        experiment_name=f'vis-{tmp_path.name}',
+        train_dataloader=dict(
+            dataset=TinySegDataset(),
+            sampler=dict(type='InfiniteSampler', shuffle=False),
+            collate_fn=dict(type='pseudo_collate'),
+            batch_size=2, num_workers=0),
+        train_cfg=dict(by_epoch=False, max_iters=max_iters),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+        default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
+                           checkpoint=dict(type='CheckpointHook',
+                                           interval=100, by_epoch=False)),
+        custom_hooks=[dict(type='RDDStageHook'),
+                      dict(type='RDDDifficultyVisHook', interval=interval)],
+        visualizer=dict(type='SegLocalVisualizer', vis_backends=backends,
+                        name=f'vis-{tmp_path.name}'),
+        default_scope='mmseg')
+
+
+def tile(panel: np.ndarray, index: int) -> np.ndarray:
+    """Tile ``index`` of a panel, at the label size."""
+    h, w = SIZE[0] * SCALE, SIZE[1] * SCALE
+    x = index * (w + GAP)
+    return panel[BAR:BAR + h, x:x + w][::SCALE, ::SCALE]
+
+
+def colour_is(image: np.ndarray, colour) -> np.ndarray:
+    return (image == np.asarray(colour, np.uint8)).all(-1)
+
+
+def maps_of(model, item: dict, min_kept: int) -> dict:
+    data = model.data_preprocessor(
+        dict(inputs=[item['inputs']], data_samples=[item['data_samples']]),
+        False)
+    label = data['data_samples'][0].gt_sem_seg.data.long()
+    maps = difficulty_maps(model, data['inputs'], label, min_kept)
+    return maps, label[0].numpy()
+
+
+def test_tse_tiles_are_the_masks():
+    """The drawn panel of stage TSE, read back pixel by pixel."""
+    runner_free = rdd_cfg(switch_iter=0,
+                          tse=dict(type='RDDTSEDifficulty', thresh=0.2,
+                                   min_kept=1))
+    from mmrazor.registry import MODELS
+    torch.manual_seed(0)
+    model = MODELS.build(runner_free)
+    inputs, samples = batch(n=1, seed=3)
+    label = samples[0].gt_sem_seg.data.long()
+    maps = difficulty_maps(model, inputs, label)
+    gt = label[0].numpy()
+    image = np.zeros(SIZE + (3, ), np.uint8)
+    palette = np.random.RandomState(0).randint(0, 256, (NUM_CLASSES, 3))
+    panel = difficulty_panel(maps, image, gt, palette, 255, stage='tse',
+                             scale=SCALE)
+    # image, gt, teacher, student, TSE parts, TSE selected
+    assert panel.shape[1] == 6 * SIZE[1] * SCALE + 5 * GAP
+    mask = maps['tse_mask'][0].numpy()
+    hard_s = maps['hard_student'][0].numpy()
+    hard_t = maps['hard_teacher'][0].numpy()
+    assert 0 < mask.sum() < (gt != 255).sum()  # neither empty nor full
+    assert (colour_is(tile(panel, 5), SELECTED_COLOUR) == mask).all()
+    parts = tile(panel, 4)
+    assert (colour_is(parts, TSE_COLOURS['student'])
+            == (hard_s & ~hard_t)).all()
+    assert (colour_is(parts, TSE_COLOURS['teacher'])
+            == (hard_t & ~hard_s)).all()
+    assert (colour_is(parts, TSE_COLOURS['both']) == (hard_s & hard_t)).all()
+    # RDD's XOR: the selection is what exactly one model found hard
+    assert (mask == (hard_s ^ hard_t)).all()
+    # the ground-truth tile is the palette of the labels, ignored white
+    drawn = tile(panel, 1)
+    valid = gt != 255
+    assert (drawn[valid] == palette[gt[valid]]).all()
+    assert (drawn[~valid] == 255).all()
+    # stage TFE draws the TFE weight instead of the TSE tiles
+    tfe = difficulty_panel(maps, image, gt, palette, 255, stage='tfe',
+                           scale=SCALE)
+    assert tfe.shape[1] == 5 * SIZE[1] * SCALE + 4 * GAP
+    with pytest.raises(ValueError, match='stage'):
+        difficulty_panel(maps, image, gt, palette, 255, stage='TSE')
+
+
+def test_local_backend_gets_one_picture_per_interval(tmp_path):
+    runner = build_runner(tmp_path, [dict(type='LocalVisBackend')])
+    runner.train()
+    folder = osp.join(runner.log_dir, 'vis_data', 'vis_image')
+    # after iterations 2 (TFE: 5 tiles) and 4 (TSE: 6 tiles)
+    tfe = cv2.cvtColor(cv2.imread(osp.join(folder, 'rdd_difficulty_2.png')),
+                       cv2.COLOR_BGR2RGB)
+    tse = cv2.cvtColor(cv2.imread(osp.join(folder, 'rdd_difficulty_4.png')),
+                       cv2.COLOR_BGR2RGB)
+    assert tfe.shape[1] == 5 * SIZE[1] * SCALE + 4 * GAP
+    assert tse.shape[1] == 6 * SIZE[1] * SCALE + 5 * GAP
+    assert not osp.exists(osp.join(folder, 'rdd_difficulty_3.png'))
+    # the last picture is of the final model on the first image of the
+    # last batch (items 6, 7 without shuffling)
+    model = runner.model
+    assert model.training  # the hook restored the training mode
+    maps, gt = maps_of(model, TinySegDataset()[6], min_kept=1)
+    mask = maps['tse_mask'][0].numpy()
+    assert 0 < mask.sum() < (gt != 255).sum()
+    assert (colour_is(tile(tse, 5), SELECTED_COLOUR) == mask).all()
+    raw = TinySegDataset()[6]['inputs'].numpy()[::-1].transpose(1, 2, 0)
+    assert (tile(tse, 0) == raw).all()  # BGR as loaded, drawn RGB
+
+
+@pytest.mark.skipif(not HAS_TENSORBOARD,
+                    reason='tensorboard is not installed '
+                    '(pip install -r requirements/tests.txt)')
+def test_tensorboard_backend_gets_the_pictures(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import \
+        EventAccumulator
+    runner = build_runner(tmp_path, [dict(type='TensorboardVisBackend')])
+    runner.train()
+    events = EventAccumulator(osp.join(runner.log_dir, 'vis_data'),
+                              size_guidance={'images': 0})
+    events.Reload()
+    assert 'rdd_difficulty' in events.Tags()['images']
+    steps = [e.step for e in events.Images('rdd_difficulty')]
+    assert steps == [2, 4]
+    last = events.Images('rdd_difficulty')[-1]
+    assert (last.width, last.height) == (
+        6 * SIZE[1] * SCALE + 5 * GAP, BAR + SIZE[0] * SCALE)
+
+
+@pytest.mark.parametrize('kwargs', [
+    dict(interval=0), dict(interval=1.5), dict(scale=0), dict(name='')])
+def test_bad_arguments(kwargs):
+    with pytest.raises(ValueError, match='RDDDifficultyVisHook'):
+        RDDDifficultyVisHook(**kwargs)
