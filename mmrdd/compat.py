@@ -16,8 +16,9 @@ imports MMRazor. Neither touches site-packages; each is tested in
    by MMEngine hold its ``HistoryBuffer`` (the message hub's logs) and numpy
    arrays/scalars, so resuming fails. Safe loading stays on; only those types
    are added to torch's allow-list with
-   ``torch.serialization.add_safe_globals``: plain data containers that MMEngine itself writes into every checkpoint,
-   whose unpickling runs no code of the file's choosing. ``HistoryBuffer``
+   ``torch.serialization.add_safe_globals``: plain data containers that
+   MMEngine itself writes into every checkpoint, whose unpickling runs no
+   code of the file's choosing. ``HistoryBuffer``
    pickles its statistics methods as ``getattr(HistoryBuffer, 'mean')``;
    ``builtins.getattr`` is therefore mapped to a function that resolves
    exactly those names and refuses everything else. A checkpoint with any
