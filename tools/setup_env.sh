@@ -16,7 +16,7 @@
 # its wheel is the CUDA 12.1 build, whose libraries link cuBLAS, cuDNN, cuFFT,
 # NCCL, ... from the nvidia-*-cu12 wheels it depends on, so `import torch`
 # fails without them (--no-deps does not work). That is the lightest torch
-# 2.1 that imports: about 2.6 GB to download, 4.5 GB in the venv; it runs on
+# 2.1 that imports: 2.6 GB to download, 5.3 GB in the venv; it runs on
 # the CPU of a machine without a GPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
