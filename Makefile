@@ -1,10 +1,15 @@
 # The two commands of the README:
 #   make demo   -- set up (once), then distil a toy student three ways and print the table
 #   make test   -- set up (once), then run the test suite
+# Opt-in, not part of CI:
+#   make test-compat -- the same suite on the oldest stack we support
+#                       (torch 2.1.2, in .venv-compat; its own mmcv build)
 VENV ?= .venv
 PY := $(VENV)/bin/python
+COMPAT_VENV ?= .venv-compat
+COMPAT_TORCH ?= 2.1.2
 
-.PHONY: setup demo test
+.PHONY: setup demo test setup-compat test-compat
 setup:
 	bash tools/setup_env.sh $(VENV)
 
@@ -13,3 +18,9 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest tests -q $(PYTEST_ARGS)
+
+setup-compat:
+	TORCH_VERSION=$(COMPAT_TORCH) bash tools/setup_env.sh $(COMPAT_VENV)
+
+test-compat: setup-compat
+	$(COMPAT_VENV)/bin/python -m pytest tests -q $(PYTEST_ARGS)

@@ -16,13 +16,27 @@ imports MMRazor. Neither touches site-packages; each is tested in
    the default of ``torch.load`` to ``weights_only=True``): checkpoints saved
    by MMEngine hold its ``HistoryBuffer`` (the message hub's logs) and numpy
    arrays/scalars, so resuming fails. Safe loading stays on; only those types
-   are added to torch's allow-list with ``torch.serialization.add_safe_globals``:
-   plain data containers that MMEngine itself writes into every checkpoint,
-   whose unpickling runs no code of the file's choosing. ``HistoryBuffer``
+   are added to torch's allow-list with
+   ``torch.serialization.add_safe_globals``: plain data containers that
+   MMEngine itself writes into every checkpoint, whose unpickling runs no
+   code of the file's choosing. ``HistoryBuffer``
    pickles its statistics methods as ``getattr(HistoryBuffer, 'mean')``;
    ``builtins.getattr`` is therefore mapped to a function that resolves
    exactly those names and refuses everything else. A checkpoint with any
    other global still fails to load, as torch intends.
+
+Each patch branches on the torch version, and ``tests/test_compat.py`` runs
+every branch, the ones of other torch releases with the version patched:
+
+- torch < 2.0: MMRazor's quantization imports; no stand-in.
+- torch 2.0 to 2.3: no ``add_safe_globals``, and ``torch.load`` is not
+  ``weights_only`` by default, so MMEngine checkpoints load as they are.
+- torch 2.4 and 2.5: ``add_safe_globals`` exists but reads every entry's
+  ``__module__``/``__name__`` (the ``(obj, 'module.name')`` pairs arrived in
+  2.6), so each type is added under its own name and ``builtins.getattr``
+  stays refused, which matters only to explicit ``weights_only=True``
+  loads.
+- torch >= 2.6: all of the above.
 """
 import pickle
 import sys
@@ -138,16 +152,39 @@ def mmengine_checkpoint_globals() -> List:
     return safe
 
 
+def safe_globals_take_names() -> bool:
+    """Whether ``add_safe_globals`` takes ``(obj, 'module.name')`` pairs.
+
+    torch 2.4 and 2.5 look up ``__module__`` and ``__name__`` of every entry
+    of the allow-list, so a pair there breaks every ``weights_only`` load
+    that meets a global outside torch's own list; 2.6 added the pairs.
+    """
+    return digit_version(torch.__version__) >= digit_version('2.6.0')
+
+
 def allow_mmengine_checkpoints() -> bool:
     """Allow MMEngine's checkpoint types under ``weights_only`` loading.
 
     Returns:
-        bool: True if the allow-list was extended (torch >= 2.4).
+        bool: True if the allow-list was extended (torch >= 2.4; on 2.4 and
+        2.5 without the renamed entries, see :func:`safe_globals_take_names`).
     """
     add = getattr(torch.serialization, 'add_safe_globals', None)
     if add is None:
         return False
-    add(mmengine_checkpoint_globals())
+    safe = mmengine_checkpoint_globals()
+    if not safe_globals_take_names():
+        # each object under its own name; builtins.getattr stays refused
+        plain: List = []
+        for entry in safe:
+            if isinstance(entry, tuple):
+                if entry[0] is history_buffer_getattr:
+                    continue
+                entry = entry[0]
+            if entry not in plain:
+                plain.append(entry)
+        safe = plain
+    add(safe)
     return True
 
 

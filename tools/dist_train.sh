@@ -11,7 +11,10 @@ NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-PYTHON=${PYTHON:-python}
+# PYTHON: see tools/find_python.sh (default: the python on PATH
+# if it has the stack, else the repository's .venv)
+source "$(dirname "$0")/find_python.sh"
+mmrdd_find_python
 
 PYTHONPATH="$(dirname "$0")/..":${PYTHONPATH:-} \
 "$PYTHON" -m torch.distributed.run \

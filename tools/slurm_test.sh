@@ -11,7 +11,10 @@ GPUS=${GPUS:-4}
 GPUS_PER_NODE=${GPUS_PER_NODE:-4}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
-PYTHON=${PYTHON:-python}
+# PYTHON: see tools/find_python.sh (default: the python on PATH
+# if it has the stack, else the repository's .venv)
+source "$(dirname "$0")/find_python.sh"
+mmrdd_find_python
 
 PYTHONPATH="$(dirname "$0")/..":${PYTHONPATH:-} \
 srun -p "$PARTITION" \
