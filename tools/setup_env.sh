@@ -28,6 +28,7 @@ STAMP="$VENV/.mmrdd-installed"
 
 if [ -f "$STAMP" ] && [ "$STAMP" -nt setup.py ] \
     && [ "$STAMP" -nt requirements/runtime.txt ] \
+    && [ "$STAMP" -nt requirements/tests.txt ] \
     && grep -qx "torch==$TORCH_VERSION" "$STAMP"; then
   exit 0
 fi

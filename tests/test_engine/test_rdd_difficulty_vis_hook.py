@@ -2,7 +2,6 @@
 """RDDDifficultyVisHook on a real tiny runner: the pictures reach the
 visualizer's backends (local PNGs, TensorBoard events) at the right steps,
 and the drawn TSE tiles are the masks, pixel for pixel."""
-import importlib.util
 import os.path as osp
 
 import cv2
@@ -21,7 +20,6 @@ from _toy_models import NUM_CLASSES, batch, rdd_cfg
 SIZE = (32, 40)
 SCALE = 2
 BAR, GAP = 22, 4  # render_panel's title bar and gap between tiles
-HAS_TENSORBOARD = importlib.util.find_spec('tensorboard') is not None
 
 
 class TinySegDataset(Dataset):
@@ -155,9 +153,6 @@ def test_local_backend_gets_one_picture_per_interval(tmp_path):
     assert (tile(tse, 0) == raw).all()  # BGR as loaded, drawn RGB
 
 
-@pytest.mark.skipif(not HAS_TENSORBOARD,
-                    reason='tensorboard is not installed '
-                    '(pip install -r requirements/tests.txt)')
 def test_tensorboard_backend_gets_the_pictures(tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import \
         EventAccumulator
