@@ -15,8 +15,10 @@ import mmrdd  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOY = [
-    osp.join(ROOT, 'configs', '_base_', 'toy_student.py'),
-    osp.join(ROOT, 'configs', '_base_', 'toy_teacher.py')
+    osp.join(ROOT, 'configs', 'toy',
+             'deeplabv3_toy-r18-d8_1xb8-2k_toyseg-96x96.py'),
+    osp.join(ROOT, 'configs', 'toy',
+             'deeplabv3_toy-r50-d8_1xb8-4k_toyseg-96x96.py')
 ]
 RDD_CWD = osp.join(
     ROOT, 'configs', 'rdd',

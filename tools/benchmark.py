@@ -8,8 +8,10 @@ Usage::
         --device cuda --batch-size 4 --crop 512 1024 --out bench.json
     # or a student config and a teacher config (RDD from
     # configs/_base_/distill/rdd_logits.py)
-    python tools/benchmark.py configs/_base_/toy_student.py \\
-        configs/_base_/toy_teacher.py --synthetic --batch-size 8 --crop 96 96
+    python tools/benchmark.py \\
+        configs/toy/deeplabv3_toy-r18-d8_1xb8-2k_toyseg-96x96.py \\
+        configs/toy/deeplabv3_toy-r50-d8_1xb8-4k_toyseg-96x96.py \\
+        --synthetic --batch-size 8 --crop 96 96
 
 Every variant is built in this process from the same configs, gets the same
 student and teacher weights (copied from one reference build) and trains on
