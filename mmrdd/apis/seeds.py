@@ -168,6 +168,12 @@ def train_teacher(work_dir: str, data_root: str,
 _EVAL_LOCK = threading.Lock()
 
 
+def _val_curve(run_dir: str) -> List[List]:
+    """[iteration, val mIoU] pairs of a run, from its ``scalars.json``."""
+    return [[int(r['step']), float(r['mIoU'])]
+            for r in read_scalars(run_dir) if 'mIoU' in r]
+
+
 def _training_options(options: Sequence[str]) -> List[str]:
     """The options that change what a run trains (not how often it is
     validated), with paths made absolute so that ``data/toyseg`` and
@@ -213,6 +219,8 @@ def run_variant(variant: str, seed: int, run_dir: str, init_ckpt: str,
             done = json.load(f)
         if _training_options(done.get('options', [])) == \
                 _training_options(opts):
+            if 'val_curve' not in done:
+                done['val_curve'] = _val_curve(run_dir)
             msg = (f'{description or variant}: reusing the finished run '
                    f'{run_dir} ({done["mIoU"]:.2f} mIoU)')
             if progress is not None:
@@ -227,8 +235,7 @@ def run_variant(variant: str, seed: int, run_dir: str, init_ckpt: str,
         ckpt = student_checkpoint(variant, run_dir)
         scores = evaluate_segmentor(STUDENT_CFG, ckpt, data_root,
                                     split='test_dataloader')
-    curve = [[int(r['step']), float(r['mIoU'])]
-             for r in read_scalars(run_dir) if 'mIoU' in r]
+    curve = _val_curve(run_dir)
     result = dict(variant=variant, name=name, seed=seed, time_s=wall,
                   run_dir=run_dir, checkpoint=ckpt, options=opts,
                   val_curve=curve, **scores)
@@ -330,8 +337,9 @@ def summarize(results: Sequence[Dict],
     Returns:
         dict: ``variants`` {variant: {name, n, seeds, mIoU, mean, std,
         per_class_mean, val_curve}} (``std`` with ddof 1; ``val_curve``:
-        [iteration, mean val mIoU, number of runs] where runs have one) and ``paired`` {"a-b": {seeds,
-        diffs, mean, std, ci95, wins, num_boot, boot_seed}}.
+        [iteration, mean val mIoU, number of runs] where runs have one)
+        and ``paired`` {"a-b": {seeds, diffs, mean, std, ci95, wins,
+        num_boot, boot_seed}}.
     """
     by = {}
     for r in results:

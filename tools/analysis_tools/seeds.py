@@ -66,8 +66,8 @@ def main() -> None:
     """Train, score, summarise, write the JSON."""
     args = parse_args()
     from mmrdd.apis import evaluate_segmentor
-    from mmrdd.apis.seeds import (TEACHER_CFG, format_summary, run_seeds,
-                                  summarize, train_teacher)
+    from mmrdd.apis.seeds import (TEACHER_CFG, format_summary, is_distill,
+                                  run_seeds, summarize, train_teacher)
     from mmrdd.datasets import generate_toy_dataset
 
     start = time.perf_counter()
@@ -78,30 +78,35 @@ def main() -> None:
                                 ('num_test', args.num_test)) if v}
     generate_toy_dataset(args.data_root, **sizes)
     extra = list(args.cfg_options)
-    teacher_ckpt, teacher_time = train_teacher(
-        work_dir, args.data_root,
-        args.teacher_iters or (2 * args.iters if args.iters else None),
-        None, 'teacher', threads=None, extra=extra)
+    teacher_ckpt = teacher_time = None
+    if any(is_distill(v) for v in args.variants):  # else: no teacher needed
+        teacher_ckpt, teacher_time = train_teacher(
+            work_dir, args.data_root,
+            args.teacher_iters or (2 * args.iters if args.iters else None),
+            None, 'teacher', threads=None, extra=extra)
     results = run_seeds(args.seeds, work_dir, args.data_root, teacher_ckpt,
                         args.variants, args.iters, args.jobs, args.threads,
                         extra, reuse=not args.no_reuse,
                         val_interval=args.val_interval)
     summary = summarize(results, num_boot=args.num_boot,
                         boot_seed=args.boot_seed)
-    teacher = evaluate_segmentor(TEACHER_CFG, teacher_ckpt, args.data_root,
-                                 split='test_dataloader')
+    teacher = {}
+    if teacher_ckpt:
+        teacher = evaluate_segmentor(TEACHER_CFG, teacher_ckpt,
+                                     args.data_root, split='test_dataloader')
+        teacher = dict(checkpoint=teacher_ckpt, time_s=teacher_time,
+                       **teacher)
     out = args.out or osp.join(work_dir, 'seeds.json')
     report = dict(
         settings=dict(seeds=args.seeds, variants=args.variants,
                       iters=args.iters, jobs=args.jobs,
                       threads=args.threads, split='test',
                       cfg_options=extra, data_root=args.data_root),
-        teacher=dict(checkpoint=teacher_ckpt, time_s=teacher_time,
-                     **teacher),
-        runs=results, **summary)
+        teacher=teacher or None, runs=results, **summary)
     with open(out, 'w') as f:
         json.dump(report, f, indent=2)
-    print(f'\n[seeds] teacher {teacher["mIoU"]:.2f} mIoU (test split)')
+    if teacher:
+        print(f'\n[seeds] teacher {teacher["mIoU"]:.2f} mIoU (test split)')
     print('[seeds] student runs, test-split mIoU:\n' +
           format_summary(summary))
     print(f'[seeds] {len(results)} runs in '
