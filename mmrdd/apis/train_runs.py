@@ -35,6 +35,13 @@ def _echo(line: str) -> bool:
     return 'RDD stage' in line or ('WARNING' in line and 'RDD' in line)
 
 
+def _console() -> Console:
+    """A console on stdout; 120 columns wide off a terminal (logs, CI),
+    where ``rich`` would otherwise assume 80 and cut the bars' counts."""
+    console = Console()
+    return console if console.is_terminal else Console(width=120)
+
+
 def make_progress(console: Optional[Console] = None) -> Progress:
     """The progress display of the toy runs: one bar per run.
 
@@ -52,7 +59,7 @@ def make_progress(console: Optional[Console] = None) -> Progress:
         TextColumn('it  eta {task.fields[eta]:>8}'),
         TextColumn('loss {task.fields[loss]:>7}'),
         TimeElapsedColumn(),
-        console=console or Console(),
+        console=console or _console(),
         refresh_per_second=2)
 
 
