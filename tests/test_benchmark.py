@@ -17,11 +17,13 @@ from mmrdd.apis.benchmark import StepBenchmarkSettings
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOY = [
-    osp.join(ROOT, 'configs', '_base_', 'toy_student.py'),
-    osp.join(ROOT, 'configs', '_base_', 'toy_teacher.py')
+    osp.join(ROOT, 'configs', 'toy',
+             'deeplabv3_toy-r18-d8_1xb8-2k_toyseg-96x96.py'),
+    osp.join(ROOT, 'configs', 'toy',
+             'deeplabv3_toy-r50-d8_1xb8-4k_toyseg-96x96.py')
 ]
 DISTILLER = osp.join(ROOT, 'configs', '_base_', 'distill', 'rdd_logits.py')
-TOY_NAME = 'deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-1k_toyseg-96x96.py'
+TOY_NAME = 'deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'
 TOY_RDD = osp.join(ROOT, 'configs', 'rdd', 'rdd_logits_' + TOY_NAME)
 TOY_RDD_CWD = osp.join(ROOT, 'configs', 'rdd', 'rdd+cwd_logits_' + TOY_NAME)
 RDD_CWD = osp.join(

@@ -24,16 +24,22 @@ work (at least 48) but leave less room for squares.
 
 The layout is MMSeg's ``BaseSegDataset`` one::
 
-    out_dir/img_dir/{train,val}/00000.png   # RGB image
-    out_dir/ann_dir/{train,val}/00000.png   # uint8 labels, 255 = ignore
+    out_dir/img_dir/{train,val,test}/00000.png   # RGB image
+    out_dir/ann_dir/{train,val,test}/00000.png   # uint8 labels, 255 = ignore
     out_dir/meta.json                       # parameters, version, checksums
 
 Every image is drawn from its own ``numpy.random.RandomState`` seeded from
 ``(seed, split, index)``, so the output does not depend on the order of
-generation, and only integer rasterisation (OpenCV lines and polygons) and
+generation (nor on the sizes of the other splits: adding a ``test`` split
+leaves ``train`` and ``val`` byte for byte as they were), and only integer
+rasterisation (OpenCV lines and polygons) and
 element-wise numpy arithmetic are used, so the same parameters give the same
 bytes. Generation is idempotent: when ``meta.json`` matches the requested
 parameters nothing is written.
+
+The ``test`` split is held out: its images come from their own seed stream
+(split code 2) and no setting of the toy configs or of ``tools/demo.py`` was
+chosen on it; the demo and ``tools/analysis_tools/seeds.py`` report on it.
 """
 import hashlib
 import json
@@ -54,7 +60,9 @@ PALETTE = [[120, 120, 120], [60, 180, 75], [230, 190, 60], [0, 0, 0],
 IGNORE_INDEX = 255
 
 BACKGROUND, MEADOW, DESERT, WIRE, BUSH, ROCK, PEBBLE, BUILDING = range(8)
-_SPLIT_CODES = {'train': 0, 'val': 1}
+_SPLIT_CODES = {'train': 0, 'val': 1, 'test': 2}
+#: Splits in the order they are written (and hashed).
+SPLITS = ('train', 'val', 'test')
 
 
 # --------------------------------------------------------------------------
@@ -367,6 +375,7 @@ def _read_meta(path: str) -> Optional[dict]:
 def generate_toy_dataset(out_dir: str,
                          num_train: int = 600,
                          num_val: int = 120,
+                         num_test: int = 300,
                          size: int = 128,
                          seed: int = 0,
                          force: bool = False) -> dict:
@@ -376,6 +385,7 @@ def generate_toy_dataset(out_dir: str,
         out_dir (str): Root of the data set (the config's ``data_root``).
         num_train (int): Number of training images. Defaults to 600.
         num_val (int): Number of validation images. Defaults to 120.
+        num_test (int): Number of held-out test images. Defaults to 300.
         size (int): Side of the square images, at least 48. Defaults to 128.
         seed (int): Seed of the whole data set. Defaults to 0.
         force (bool): Regenerate even when ``meta.json`` matches.
@@ -389,10 +399,15 @@ def generate_toy_dataset(out_dir: str,
     """
     if size < 48:
         raise ValueError(f'size must be at least 48, got {size}')
+    for name, num in (('num_train', num_train), ('num_val', num_val),
+                      ('num_test', num_test)):
+        if int(num) != num or num < 0:
+            raise ValueError(f'{name} must be an int >= 0, got {num!r}')
     params = dict(
         version=GENERATOR_VERSION,
         num_train=int(num_train),
         num_val=int(num_val),
+        num_test=int(num_test),
         size=int(size),
         seed=int(seed))
     meta_path = osp.join(out_dir, 'meta.json')
@@ -405,7 +420,7 @@ def generate_toy_dataset(out_dir: str,
                 ignore_index=IGNORE_INDEX, sha256={}, class_pixels={})
     if osp.exists(meta_path):
         os.remove(meta_path)  # invalid until this run completes
-    for split, num in (('train', num_train), ('val', num_val)):
+    for split, num in zip(SPLITS, (num_train, num_val, num_test)):
         img_dir = osp.join(out_dir, 'img_dir', split)
         ann_dir = osp.join(out_dir, 'ann_dir', split)
         for d in (img_dir, ann_dir):

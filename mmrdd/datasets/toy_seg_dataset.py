@@ -10,7 +10,7 @@ from .toy_generator import CLASSES, PALETTE
 class ToySegDataset(BaseSegDataset):
     """The synthetic toy data set written by
     :func:`mmrdd.datasets.generate_toy_dataset` (or
-    ``tools/make_toy_dataset.py``).
+    ``tools/misc/make_toy_dataset.py``).
 
     Eight classes (see :data:`mmrdd.datasets.toy_generator.CLASSES`), images
     ``img_dir/{split}/*.png`` and label maps ``ann_dir/{split}/*.png`` with

@@ -14,7 +14,9 @@ from mmrdd.datasets.toy_generator import (BUSH, CLASSES, DESERT, MEADOW,
                                           dataset_checksum, draw_sample,
                                           _rng_for)
 
-PARAMS = dict(num_train=4, num_val=3, size=64, seed=3)
+PARAMS = dict(num_train=4, num_val=3, num_test=3, size=64, seed=3)
+TEACHER_CFG = 'configs/toy/deeplabv3_toy-r50-d8_1xb8-4k_toyseg-96x96.py'
+STUDENT_CFG = 'configs/toy/deeplabv3_toy-r18-d8_1xb8-2k_toyseg-96x96.py'
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
@@ -46,7 +48,8 @@ def toy_root(tmp_path_factory):
 
 def test_layout_and_determinism(toy_root, tmp_path):
     files = _files(toy_root)
-    assert len(files) == 2 * (PARAMS['num_train'] + PARAMS['num_val'])
+    assert len(files) == 2 * (PARAMS['num_train'] + PARAMS['num_val'] +
+                              PARAMS['num_test'])
     assert 'img_dir/train/00000.png' in files
     assert 'ann_dir/val/00002.png' in files
     img = cv2.imread(osp.join(toy_root, 'img_dir/train/00000.png'))
@@ -62,7 +65,7 @@ def test_layout_and_determinism(toy_root, tmp_path):
     # checksums: stored == recomputed, and equal across the two runs
     with open(osp.join(toy_root, 'meta.json')) as f:
         meta_a = json.load(f)
-    for split in ('train', 'val'):
+    for split in ('train', 'val', 'test'):
         assert meta_a['sha256'][split] == meta_b['sha256'][split]
         assert dataset_checksum(toy_root, split) == meta_a['sha256'][split]
     # another seed gives other data
@@ -71,9 +74,48 @@ def test_layout_and_determinism(toy_root, tmp_path):
     assert meta_c['sha256']['train'] != meta_a['sha256']['train']
 
 
+def test_test_split_is_held_out_and_leaves_train_val_alone(toy_root,
+                                                            tmp_path):
+    # the same parameters without a test split: train and val byte for byte
+    # the same (adding the split changed nothing the old runs saw)
+    no_test = str(tmp_path / 'no_test')
+    meta = generate_toy_dataset(no_test, **dict(PARAMS, num_test=0))
+    with open(osp.join(toy_root, 'meta.json')) as f:
+        meta_a = json.load(f)
+    for split in ('train', 'val'):
+        assert meta['sha256'][split] == meta_a['sha256'][split]
+    assert os.listdir(osp.join(no_test, 'img_dir', 'test')) == []
+    # test images come from their own stream: none equals a train or val
+    # image of the same index
+    for index in range(PARAMS['num_test']):
+        test_img, _ = draw_sample(_rng_for(PARAMS['seed'], 'test', index),
+                                  PARAMS['size'])
+        saved = cv2.imread(
+            osp.join(toy_root, f'img_dir/test/{index:05d}.png'))
+        np.testing.assert_array_equal(saved[..., ::-1], test_img)
+        for split in ('train', 'val'):
+            other, _ = draw_sample(_rng_for(PARAMS['seed'], split, index),
+                                   PARAMS['size'])
+            assert not np.array_equal(test_img, other)
+    # the toy configs score on it
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, STUDENT_CFG))
+    assert cfg.test_dataloader.dataset.data_prefix == dict(
+        img_path='img_dir/test', seg_map_path='ann_dir/test')
+    assert cfg.val_dataloader.dataset.data_prefix['img_path'] == 'img_dir/val'
+
+
+@pytest.mark.parametrize('bad', [dict(num_test=-1), dict(num_val=2.5)])
+def test_bad_split_sizes(tmp_path, bad):
+    name = next(iter(bad))
+    with pytest.raises(ValueError, match=f'{name} must be an int >= 0'):
+        generate_toy_dataset(str(tmp_path), **dict(PARAMS, **bad))
+
+
 def test_order_independence(toy_root):
     # sample i of a split depends on (seed, split, i) only
-    img, label = draw_sample(_rng_for(PARAMS['seed'], 'val', 2), PARAMS['size'])
+    img, label = draw_sample(_rng_for(PARAMS['seed'], 'val', 2),
+                             PARAMS['size'])
     saved = cv2.imread(osp.join(toy_root, 'img_dir/val/00002.png'))
     np.testing.assert_array_equal(saved[..., ::-1], img)
     np.testing.assert_array_equal(_labels(toy_root, 'val')[2], label)
@@ -107,7 +149,7 @@ def test_idempotence(tmp_path):
 
 
 def test_label_values_and_class_presence(toy_root):
-    for split in ('train', 'val'):
+    for split in ('train', 'val', 'test'):
         labels = np.stack(_labels(toy_root, split))
         values = set(np.unique(labels).tolist())
         allowed = set(range(len(CLASSES))) | {255}
@@ -175,8 +217,9 @@ def test_toy_configs():
     from mmseg.registry import MODELS
 
     sizes = {}
-    for name in ('toy_teacher', 'toy_student'):
-        cfg = Config.fromfile(osp.join(REPO, 'configs/_base_', name + '.py'))
+    for name, path in (('toy_teacher', TEACHER_CFG),
+                       ('toy_student', STUDENT_CFG)):
+        cfg = Config.fromfile(osp.join(REPO, path))
         assert cfg.train_dataloader.dataset.type == 'ToySegDataset'
         assert cfg.model.decode_head.num_classes == len(CLASSES)
         assert cfg.model.auxiliary_head.num_classes == len(CLASSES)

@@ -19,7 +19,7 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 METHODS = ('at_feat', 'dsd_feat', 'cirkd_feat', 'skd_feat', 'ifvd_feat',
            'cwd_feat', 'fitnet_feat', 'dist_logits')
 CITY = '_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py'
-TOY = '_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-1k_toyseg-96x96.py'
+TOY = '_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'
 KEYS = ('student_recorders', 'connectors', 'distill_losses',
         'loss_forward_mappings')
 

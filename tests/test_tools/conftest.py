@@ -10,8 +10,8 @@ import pytest
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PY = sys.executable
-TEACHER_CFG = 'configs/_base_/toy_teacher.py'
-STUDENT_CFG = 'configs/_base_/toy_student.py'
+TEACHER_CFG = 'configs/toy/deeplabv3_toy-r50-d8_1xb8-4k_toyseg-96x96.py'
+STUDENT_CFG = 'configs/toy/deeplabv3_toy-r18-d8_1xb8-2k_toyseg-96x96.py'
 
 
 def data_options(data_root: str, iters: int = 4) -> list:

@@ -10,7 +10,7 @@ import mmrdd  # noqa: F401
 from conftest import data_options, losses_in_log, run_tool
 from mmrdd.utils.launch import setup_amp
 
-RDD_TOY = 'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-1k_toyseg-96x96.py'  # noqa: E501
+RDD_TOY = 'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
 CPU_ONLY = pytest.mark.skipif(torch.cuda.is_available(),
                               reason='checks the CPU replacement')
 

@@ -1,5 +1,6 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-"""A shortened `make demo`: the table and the PNGs come out, with sane values."""
+"""A shortened `make demo`: progress bars, the table on the test split, the
+summary figure and the difficulty PNGs come out, with sane values."""
 import json
 import os.path as osp
 
@@ -15,7 +16,7 @@ def test_demo_pipeline_produces_table_and_pngs(tmp_path):
     out = run_tool(
         'tools/demo.py', '--work-dir', str(work_dir), '--data-root',
         str(tmp_path / 'toyseg'), '--num-train', '8', '--num-val', '3',
-        '--iters', '4', '--num-vis', '2', '--cfg-options',
+        '--num-test', '4', '--iters', '4', '--num-vis', '2', '--cfg-options',
         'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
         'val_dataloader.num_workers=0',
@@ -29,16 +30,30 @@ def test_demo_pipeline_produces_table_and_pngs(tmp_path):
     assert results['classes'] == list(CLASSES)
     for row in results['rows']:
         assert 0 <= row['mIoU'] <= 100
-        assert row['num_images'] == 3
+        assert row['num_images'] == 4  # the held-out test split
         values = [v for v in row['per_class'].values() if v == v]
         assert values and all(0 <= v <= 100 for v in values)
         assert abs(np.mean(values) - row['mIoU']) < 1e-6
-    for row in results['rows'][1:]:
+    for row in results['rows']:  # the teacher was trained here too
         assert row['time_s'] > 0
+    assert results['split'] == 'test' and results['iters'] == 4
     table = (work_dir / 'results.txt').read_text()
     assert table in out  # printed as well
     assert 'RDD + pixel KD' in table and 'mIoU' in table
-    assert 'RDD stage TSE from iteration' in out  # the switch happened
+    assert 'multi-seed verdict' in out
+    # one progress bar per run (drawn once at the end off a terminal), the
+    # stage switch echoed, MMEngine's banner only in the runs' logs
+    for k, name in enumerate(['teacher', 'student alone', 'pixel KD',
+                              'RDD + pixel KD'], 1):
+        assert f'run {k}/4 {name}' in out
+    assert 'RDD stage TSE from iteration 0' in out
+    assert 'System environment' not in out
+    for variant in ('student', 'kd', 'rdd'):
+        log = (work_dir / 'seed0' / variant / 'train.log').read_text()
+        assert 'System environment' in log and 'Iter(train) [4/4]' in log
+    png = cv2.imread(str(work_dir / 'summary.png'))
+    assert png is not None and png.shape[0] > 400 and png.std() > 10
+    assert f'summary figure: {work_dir / "summary.png"}' in out
     pngs = sorted((work_dir / 'difficulty').glob('*_rdd.png'))
     assert len(pngs) == 2
     for png in pngs:

@@ -17,7 +17,7 @@ import torch
 import mmrdd  # noqa: F401  (loads mmengine checkpoints on torch>=2.6)
 from conftest import ROOT, PY, data_options, last_checkpoint, losses_in_log
 
-RDD_TOY = 'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-1k_toyseg-96x96.py'  # noqa: E501
+RDD_TOY = 'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
 HERE = osp.dirname(osp.abspath(__file__))
 
 # SyncBuffersHook averages the plain-BN running statistics across ranks at

@@ -84,7 +84,7 @@ def test_tool_on_the_toy_teacher(toy_data, teacher_run, tmp_path):
     log = run_tool(
         'tools/analysis_tools/kd_augment_stats.py',
         'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_'
-        '1xb8-1k_toyseg-96x96.py', '--batches', '4', '--out', str(out),
+        '1xb8-2k_toyseg-96x96.py', '--batches', '4', '--out', str(out),
         '--cfg-options', *opts)
     assert 'T. stddev' in log and 'cutmixpick' in log
     stats = json.loads(out.read_text())

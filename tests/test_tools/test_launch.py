@@ -142,12 +142,12 @@ def test_readme_toy_launch_and_python_tools_as_written(
     assert 'Saving checkpoint at 4 iterations' in out
     work = osp.join(repo, 'work_dirs',
                     'rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_'
-                    '1xb8-1k_toyseg-96x96')
+                    '1xb8-2k_toyseg-96x96')
     assert osp.isfile(osp.join(work, 'iter_4.pth'))
 
     # the converter and MMSeg's test of the student, after `activate`
     script = ['set -e']
-    script += [line.replace('iter_1000', 'iter_4') for line in lines[1:]]
+    script += [line.replace('iter_2000', 'iter_4') for line in lines[1:]]
     proc = bash('\n'.join(script), repo, env, timeout=300)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]

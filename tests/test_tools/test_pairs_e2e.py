@@ -14,9 +14,9 @@ from mmengine.registry import DefaultScope
 
 from conftest import ROOT, data_options, losses_in_log, run_tool
 
-SEGFORMER_CNN = 'configs/rdd/rdd_logits_segformer_toy-mit_deeplabv3_toy-r18_1xb8-1k_toyseg-96x96.py'  # noqa: E501
-CASCADE_CNN = 'configs/rdd/rdd_logits_ocrnet_toy-r18_deeplabv3_toy-r18_1xb8-1k_toyseg-96x96.py'  # noqa: E501
-SEGFORMER_SEGFORMER = 'configs/rdd/rdd_logits_segformer_toy-mit_segformer_toy-mit-s_1xb8-1k_toyseg-96x96.py'  # noqa: E501
+SEGFORMER_CNN = 'configs/rdd/rdd_logits_segformer_toy-mit_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
+CASCADE_CNN = 'configs/rdd/rdd_logits_ocrnet_toy-r18_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
+SEGFORMER_SEGFORMER = 'configs/rdd/rdd_logits_segformer_toy-mit_segformer_toy-mit-s_1xb8-2k_toyseg-96x96.py'  # noqa: E501
 ITERS, SWITCH = 4, 2
 
 # The untrained toy teacher with a confident classifier (std 1 instead of
@@ -242,7 +242,7 @@ def test_pointrend_teacher_is_refused_when_built():
 
 def test_flip_tfe_with_an_auxiliary_teacher_main():
     model = build('configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_'
-                  'toy-r18_1xb8-1k_toyseg-96x96.py',
+                  'toy-r18_1xb8-2k_toyseg-96x96.py',
                   tfe=dict(type='RDDTFEDifficulty', second_view='flip'),
                   teacher_main='auxiliary_head')
     losses = one_step(model, 'tfe')

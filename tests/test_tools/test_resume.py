@@ -27,7 +27,7 @@ import torch
 import mmrdd  # noqa: F401  (loads mmengine checkpoints on torch>=2.6)
 from conftest import ROOT, data_options, losses_in_log, run_tool
 
-RDD_TOY = 'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-1k_toyseg-96x96.py'  # noqa: E501
+RDD_TOY = 'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
 ITERS, SWITCH = 6, 3
 LOGGED = ('student.decode.loss_ce', 'student.aux.loss_ce', 'distill.loss_kl',
           'rdd/stage')

@@ -10,7 +10,7 @@ import torch
 from conftest import (ROOT, STUDENT_CFG, TEACHER_CFG, data_options,
                       last_checkpoint, losses_in_log, run_tool)
 
-RDD_TOY = 'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-1k_toyseg-96x96.py'  # noqa: E501
+RDD_TOY = 'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
 
 # MMRazor's stock algorithm and loss, only the toy models of ours.
 STOCK_CWD = textwrap.dedent('''

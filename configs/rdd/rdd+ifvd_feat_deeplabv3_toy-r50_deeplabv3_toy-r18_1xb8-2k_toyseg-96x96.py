@@ -4,7 +4,7 @@
 # Weights and inputs: configs/_base_/distill/kd_family/ifvd.py;
 # toy sizes: 8 classes.
 _base_ = [
-    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-1k_toyseg-96x96.py',  # noqa: E501
+    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py',  # noqa: E501
     '../_base_/distill/kd_family/ifvd.py',
 ]
 model = dict(

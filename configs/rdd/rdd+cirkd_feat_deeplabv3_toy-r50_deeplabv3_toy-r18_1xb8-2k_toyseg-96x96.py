@@ -6,7 +6,7 @@
 # toy sizes: channels 32 -> 64, 8 classes, memories of 2000 / 200 entries
 # and contrast sets of 1024 / 256 (scaled to the toy data).
 _base_ = [
-    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-1k_toyseg-96x96.py',  # noqa: E501
+    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py',  # noqa: E501
     '../_base_/distill/kd_family/cirkd.py',
 ]
 model = dict(

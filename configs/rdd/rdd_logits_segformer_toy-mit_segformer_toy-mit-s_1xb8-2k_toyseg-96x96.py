@@ -19,7 +19,7 @@ model = dict(
     teacher_ckpt=None,
     distiller=dict(
         # 10% of the schedule, as 4000 of 40000 in the reference
-        switch_iter=100,
+        switch_iter=200,
         # TFE's second view: the teacher on the flipped batch
         tfe=dict(second_view='flip'),
         # 4.77% of 8x96x96 label pixels, as 100000 of 4x512x1024

@@ -3,7 +3,7 @@
 # DeepLabV3 R50 -> R18, 1 process x 8 crops of 96x96, 1k iterations).
 # Weights and inputs: configs/_base_/distill/kd_family/dist.py.
 _base_ = [
-    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-1k_toyseg-96x96.py',  # noqa: E501
+    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py',  # noqa: E501
     '../_base_/distill/kd_family/dist.py',
 ]
 model = dict(

@@ -3,14 +3,15 @@
 
 Example::
 
-    python tools/make_toy_dataset.py --out data/toyseg
+    python tools/misc/make_toy_dataset.py --out data/toyseg
 """
 import argparse
 import os.path as osp
 import sys
 import time
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
+sys.path.insert(
+    0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 from mmrdd.datasets import generate_toy_dataset  # noqa: E402
 
 
@@ -24,6 +25,9 @@ def parse_args() -> argparse.Namespace:
         '--num-train', type=int, default=600, help='training images')
     parser.add_argument(
         '--num-val', type=int, default=120, help='validation images')
+    parser.add_argument(
+        '--num-test', type=int, default=300,
+        help='held-out test images (the demo\'s table is on them)')
     parser.add_argument(
         '--size', type=int, default=128, help='side of the square images')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
@@ -42,6 +46,7 @@ def main() -> None:
         args.out,
         num_train=args.num_train,
         num_val=args.num_val,
+        num_test=args.num_test,
         size=args.size,
         seed=args.seed,
         force=args.force)
@@ -49,9 +54,10 @@ def main() -> None:
         print(f'{args.out}: up to date (meta.json matches), nothing written')
     else:
         print(f'{args.out}: wrote {meta["num_train"]} train + '
-              f'{meta["num_val"]} val images of {meta["size"]}x'
+              f'{meta["num_val"]} val + {meta["num_test"]} test images '
+              f'of {meta["size"]}x'
               f'{meta["size"]} in {time.time() - start:.1f} s')
-    for split in ('train', 'val'):
+    for split in ('train', 'val', 'test'):
         pixels = meta['class_pixels'][split]
         total = sum(pixels.values())
         share = ', '.join(f'{name} {100 * n / total:.1f}%'

@@ -5,7 +5,7 @@
 # Weights and inputs: configs/_base_/distill/kd_family/cwd.py;
 # toy sizes: channels 32 -> 64.
 _base_ = [
-    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-1k_toyseg-96x96.py',  # noqa: E501
+    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py',  # noqa: E501
     '../_base_/distill/kd_family/cwd.py',
 ]
 model = dict(

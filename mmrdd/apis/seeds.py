@@ -1,0 +1,404 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
+"""Multi-seed toy comparison: N seeds x {student, pixel KD, RDD + KD}.
+
+One seed ``s`` fixes, for every variant alike, the student's initial weights
+(a checkpoint drawn once from ``s``, see :func:`init_checkpoint`), the data
+order and the augmentation (MMEngine's ``randomness.seed=s``). The variants
+of a seed are thus paired: they differ only in the method (and in the dropout
+masks, which the distillation's extra modules draw from the same RNG). Every
+run is scored on the held-out ``test`` split of ToySeg.
+
+:func:`summarize` turns the per-run results into mean +- std per variant and
+the paired per-seed difference of two variants (default RDD + KD minus pixel
+KD) with a seeded percentile-bootstrap 95% interval over seeds.
+"""
+import json
+import os
+import os.path as osp
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .train_runs import (data_root_options, last_checkpoint, make_progress,
+                         read_scalars, run_training, schedule_options)
+
+#: The toy configs of the demo regime.
+TEACHER_CFG = 'configs/toy/deeplabv3_toy-r50-d8_1xb8-4k_toyseg-96x96.py'
+STUDENT_CFG = 'configs/toy/deeplabv3_toy-r18-d8_1xb8-2k_toyseg-96x96.py'
+#: variant -> (label, config); the first three are the default comparison
+VARIANTS: Dict[str, Tuple[str, str]] = {
+    'student': ('student alone', STUDENT_CFG),
+    'kd': ('pixel KD',
+           'configs/rdd/kd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'),  # noqa: E501
+    'rdd': ('RDD + pixel KD',
+            'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'),  # noqa: E501
+    'rdd-wkd': ('RDD + weighted KD',
+                'configs/rdd/rdd-wkd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'),  # noqa: E501
+    'rdd+cwd': ('RDD + KD + CWD',
+                'configs/rdd/rdd+cwd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'),  # noqa: E501
+    'rdd-cutmix': ('RDD + KD, CutMix',
+                   'configs/rdd/rdd-cutmix_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'),  # noqa: E501
+}
+DEFAULT_VARIANTS = ('student', 'kd', 'rdd')
+
+
+def is_distill(variant: str) -> bool:
+    """Whether a variant distils from the teacher (all but ``student``)."""
+    return variant != 'student'
+
+
+def init_checkpoint(seed: int, out_dir: str,
+                    config: str = STUDENT_CFG) -> str:
+    """The student's initial weights for ``seed``, drawn once and saved.
+
+    The same file initialises the student of every variant of the seed
+    (``init_cfg=dict(type='Pretrained', checkpoint=...)``), so the student
+    alone and the distilled students start from identical weights even
+    though a distillation run builds more modules (the teacher) before the
+    student's ``init_weights`` would otherwise draw them.
+
+    Args:
+        seed (int): The seed.
+        out_dir (str): Folder of the checkpoint, ``student_init_seed{S}.pth``.
+        config (str): The student config. Defaults to :data:`STUDENT_CFG`.
+
+    Returns:
+        str: The checkpoint path (reused when it exists).
+    """
+    path = osp.join(out_dir, f'student_init_seed{seed}.pth')
+    if osp.isfile(path):
+        return path
+    import logging
+
+    import torch
+    from mmengine.config import Config
+    from mmengine.logging import MMLogger
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import set_random_seed
+    from mmseg.registry import MODELS
+
+    import mmrdd  # noqa: F401  (registers the toy data set and modules)
+    cfg = Config.fromfile(config if osp.isabs(config) else osp.join(
+        _repo_root(), config))
+    set_random_seed(seed)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        model = MODELS.build(cfg.model)
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # init_weights logs every parameter
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
+    os.makedirs(out_dir, exist_ok=True)
+    tmp = f'{path}.tmp{os.getpid()}'
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(seed=seed)),
+               tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def _repo_root() -> str:
+    from .train_runs import REPO_ROOT
+    return REPO_ROOT
+
+
+def run_options(variant: str, seed: int, init_ckpt: str, data_root: str,
+                teacher_ckpt: Optional[str], iters: Optional[int],
+                val_interval: Optional[int] = None,
+                extra: Sequence[str] = ()) -> List[str]:
+    """All ``--cfg-options`` of one run of the comparison."""
+    prefix = 'model.architecture' if is_distill(variant) else 'model'
+    opts = data_root_options(data_root) + [
+        f'randomness.seed={seed}',
+        f'{prefix}.init_cfg.type=Pretrained',
+        f'{prefix}.init_cfg.checkpoint={init_ckpt}',
+    ] + schedule_options(iters, 'rdd' in variant, val_interval)
+    if is_distill(variant):
+        if not teacher_ckpt:
+            raise ValueError(f'variant {variant!r} needs a teacher_ckpt')
+        opts.append(f'model.teacher_ckpt={teacher_ckpt}')
+    return opts + list(extra)
+
+
+def student_checkpoint(variant: str, run_dir: str) -> str:
+    """A plain MMSeg checkpoint of the run's final student (distilled
+    checkpoints are converted once to ``<run_dir>/student.pth``)."""
+    ckpt = last_checkpoint(run_dir)
+    if not is_distill(variant):
+        return ckpt
+    import torch
+
+    from mmrdd.utils import kd_to_student_checkpoint
+    student = osp.join(run_dir, 'student.pth')
+    torch.save(kd_to_student_checkpoint(torch.load(ckpt, map_location='cpu')),
+               student)
+    return student
+
+
+def train_teacher(work_dir: str, data_root: str,
+                  iters: Optional[int] = None,
+                  progress=None, description: str = 'teacher',
+                  threads: Optional[int] = None,
+                  extra: Sequence[str] = (),
+                  retrain: bool = False) -> Tuple[str, Optional[float]]:
+    """Train the toy teacher once and cache it as ``<work_dir>/teacher.pth``.
+
+    Returns:
+        tuple[str, float | None]: The checkpoint and the training wall time
+        (None when the cached teacher was reused).
+    """
+    import shutil
+    teacher_ckpt = osp.join(work_dir, 'teacher.pth')
+    if osp.isfile(teacher_ckpt) and not retrain:
+        return teacher_ckpt, None
+    run_dir = osp.join(work_dir, 'teacher')
+    opts = data_root_options(data_root) + schedule_options(iters, False) + \
+        list(extra)
+    wall = run_training(TEACHER_CFG, run_dir, opts, description, progress,
+                        threads)
+    tmp = f'{teacher_ckpt}.tmp{os.getpid()}'
+    shutil.copy(last_checkpoint(run_dir), tmp)
+    os.replace(tmp, teacher_ckpt)
+    return teacher_ckpt, wall
+
+
+_EVAL_LOCK = threading.Lock()
+
+
+def _val_curve(run_dir: str) -> List[List]:
+    """[iteration, val mIoU] pairs of a run, from its ``scalars.json``."""
+    return [[int(r['step']), float(r['mIoU'])]
+            for r in read_scalars(run_dir) if 'mIoU' in r]
+
+
+def _training_options(options: Sequence[str]) -> List[str]:
+    """The options that change what a run trains (not how often it is
+    validated), with paths made absolute so that ``data/toyseg`` and
+    ``/repo/data/toyseg`` compare equal."""
+    out = []
+    for option in options:
+        key, _, value = option.partition('=')
+        if key == 'train_cfg.val_interval':
+            continue
+        if key.endswith(('data_root', 'checkpoint', 'teacher_ckpt')):
+            value = osp.abspath(value)
+        out.append(f'{key}={value}')
+    return out
+
+
+def run_variant(variant: str, seed: int, run_dir: str, init_ckpt: str,
+                data_root: str, teacher_ckpt: Optional[str],
+                iters: Optional[int] = None, progress=None,
+                description: Optional[str] = None,
+                threads: Optional[int] = None,
+                val_interval: Optional[int] = None,
+                extra: Sequence[str] = (),
+                reuse: bool = False) -> Dict:
+    """Train one variant for one seed and score it on the test split.
+
+    Returns:
+        dict: ``variant``, ``name``, ``seed``, ``mIoU``, ``per_class``,
+        ``aAcc``, ``num_images`` (test split), ``time_s`` (training wall
+        time), ``run_dir``, ``options`` and ``val_curve`` ([iteration, val
+        mIoU] pairs, from ``scalars.json``); also written to
+        ``<run_dir>/result.json``.
+        With ``reuse`` an existing ``result.json`` whose training options
+        equal this run's (the validation interval aside) is returned as it
+        is.
+    """
+    from .evaluate import evaluate_segmentor
+    result_path = osp.join(run_dir, 'result.json')
+    name, config = VARIANTS[variant]
+    opts = run_options(variant, seed, init_ckpt, data_root, teacher_ckpt,
+                       iters, val_interval, extra)
+    if reuse and osp.isfile(result_path):
+        with open(result_path) as f:
+            done = json.load(f)
+        if _training_options(done.get('options', [])) == \
+                _training_options(opts):
+            if 'val_curve' not in done:
+                done['val_curve'] = _val_curve(run_dir)
+            msg = (f'{description or variant}: reusing the finished run '
+                   f'{run_dir} ({done["mIoU"]:.2f} mIoU)')
+            if progress is not None:
+                progress.console.print(msg, highlight=False, markup=False)
+            else:
+                print(msg, flush=True)
+            return done
+    wall = run_training(config, run_dir, opts,
+                        description or f'seed {seed} {name}', progress,
+                        threads)
+    with _EVAL_LOCK:
+        ckpt = student_checkpoint(variant, run_dir)
+        scores = evaluate_segmentor(STUDENT_CFG, ckpt, data_root,
+                                    split='test_dataloader')
+    curve = _val_curve(run_dir)
+    result = dict(variant=variant, name=name, seed=seed, time_s=wall,
+                  run_dir=run_dir, checkpoint=ckpt, options=opts,
+                  val_curve=curve, **scores)
+    with open(result_path, 'w') as f:
+        json.dump(result, f, indent=2)
+    return result
+
+
+def run_seeds(seeds: Sequence[int], work_dir: str, data_root: str,
+              teacher_ckpt: str, variants: Sequence[str] = DEFAULT_VARIANTS,
+              iters: Optional[int] = None, jobs: int = 2,
+              threads: Optional[int] = 1, extra: Sequence[str] = (),
+              reuse: bool = True,
+              val_interval: Optional[int] = None) -> List[Dict]:
+    """Train and score ``len(seeds) x len(variants)`` runs, ``jobs`` at once.
+
+    Runs go to ``<work_dir>/seed{S}/{variant}``; with ``reuse`` a run that
+    already has its ``result.json`` is not trained again (an interrupted
+    comparison continues where it stopped). ``threads`` is each training
+    process's ``OMP_NUM_THREADS`` (and this process's torch threads, which
+    score the runs); ``val_interval`` adds a validation curve (val split)
+    to every run without changing its training.
+
+    Returns:
+        list[dict]: The results of :func:`run_variant`, ordered by seed,
+        then variant.
+    """
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise ValueError(f'unknown variants {unknown}; choose from '
+                         f'{sorted(VARIANTS)}')
+    if jobs < 1:
+        raise ValueError(f'jobs must be >= 1, got {jobs}')
+    if threads:
+        import torch
+        torch.set_num_threads(threads)
+    init_dir = osp.join(work_dir, 'init')
+    inits = {s: init_checkpoint(s, init_dir) for s in seeds}
+    todo = [(s, v) for s in seeds for v in variants]
+    with make_progress() as progress:
+        def one(item):
+            seed, variant = item
+            k = todo.index(item) + 1
+            return run_variant(
+                variant, seed, osp.join(work_dir, f'seed{seed}', variant),
+                inits[seed], data_root, teacher_ckpt, iters, progress,
+                f'run {k}/{len(todo)} seed {seed} {variant}', threads,
+                val_interval, extra=extra, reuse=reuse)
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            results = list(pool.map(one, todo))
+    return results
+
+
+def bootstrap_mean_ci(values: Sequence[float], num_boot: int = 10000,
+                      seed: int = 0,
+                      level: float = 0.95) -> Tuple[float, float]:
+    """Percentile-bootstrap interval of the mean of ``values``.
+
+    Args:
+        values (Sequence[float]): Per-seed values (e.g. paired differences),
+            at least 2.
+        num_boot (int): Bootstrap resamples. Defaults to 10000.
+        seed (int): Seed of the resampling (``numpy.random.default_rng``).
+            Defaults to 0.
+        level (float): Coverage. Defaults to 0.95.
+
+    Returns:
+        tuple[float, float]: The lower and upper bound.
+    """
+    values = np.asarray(values, np.float64)
+    if values.ndim != 1 or len(values) < 2:
+        raise ValueError('the bootstrap needs at least 2 values, got '
+                         f'{values.tolist()}')
+    rng = np.random.default_rng(seed)
+    index = rng.integers(0, len(values), size=(num_boot, len(values)))
+    means = values[index].mean(axis=1)
+    alpha = (1 - level) / 2
+    low, high = np.quantile(means, [alpha, 1 - alpha])
+    return float(low), float(high)
+
+
+def summarize(results: Sequence[Dict],
+              pairs: Sequence[Tuple[str, str]] = (('rdd', 'kd'),
+                                                  ('kd', 'student'),
+                                                  ('rdd', 'student')),
+              num_boot: int = 10000, boot_seed: int = 0) -> Dict:
+    """Mean +- std per variant and paired per-seed differences.
+
+    Args:
+        results (Sequence[dict]): Per-run results (``variant``, ``seed``,
+            ``mIoU``, ``per_class``).
+        pairs (Sequence[tuple[str, str]]): ``(a, b)`` pairs whose per-seed
+            difference ``a - b`` is reported, when both ran. Defaults to
+            RDD - KD, KD - student, RDD - student.
+        num_boot (int): Bootstrap resamples. Defaults to 10000.
+        boot_seed (int): Seed of the bootstrap. Defaults to 0.
+
+    Returns:
+        dict: ``variants`` {variant: {name, n, seeds, mIoU, mean, std,
+        per_class_mean, val_curve}} (``std`` with ddof 1; ``val_curve``:
+        [iteration, mean val mIoU, number of runs] where runs have one)
+        and ``paired`` {"a-b": {seeds, diffs, mean, std, ci95, wins,
+        num_boot, boot_seed}}.
+    """
+    by = {}
+    for r in results:
+        by.setdefault(r['variant'], {})[int(r['seed'])] = r
+    variants = {}
+    for variant, runs in by.items():
+        seeds = sorted(runs)
+        miou = [runs[s]['mIoU'] for s in seeds]
+        classes = list(runs[seeds[0]]['per_class'])
+        curves = {}
+        for s in seeds:
+            for step, value in runs[s].get('val_curve') or []:
+                curves.setdefault(int(step), []).append(value)
+        variants[variant] = dict(
+            val_curve=[[step, float(np.mean(v)), len(v)]
+                       for step, v in sorted(curves.items())],
+            name=runs[seeds[0]].get('name', variant), n=len(seeds),
+            seeds=seeds, mIoU=miou, mean=float(np.mean(miou)),
+            std=float(np.std(miou, ddof=1)) if len(miou) > 1 else 0.0,
+            per_class_mean={
+                c: float(np.nanmean([runs[s]['per_class'][c]
+                                     for s in seeds])) for c in classes})
+    paired = {}
+    for a, b in pairs:
+        if a not in by or b not in by:
+            continue
+        seeds = sorted(set(by[a]) & set(by[b]))
+        diffs = [by[a][s]['mIoU'] - by[b][s]['mIoU'] for s in seeds]
+        entry = dict(seeds=seeds, diffs=diffs,
+                     mean=float(np.mean(diffs)) if diffs else float('nan'),
+                     std=float(np.std(diffs, ddof=1))
+                     if len(diffs) > 1 else 0.0,
+                     wins=int(sum(d > 0 for d in diffs)),
+                     num_boot=num_boot, boot_seed=boot_seed, ci95=None)
+        if len(diffs) >= 2:
+            entry['ci95'] = list(bootstrap_mean_ci(diffs, num_boot,
+                                                   boot_seed))
+        paired[f'{a}-{b}'] = entry
+    return dict(variants=variants, paired=paired)
+
+
+def format_summary(summary: Dict) -> str:
+    """A plain-text table of :func:`summarize`'s output."""
+    lines = [f'{"variant":<18} {"n":>2} {"mean":>7} {"std":>6}  per seed',
+             '-' * 60]
+    for variant, v in summary['variants'].items():
+        per = ' '.join(f'{x:5.2f}' for x in v['mIoU'])
+        lines.append(f'{v["name"]:<18} {v["n"]:>2} {v["mean"]:7.2f} '
+                     f'{v["std"]:6.2f}  {per}')
+    for variant, v in summary['variants'].items():
+        if v.get('val_curve'):
+            lines.append(f'val-split curve of {v["name"]} (iteration: mean '
+                         'mIoU): ' + ', '.join(
+                             f'{step}: {m:.2f}' for step, m, _ in
+                             v['val_curve']))
+    for key, p in summary['paired'].items():
+        ci = ('[{:+.2f}, {:+.2f}]'.format(*p['ci95'])
+              if p['ci95'] else '(n < 2)')
+        lines.append(f'paired {key:<11} mean {p["mean"]:+.2f}, '
+                     f'95% bootstrap CI {ci}, higher in {p["wins"]} of '
+                     f'{len(p["diffs"])} seeds')
+    return '\n'.join(lines)
