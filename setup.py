@@ -1,6 +1,5 @@
 """Packaging of mmrdd: Relative Difficulty Distillation for MMSeg/MMRazor."""
 import os.path as osp
-
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -26,8 +25,9 @@ setup(
     version=get_version(),
     description='Relative Difficulty Distillation (RDD) for semantic '
     'segmentation, as an MMSegmentation / MMRazor plugin',
-    long_description=open(osp.join(HERE, 'README.md'), encoding='utf-8').read()
-    if osp.exists(osp.join(HERE, 'README.md')) else '',
+    long_description=open(osp.join(HERE, 'README.md'),
+                          encoding='utf-8').read() if osp.exists(
+                              osp.join(HERE, 'README.md')) else '',
     long_description_content_type='text/markdown',
     license='Apache License 2.0',
     packages=find_packages(exclude=('configs', 'tools', 'tests')),

@@ -48,12 +48,14 @@ import torch
 from mmengine.utils import digit_version
 
 QUANT_MODULE = 'mmrazor.structures.quantization'
-QUANT_NAMES = (
-    'BackendConfigs', 'QConfigHandler', 'QSchemeHandler',
-    'get_native_backend_config', 'get_native_backend_config_dict',
-    'get_academic_backend_config', 'get_academic_backend_config_dict',
-    'get_openvino_backend_config', 'get_openvino_backend_config_dict',
-    'get_tensorrt_backend_config', 'get_tensorrt_backend_config_dict')
+QUANT_NAMES = ('BackendConfigs', 'QConfigHandler', 'QSchemeHandler',
+               'get_native_backend_config', 'get_native_backend_config_dict',
+               'get_academic_backend_config',
+               'get_academic_backend_config_dict',
+               'get_openvino_backend_config',
+               'get_openvino_backend_config_dict',
+               'get_tensorrt_backend_config',
+               'get_tensorrt_backend_config_dict')
 QUANT_ERROR = (
     'MMRazor quantization is unavailable with torch {version}: MMRazor 1.0.0 '
     'builds its quantization tables from torch internals removed in torch 2 '
@@ -69,8 +71,9 @@ class _Unavailable:
         self._name = name
 
     def _fail(self, *args, **kwargs):
-        raise RuntimeError(f'{self._name}: ' + QUANT_ERROR.format(
-            version=torch.__version__, module=QUANT_MODULE))
+        raise RuntimeError(
+            f'{self._name}: ' +
+            QUANT_ERROR.format(version=torch.__version__, module=QUANT_MODULE))
 
     __call__ = _fail
     __getitem__ = _fail
@@ -98,8 +101,9 @@ def install_mmrazor_quantization_stub() -> bool:
     """
     if not needs_quantization_stub() or QUANT_MODULE in sys.modules:
         return False
-    stub = types.ModuleType(QUANT_MODULE, QUANT_ERROR.format(
-        version=torch.__version__, module=QUANT_MODULE))
+    stub = types.ModuleType(
+        QUANT_MODULE,
+        QUANT_ERROR.format(version=torch.__version__, module=QUANT_MODULE))
     stub.__path__ = []  # a package: submodule imports fail cleanly
     stub.__all__ = list(QUANT_NAMES)
     stub.MMRDD_STUB = True
@@ -140,15 +144,18 @@ def mmengine_checkpoint_globals() -> List:
         from numpy._core import multiarray
     except ImportError:  # numpy < 2
         from numpy.core import multiarray
-    safe: List = [HistoryBuffer, np.ndarray, np.dtype,
-                  (history_buffer_getattr, 'builtins.getattr')]
+    safe: List = [
+        HistoryBuffer, np.ndarray, np.dtype,
+        (history_buffer_getattr, 'builtins.getattr')
+    ]
     for func in (multiarray._reconstruct, multiarray.scalar):
         for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
             safe.append((func, f'{module}.{func.__name__}'))
     # numpy >= 1.25 pickles dtypes by their class (np.dtypes.Float64DType).
-    safe += list(dict.fromkeys(
-        type(np.dtype(t)) for t in np.sctypeDict.values()
-        if isinstance(t, type)))
+    safe += list(
+        dict.fromkeys(
+            type(np.dtype(t)) for t in np.sctypeDict.values()
+            if isinstance(t, type)))
     return safe
 
 

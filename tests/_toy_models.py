@@ -11,50 +11,80 @@ NUM_CLASSES = 5
 NORM = dict(type='BN', requires_grad=True)
 
 
-def segmentor_cfg(base: int = 4, aux: bool = True,
+def segmentor_cfg(base: int = 4,
+                  aux: bool = True,
                   num_classes: int = NUM_CLASSES,
                   class_weight: Optional[List[float]] = None,
                   sampler: Optional[dict] = None) -> dict:
     """A DeepLabV3-like EncoderDecoder, output stride 8, ``base`` wide."""
-    loss = dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
-                class_weight=class_weight)
+    loss = dict(
+        type='CrossEntropyLoss',
+        use_sigmoid=False,
+        loss_weight=1.0,
+        class_weight=class_weight)
     cfg = dict(
         _scope_='mmseg',
         type='EncoderDecoder',
         data_preprocessor=dict(
-            type='SegDataPreProcessor', mean=[0., 0., 0.], std=[1., 1., 1.],
-            pad_val=0, seg_pad_val=255),
+            type='SegDataPreProcessor',
+            mean=[0., 0., 0.],
+            std=[1., 1., 1.],
+            pad_val=0,
+            seg_pad_val=255),
         backbone=dict(
-            type='ResNetV1c', depth=18, base_channels=base,
-            stem_channels=base, num_stages=4, out_indices=(0, 1, 2, 3),
-            dilations=(1, 1, 2, 4), strides=(1, 2, 1, 1), norm_cfg=NORM,
-            norm_eval=False, contract_dilation=True),
+            type='ResNetV1c',
+            depth=18,
+            base_channels=base,
+            stem_channels=base,
+            num_stages=4,
+            out_indices=(0, 1, 2, 3),
+            dilations=(1, 1, 2, 4),
+            strides=(1, 2, 1, 1),
+            norm_cfg=NORM,
+            norm_eval=False,
+            contract_dilation=True),
         decode_head=dict(
-            type='ASPPHead', in_channels=base * 8, in_index=3,
-            channels=8, dilations=(1, 2, 3, 4), dropout_ratio=0.1,
-            num_classes=num_classes, norm_cfg=NORM, align_corners=False,
-            loss_decode=copy.deepcopy(loss), sampler=sampler),
+            type='ASPPHead',
+            in_channels=base * 8,
+            in_index=3,
+            channels=8,
+            dilations=(1, 2, 3, 4),
+            dropout_ratio=0.1,
+            num_classes=num_classes,
+            norm_cfg=NORM,
+            align_corners=False,
+            loss_decode=copy.deepcopy(loss),
+            sampler=sampler),
         train_cfg=dict(),
         test_cfg=dict(mode='whole'))
     if aux:
         aux_loss = copy.deepcopy(loss)
         aux_loss['loss_weight'] = 0.4
         cfg['auxiliary_head'] = dict(
-            type='FCNHead', in_channels=base * 4, in_index=2, channels=8,
-            num_convs=1, concat_input=False, dropout_ratio=0.1,
-            num_classes=num_classes, norm_cfg=NORM, align_corners=False,
+            type='FCNHead',
+            in_channels=base * 4,
+            in_index=2,
+            channels=8,
+            num_convs=1,
+            concat_input=False,
+            dropout_ratio=0.1,
+            num_classes=num_classes,
+            norm_cfg=NORM,
+            align_corners=False,
             loss_decode=aux_loss)
     return cfg
 
 
-def rdd_cfg(teacher: Optional[dict] = None, student: Optional[dict] = None,
+def rdd_cfg(teacher: Optional[dict] = None,
+            student: Optional[dict] = None,
             **distiller) -> dict:
     """An RDDSingleTeacherDistill config around tiny models."""
     dist = dict(
         type='RDDDistiller',
         student_recorders=dict(
             logits=dict(type='ModuleOutputs', source='decode_head.conv_seg'),
-            aux_logits=dict(type='ModuleOutputs', source='auxiliary_head.conv_seg')),
+            aux_logits=dict(
+                type='ModuleOutputs', source='auxiliary_head.conv_seg')),
         teacher_recorders=dict(
             logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
         distill_losses=dict(loss_kl=dict(type='RDDWeightedKLDivergence')),
@@ -74,7 +104,9 @@ def rdd_cfg(teacher: Optional[dict] = None, student: Optional[dict] = None,
         distiller=dist)
 
 
-def batch(n: int = 2, size: Tuple[int, int] = (32, 40), seed: int = 0,
+def batch(n: int = 2,
+          size: Tuple[int, int] = (32, 40),
+          seed: int = 0,
           ignore_frac: float = 0.1) -> Tuple[torch.Tensor, List]:
     """Seeded images and SegDataSamples with some ignored pixels."""
     g = torch.Generator().manual_seed(seed)

@@ -14,17 +14,16 @@ import logging
 import math
 import socket
 import time
-from unittest import mock
 from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 import torch
+from _toy_models import NUM_CLASSES, batch, rdd_cfg, segmentor_cfg
 from mmengine.logging import MessageHub, MMLogger
-
-import mmrdd  # noqa: F401
 from mmrazor.registry import MODELS
 
-from _toy_models import NUM_CLASSES, batch, rdd_cfg, segmentor_cfg
+import mmrdd  # noqa: F401
 from mmrdd.engine import RDDStageHook
 
 
@@ -42,7 +41,9 @@ def build(teacher_ckpt=None, download_timeout=None, **kwargs):
 
 def fake_runner(model, max_iters=10):
     return SimpleNamespace(
-        model=model, iter=0, max_iters=max_iters,
+        model=model,
+        iter=0,
+        max_iters=max_iters,
         message_hub=MessageHub.get_instance('rdd-bad-inputs'),
         logger=MMLogger.get_instance('rdd-bad-inputs'))
 
@@ -51,10 +52,14 @@ def fake_runner(model, max_iters=10):
 def test_tfe_with_teacher_without_aux_head_fails_before_training():
     """The real hook on the real algorithm (the hook test uses a stand-in)."""
     with pytest.raises(ValueError, match='set model.distiller.switch_iter=0'):
-        build(teacher=segmentor_cfg(base=8, aux=False),
-              student=segmentor_cfg(base=4, aux=False), switch_iter=4)
-    model = build(teacher=segmentor_cfg(base=8, aux=False),
-                  student=segmentor_cfg(base=4, aux=False), switch_iter=0)
+        build(
+            teacher=segmentor_cfg(base=8, aux=False),
+            student=segmentor_cfg(base=4, aux=False),
+            switch_iter=4)
+    model = build(
+        teacher=segmentor_cfg(base=8, aux=False),
+        student=segmentor_cfg(base=4, aux=False),
+        switch_iter=0)
     RDDStageHook().before_train(fake_runner(model))
 
 
@@ -66,8 +71,10 @@ def test_switch_iter_after_the_schedule_fails_before_training(switch_iter):
 
 
 def test_class_count_mismatch_names_both_counts():
-    with pytest.raises(ValueError, match='teacher predicts 6 classes but '
-                       'the student 5.*num_classes'):
+    with pytest.raises(
+            ValueError,
+            match='teacher predicts 6 classes but '
+            'the student 5.*num_classes'):
         build(teacher=segmentor_cfg(base=8, num_classes=6))
 
 
@@ -75,8 +82,10 @@ def test_student_aux_head_with_sampler_is_rejected():
     student = segmentor_cfg(base=4)
     student['auxiliary_head']['sampler'] = dict(
         type='OHEMPixelSampler', thresh=0.7, min_kept=100)
-    with pytest.raises(ValueError, match="auxiliary_head already has a "
-                       "pixel sampler.*Remove `sampler=`"):
+    with pytest.raises(
+            ValueError,
+            match="auxiliary_head already has a "
+            "pixel sampler.*Remove `sampler=`"):
         build(student=student)
 
 
@@ -116,8 +125,7 @@ def test_all_ignored_batch_trains_with_zero_task_loss(stage, mode):
         assert float(losses[key]) == 0.0, key
     assert math.isfinite(float(losses['distill.loss_kl']))
     sum(v for k, v in losses.items() if 'loss' in k).backward()
-    grads = [p.grad for p in model.student.parameters()
-             if p.grad is not None]
+    grads = [p.grad for p in model.student.parameters() if p.grad is not None]
     assert grads and all(torch.isfinite(g).all() for g in grads)
     stats = [k for k in losses if k.startswith('rdd/')]
     assert stats
@@ -136,8 +144,8 @@ def test_teacher_nan_or_inf_logits_stop_training(head, value):
     model.distiller.set_stage('tfe')
     with torch.no_grad():
         getattr(model.teacher, head).conv_seg.bias[0] = value
-    with pytest.raises(FloatingPointError,
-                       match='NaN/Inf logits: check teacher_ckpt'):
+    with pytest.raises(
+            FloatingPointError, match='NaN/Inf logits: check teacher_ckpt'):
         model.loss(*batch())
 
 
@@ -153,16 +161,17 @@ def test_teacher_checkpoint_that_matches_is_loaded(tmp_path):
             reference[key] += 0.5
     path = tmp_path / 'teacher.pth'
     # DataParallel-style "module." prefixes are accepted
-    torch.save({'state_dict': {'module.' + k: v
-                               for k, v in reference.items()}}, path)
+    torch.save(
+        {'state_dict': {'module.' + k: v
+                        for k, v in reference.items()}}, path)
     loaded = teacher_state(build(teacher_ckpt=path))
     for key, value in reference.items():
         assert torch.equal(loaded[key], value), key
 
 
 def test_missing_teacher_checkpoint_names_the_option(tmp_path):
-    with pytest.raises(FileNotFoundError,
-                       match='--cfg-options model.teacher_ckpt=PATH'):
+    with pytest.raises(
+            FileNotFoundError, match='--cfg-options model.teacher_ckpt=PATH'):
         build(teacher_ckpt=tmp_path / 'nope.pth')
 
 
@@ -192,17 +201,19 @@ def test_teacher_checkpoint_with_other_keys_is_rejected(tmp_path, case):
     'ftp://127.0.0.1/teacher.pth',
 ])
 def test_non_https_teacher_url_is_rejected(url):
-    with pytest.raises(ValueError, match=r'only https:// URLs \(or local '
-                       r'paths\)'):
+    with pytest.raises(
+            ValueError, match=r'only https:// URLs \(or local '
+            r'paths\)'):
         build(teacher_ckpt=url)
 
 
 def test_unreachable_https_teacher_url_fails_quickly(tmp_path, monkeypatch):
     monkeypatch.setenv('TORCH_HOME', str(tmp_path))  # no stale cached file
     start = time.monotonic()
-    with pytest.raises(RuntimeError,
-                       match='could not download the teacher checkpoint '
-                       r'https://127.0.0.1:9/.*give the local file instead'):
+    with pytest.raises(
+            RuntimeError,
+            match='could not download the teacher checkpoint '
+            r'https://127.0.0.1:9/.*give the local file instead'):
         build(teacher_ckpt='https://127.0.0.1:9/rdd-test-teacher.pth')
     assert time.monotonic() - start < 30
 
@@ -216,10 +227,12 @@ def test_https_server_that_never_answers_times_out(tmp_path, monkeypatch):
         server.listen(1)  # the kernel accepts; nobody ever answers
         port = server.getsockname()[1]
         start = time.monotonic()
-        with pytest.raises(RuntimeError, match='could not download.*timed '
-                           'out'):
-            build(teacher_ckpt=f'https://127.0.0.1:{port}/teacher.pth',
-                  download_timeout=1)
+        with pytest.raises(
+                RuntimeError, match='could not download.*timed '
+                'out'):
+            build(
+                teacher_ckpt=f'https://127.0.0.1:{port}/teacher.pth',
+                download_timeout=1)
         assert time.monotonic() - start < 30
     assert socket.getdefaulttimeout() == previous  # restored
 
@@ -265,9 +278,10 @@ def test_labels_outside_the_classes_name_value_and_cause(stage, bad):
     model.distiller.set_stage(stage)
     x, samples = batch(seed=6)
     samples[1].gt_sem_seg.data[0, 3, 4] = bad
-    with pytest.raises(ValueError,
-                       match=rf'labels \[{bad}\] are outside \[0, '
-                       rf'{NUM_CLASSES}\).*labelIds.*reduce_zero_label'):
+    with pytest.raises(
+            ValueError,
+            match=rf'labels \[{bad}\] are outside \[0, '
+            rf'{NUM_CLASSES}\).*labelIds.*reduce_zero_label'):
         model.loss(x, samples)
 
 

@@ -18,13 +18,16 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # test-compat`: 2.1); the other releases' branches run with the version
 # patched further down.
 SAFE_GLOBALS = hasattr(torch.serialization, 'add_safe_globals')  # >= 2.4
-WEIGHTS_ONLY_DEFAULT = digit_version(torch.__version__) >= digit_version(
-    '2.6.0')
+WEIGHTS_ONLY_DEFAULT = digit_version(
+    torch.__version__) >= digit_version('2.6.0')
 
 
 def python(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, '-c', code], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, '-c', code],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
 
 
 def test_mmrazor_models_fails_without_the_patch():
@@ -52,10 +55,14 @@ def mmengine_like_checkpoint(path):
     buf = HistoryBuffer()
     buf.update(1.5)
     torch.save(
-        dict(meta=dict(epoch=1, iter=5, seed=np.int64(3),
-                       message_hub=dict(log_scalars={'train/loss': buf}),
-                       arr=np.arange(3.0)),
-             state_dict={'w': torch.ones(2)}), path)
+        dict(
+            meta=dict(
+                epoch=1,
+                iter=5,
+                seed=np.int64(3),
+                message_hub=dict(log_scalars={'train/loss': buf}),
+                arr=np.arange(3.0)),
+            state_dict={'w': torch.ones(2)}), path)
 
 
 def test_mmengine_checkpoint_needs_the_allowlist(tmp_path):
@@ -79,14 +86,14 @@ def test_mmengine_checkpoint_loads_with_mmrdd(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == '1.5'
     ckpt = torch.load(path)  # weights_only=True where it is the default
-    assert ckpt['meta']['message_hub']['log_scalars'][
-        'train/loss'].current() == 1.5
+    assert ckpt['meta']['message_hub']['log_scalars']['train/loss'].current(
+    ) == 1.5
     assert ckpt['meta']['seed'] == 3
     np.testing.assert_array_equal(ckpt['meta']['arr'], [0., 1., 2.])
     if SAFE_GLOBALS:  # and so explicitly safe loading, too
         ckpt = torch.load(path, weights_only=True)
-        assert ckpt['meta']['message_hub']['log_scalars'][
-            'train/loss'].mean() == 1.5
+        assert ckpt['meta']['message_hub']['log_scalars']['train/loss'].mean(
+        ) == 1.5
     else:  # torch < 2.4: nothing to extend, safe loading stays strict
         assert compat.allow_mmengine_checkpoints() is False
         with pytest.raises(Exception, match='weights_only'):
@@ -121,9 +128,11 @@ def test_getattr_stand_in_refuses_other_attributes():
 # The branches of other torch releases, with the version patched.
 
 
-@pytest.mark.parametrize('version,needed', [
-    ('1.13.1', False), ('1.13.0+cu117', False), ('2.0.0', True),
-    ('2.1.2+cu121', True), ('2.13.0+cpu', True)])
+@pytest.mark.parametrize('version,needed', [('1.13.1', False),
+                                            ('1.13.0+cu117', False),
+                                            ('2.0.0', True),
+                                            ('2.1.2+cu121', True),
+                                            ('2.13.0+cpu', True)])
 def test_quantization_stub_is_needed_from_torch_2(monkeypatch, version,
                                                   needed):
     monkeypatch.setattr(torch, '__version__', version)
@@ -170,8 +179,7 @@ class RecordingSafeGlobals:
 
 def test_no_allowlist_below_torch_2_4(monkeypatch):
     monkeypatch.setattr(torch, '__version__', '2.1.2')
-    monkeypatch.delattr(torch.serialization, 'add_safe_globals',
-                        raising=False)
+    monkeypatch.delattr(torch.serialization, 'add_safe_globals', raising=False)
     assert compat.allow_mmengine_checkpoints() is False
 
 
@@ -180,8 +188,8 @@ def test_allowlist_on_torch_2_4_and_2_5_has_plain_entries(
         monkeypatch, version):
     monkeypatch.setattr(torch, '__version__', version)
     add = RecordingSafeGlobals(take_names=False)
-    monkeypatch.setattr(torch.serialization, 'add_safe_globals', add,
-                        raising=False)
+    monkeypatch.setattr(
+        torch.serialization, 'add_safe_globals', add, raising=False)
     assert compat.allow_mmengine_checkpoints() is True
     from numpy.core import multiarray
     assert add.names['mmengine.logging.history_buffer.HistoryBuffer'] is \
@@ -197,8 +205,8 @@ def test_allowlist_on_torch_2_4_and_2_5_has_plain_entries(
 def test_allowlist_from_torch_2_6_maps_getattr(monkeypatch, version):
     monkeypatch.setattr(torch, '__version__', version)
     add = RecordingSafeGlobals(take_names=True)
-    monkeypatch.setattr(torch.serialization, 'add_safe_globals', add,
-                        raising=False)
+    monkeypatch.setattr(
+        torch.serialization, 'add_safe_globals', add, raising=False)
     assert compat.allow_mmengine_checkpoints() is True
     assert add.names['builtins.getattr'] is compat.history_buffer_getattr
     for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):

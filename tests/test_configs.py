@@ -8,18 +8,18 @@ import re
 import pytest
 from mmengine.config import Config
 from mmengine.hub import get_config
+from mmengine.registry import DefaultScope
+from mmrazor.registry import MODELS as RAZOR_MODELS
+from mmseg.registry import MODELS as SEG_MODELS
 from torch import nn
 
 import mmrdd  # noqa: F401
-from mmrazor.registry import MODELS as RAZOR_MODELS
-from mmseg.registry import MODELS as SEG_MODELS
-from mmengine.registry import DefaultScope
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
-    p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
-                         recursive=True) if '/_base_/' not in p)
-
+    p for p in glob.glob(
+        osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
+    if '/_base_/' not in p)
 
 # a quoted `scheme://...` string in a config file
 LINK = r"""['"]([a-z][a-z0-9+.-]*://[^'"\s]+)['"]"""
@@ -35,8 +35,7 @@ def mmseg_metafile_weights():
     """``{config path relative to mmseg's configs: checkpoint URL}``."""
     import yaml
     weights = {}
-    for path in glob.glob(osp.join(mmseg_configs_dir(), '*',
-                                   'metafile.yaml')):
+    for path in glob.glob(osp.join(mmseg_configs_dir(), '*', 'metafile.yaml')):
         for model in yaml.safe_load(open(path))['Models']:
             if model.get('Weights'):
                 config = model['Config']
@@ -55,8 +54,8 @@ def mmseg_links():
     backbones, e.g. ``open-mmlab://resnet18_v1c`` or the MiT ``https://``
     checkpoints)."""
     links = set(mmseg_metafile_urls())
-    for path in glob.glob(osp.join(mmseg_configs_dir(), '**', '*.py'),
-                          recursive=True):
+    for path in glob.glob(
+            osp.join(mmseg_configs_dir(), '**', '*.py'), recursive=True):
         links.update(re.findall(LINK, open(path).read()))
     return links
 
@@ -105,8 +104,8 @@ def test_there_are_configs():
     assert len(CONFIGS) >= 4
 
 
-@pytest.mark.parametrize('path', CONFIGS,
-                         ids=[osp.relpath(p, ROOT) for p in CONFIGS])
+@pytest.mark.parametrize(
+    'path', CONFIGS, ids=[osp.relpath(p, ROOT) for p in CONFIGS])
 def test_config_loads_and_model_builds(path):
     cfg = Config.fromfile(path)
     # the runner's default scope, without leaving it set for other tests
@@ -156,14 +155,16 @@ def test_link_checks_are_not_vacuous():
     assert 'open-mmlab://resnet18_v1c' in links
     assert 'https://download.openmmlab.com/mmsegmentation/v0.5/pretrain/segformer/mit_b0_20220624-7e0fe6dd.pth' in links  # noqa: E501
     assert len(mmseg_metafile_weights()) > 100
-    cfg = Config.fromfile(osp.join(
-        ROOT, 'configs', 'rdd', 'rdd_logits_segformer_mit-b5_'
-        'segformer_mit-b0_8xb2-160k_ade20k-512x512.py'))
+    cfg = Config.fromfile(
+        osp.join(
+            ROOT, 'configs', 'rdd', 'rdd_logits_segformer_mit-b5_'
+            'segformer_mit-b0_8xb2-160k_ade20k-512x512.py'))
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
         student = SEG_MODELS.build(
             get_config(cfg.model.architecture.cfg_path).model)
     assert model_links(student) == {
-        'https://download.openmmlab.com/mmsegmentation/v0.5/pretrain/segformer/mit_b0_20220624-7e0fe6dd.pth'}  # noqa: E501
+        'https://download.openmmlab.com/mmsegmentation/v0.5/pretrain/segformer/mit_b0_20220624-7e0fe6dd.pth'  # noqa: E501
+    }  # noqa: E501
 
 
 def test_readme_and_metafile_link_real_configs():
@@ -177,8 +178,7 @@ def test_readme_and_metafile_link_real_configs():
     meta = yaml.safe_load(open(osp.join(folder, 'metafile.yml')))
     for model in meta['Models']:
         assert osp.isfile(osp.join(ROOT, model['Config'])), model['Config']
-        assert model['Name'] == osp.splitext(
-            osp.basename(model['Config']))[0]
+        assert model['Name'] == osp.splitext(osp.basename(model['Config']))[0]
     assert osp.isfile(osp.join(ROOT, meta['Collections'][0]['README']))
 
 
@@ -186,8 +186,7 @@ def mmseg_metafile_miou():
     """``{MMSeg model name: val mIoU}`` from MMSeg's metafiles."""
     import yaml
     miou = {}
-    for path in glob.glob(osp.join(mmseg_configs_dir(), '*',
-                                   'metafile.yaml')):
+    for path in glob.glob(osp.join(mmseg_configs_dir(), '*', 'metafile.yaml')):
         for model in yaml.safe_load(open(path))['Models']:
             results = model.get('Results') or []
             results = results if isinstance(results, list) else [results]
@@ -205,11 +204,15 @@ def test_pair_configs_are_listed_with_mmseg_numbers():
     import yaml
     folder = osp.join(ROOT, 'configs', 'rdd')
     readme = open(osp.join(folder, 'README.md')).read()
-    meta = {m['Name']: m for m in yaml.safe_load(
-        open(osp.join(folder, 'metafile.yml')))['Models']}
-    pairs = [osp.basename(p) for p in CONFIGS
-             if re.match(r'rdd_logits_(segformer|ocrnet)_(?!toy)',
-                         osp.basename(p))]
+    meta = {
+        m['Name']: m
+        for m in yaml.safe_load(open(osp.join(folder, 'metafile.yml')))
+        ['Models']
+    }
+    pairs = [
+        osp.basename(p) for p in CONFIGS
+        if re.match(r'rdd_logits_(segformer|ocrnet)_(?!toy)', osp.basename(p))
+    ]
     assert len(pairs) == 4
     miou = mmseg_metafile_miou()
     for name in pairs:

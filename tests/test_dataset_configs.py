@@ -8,9 +8,9 @@ import re
 import pytest
 from mmengine.config import Config
 from mmengine.hub import get_config
+from mmseg.utils import register_all_modules
 
 import mmrdd  # noqa: F401
-from mmseg.utils import register_all_modules
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 RDD = osp.join(ROOT, 'configs', 'rdd')
@@ -36,7 +36,8 @@ MMSEG_RECIPES = {
     'mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py',
 }
 MMSEG_R18 = {
-    'deeplabv3': 'mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py',  # noqa: E501
+    'deeplabv3':
+    'mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py',  # noqa: E501
     'pspnet': 'mmseg::pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py',
 }
 
@@ -160,8 +161,7 @@ def test_students_are_mmseg_r18(configs, student, dataset):
     for head in ('decode_head', 'auxiliary_head'):
         assert ours[head].pop('num_classes') == num_classes
         ref[head].pop('num_classes')
-    assert tuple(ours['data_preprocessor'].pop('size')) == tuple(
-        cfg.crop_size)
+    assert tuple(ours['data_preprocessor'].pop('size')) == tuple(cfg.crop_size)
     ref['data_preprocessor'].pop('size')
     ref['data_preprocessor']['type'] = 'SegDataPreProcessor'
     assert ours.pop('_scope_') == 'mmseg'

@@ -28,7 +28,8 @@ CONFIGS = [
 EXPECTED = {
     'mmrazor.registry.MODELS': {
         'RDDSingleTeacherDistill', 'RDDDistiller', 'RDDWeightedKLDivergence',
-        'RDDWeightedChannelWiseDivergence'},
+        'RDDWeightedChannelWiseDivergence'
+    },
     'mmrazor.registry.TASK_UTILS': {'RDDTFEDifficulty', 'RDDTSEDifficulty'},
     'mmseg.registry.HOOKS': {'RDDStageHook', 'RDDIterSeedHook'},
     'mmseg.registry.DATASETS': {'ToySegDataset'},
@@ -63,14 +64,14 @@ generate_toy_dataset(data, num_train=2, num_val=1, seed=0)
 print(json.dumps(dict(file=mmrdd.__file__, registered=registered,
                       models=models, built=built, cwd=os.getcwd())))
 '''
-SKIP = shutil.ignore_patterns(
-    '.git', '.venv*', 'work_dirs', 'data', 'build', 'dist', '*.egg-info',
-    '__pycache__', '.pytest_cache', '*.pth')
+SKIP = shutil.ignore_patterns('.git', '.venv*', 'work_dirs', 'data', 'build',
+                              'dist', '*.egg-info', '__pycache__',
+                              '.pytest_cache', '*.pth')
 
 
 def run(args, **kwargs) -> subprocess.CompletedProcess:
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=300,
-                          **kwargs)
+    proc = subprocess.run(
+        args, capture_output=True, text=True, timeout=300, **kwargs)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     return proc
 
@@ -78,7 +79,8 @@ def run(args, **kwargs) -> subprocess.CompletedProcess:
 def probe(pythonpath: str, cwd: str, data: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
     env['PYTHONPATH'] = pythonpath
-    proc = run([sys.executable, '-c', PROBE, ROOT, *CONFIGS, data], cwd=cwd,
+    proc = run([sys.executable, '-c', PROBE, ROOT, *CONFIGS, data],
+               cwd=cwd,
                env=env)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -89,8 +91,11 @@ def wheel(tmp_path_factory) -> str:
     shutil.copytree(ROOT, clone, ignore=SKIP)
     dist = tmp_path_factory.mktemp('dist')
     pip = [sys.executable, '-m', 'pip', '--disable-pip-version-check']
-    run([*pip, 'wheel', '--no-deps', '--no-index', '--no-build-isolation',
-         str(clone), '-w', str(dist)])
+    run([
+        *pip, 'wheel', '--no-deps', '--no-index', '--no-build-isolation',
+        str(clone), '-w',
+        str(dist)
+    ])
     wheels = os.listdir(dist)
     assert len(wheels) == 1 and wheels[0].startswith('mmrdd-'), wheels
     return str(dist / wheels[0])
@@ -103,8 +108,8 @@ def test_wheel_holds_the_package_and_nothing_else(wheel):
     assert tops - {t for t in tops if t.endswith('.dist-info')} == {'mmrdd'}
     source = sorted(
         osp.relpath(osp.join(d, f), ROOT).replace(os.sep, '/')
-        for d, _, files in os.walk(osp.join(ROOT, 'mmrdd'))
-        for f in files if not f.endswith('.pyc'))
+        for d, _, files in os.walk(osp.join(ROOT, 'mmrdd')) for f in files
+        if not f.endswith('.pyc'))
     assert len(source) > 20 and 'mmrdd/datasets/toy_generator.py' in source
     assert sorted(n for n in names if n.startswith('mmrdd/')) == source
 
@@ -115,26 +120,31 @@ def test_pip_install_needs_nothing_beyond_the_stack(tmp_path):
     clone = tmp_path / 'mmrdd'
     shutil.copytree(ROOT, clone, ignore=SKIP)
     report = tmp_path / 'report.json'
-    run([sys.executable, '-m', 'pip', '--disable-pip-version-check',
-         'install', '--dry-run', '--no-index', '--no-build-isolation',
-         '--report', str(report), str(clone)])
+    run([
+        sys.executable, '-m', 'pip', '--disable-pip-version-check', 'install',
+        '--dry-run', '--no-index', '--no-build-isolation', '--report',
+        str(report),
+        str(clone)
+    ])
     install = json.loads(report.read_text())['install']
     assert [item['metadata']['name'] for item in install] == ['mmrdd']
 
 
 def test_installed_wheel_works_from_another_directory(wheel, tmp_path):
     target = tmp_path / 'site'
-    run([sys.executable, '-m', 'pip', '--disable-pip-version-check',
-         'install', '--no-deps', '--no-index', '--target', str(target),
-         wheel])
+    run([
+        sys.executable, '-m', 'pip', '--disable-pip-version-check', 'install',
+        '--no-deps', '--no-index', '--target',
+        str(target), wheel
+    ])
     elsewhere = tmp_path / 'elsewhere'
     elsewhere.mkdir()
     installed = probe(str(target), str(elsewhere), str(tmp_path / 'toy'))
     assert installed['file'] == str(target / 'mmrdd' / '__init__.py')
     assert installed['cwd'] == str(elsewhere)
     for registry, names in EXPECTED.items():
-        assert names <= set(installed['registered'].get(registry, [])), (
-            registry, installed['registered'])
+        assert names <= set(installed['registered'].get(
+            registry, [])), (registry, installed['registered'])
     assert installed['models'] == ['RDDSingleTeacherDistill'] * 2
     assert installed['built'].startswith('mmrdd.models.')
     for split in ('train', 'val'):
@@ -145,9 +155,9 @@ def test_installed_wheel_works_from_another_directory(wheel, tmp_path):
         for f in files:
             if f.endswith('.py'):
                 with open(osp.join(d, f), encoding='utf-8') as src:
-                    decorated += sum(
-                        line.lstrip().startswith('@')
-                        and '.register_module(' in line for line in src)
+                    decorated += sum(line.lstrip().startswith('@')
+                                     and '.register_module(' in line
+                                     for line in src)
     assert decorated > 10
     assert sum(map(len, installed['registered'].values())) == decorated
     # the same registrations as the source tree

@@ -50,30 +50,49 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument('--data-root', default='data/toyseg')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the student runs (initial weights, '
-                        'data order)')
-    parser.add_argument('--iters', type=int,
-                        help='training iterations of every student run '
-                        '(default: the configs\'; the RDD switch moves to '
-                        '10%% of it)')
-    parser.add_argument('--teacher-iters', type=int,
-                        help='training iterations of the teacher (default: '
-                        'its config\'s, or twice --iters when given)')
+    parser.add_argument(
+        '--seed',
+        type=int,
+        default=0,
+        help='seed of the student runs (initial weights, '
+        'data order)')
+    parser.add_argument(
+        '--iters',
+        type=int,
+        help='training iterations of every student run '
+        '(default: the configs\'; the RDD switch moves to '
+        '10%% of it)')
+    parser.add_argument(
+        '--teacher-iters',
+        type=int,
+        help='training iterations of the teacher (default: '
+        'its config\'s, or twice --iters when given)')
     parser.add_argument('--retrain-teacher', action='store_true')
-    parser.add_argument('--rerun', action='store_true',
-                        help='train the student runs again even when a '
-                        'finished run with the same options is there')
-    parser.add_argument('--num-vis', type=int, default=3,
-                        help='test images whose difficulty maps are drawn')
-    parser.add_argument('--num-train', type=int,
-                        help='toy training images (default: generator\'s)')
-    parser.add_argument('--num-val', type=int,
-                        help='toy validation images (default: generator\'s)')
-    parser.add_argument('--num-test', type=int,
-                        help='toy test images (default: generator\'s)')
-    parser.add_argument('--cfg-options', nargs='+', default=[],
-                        help='extra --cfg-options for every training run')
+    parser.add_argument(
+        '--rerun',
+        action='store_true',
+        help='train the student runs again even when a '
+        'finished run with the same options is there')
+    parser.add_argument(
+        '--num-vis',
+        type=int,
+        default=3,
+        help='test images whose difficulty maps are drawn')
+    parser.add_argument(
+        '--num-train',
+        type=int,
+        help='toy training images (default: generator\'s)')
+    parser.add_argument(
+        '--num-val',
+        type=int,
+        help='toy validation images (default: generator\'s)')
+    parser.add_argument(
+        '--num-test', type=int, help='toy test images (default: generator\'s)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        help='extra --cfg-options for every training run')
     return parser.parse_args()
 
 
@@ -97,30 +116,35 @@ def main() -> None:
     from mmrdd.apis import evaluate_segmentor
     from mmrdd.apis.demo_summary import plot_demo_summary
     from mmrdd.apis.seeds import (DEFAULT_VARIANTS, TEACHER_CFG, VARIANTS,
-                                  init_checkpoint, run_variant,
-                                  train_teacher)
+                                  init_checkpoint, run_variant, train_teacher)
     from mmrdd.apis.train_runs import make_progress
     from mmrdd.datasets import generate_toy_dataset
 
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
     start = time.perf_counter()
-    sizes = {k: v for k, v in (('num_train', args.num_train),
-                                ('num_val', args.num_val),
-                                ('num_test', args.num_test)) if v}
+    sizes = {
+        k: v
+        for k, v in (('num_train', args.num_train), ('num_val', args.num_val),
+                     ('num_test', args.num_test)) if v
+    }
     meta = generate_toy_dataset(args.data_root, **sizes)
-    print(f'[demo] toy data set in {args.data_root}: {meta["num_train"]} '
-          f'train, {meta["num_val"]} val, {meta["num_test"]} test images '
-          f'(the table is on test)', flush=True)
+    print(
+        f'[demo] toy data set in {args.data_root}: {meta["num_train"]} '
+        f'train, {meta["num_val"]} val, {meta["num_test"]} test images '
+        f'(the table is on test)',
+        flush=True)
     extra = list(args.cfg_options)
     num_runs = len(DEFAULT_VARIANTS) + 1
     rows, run_dirs = [], {}
     with make_progress() as progress:
         teacher_ckpt, teacher_time = train_teacher(
-            work_dir, args.data_root,
+            work_dir,
+            args.data_root,
             args.teacher_iters or (2 * args.iters if args.iters else None),
             progress,
-            f'run 1/{num_runs} teacher', extra=extra,
+            f'run 1/{num_runs} teacher',
+            extra=extra,
             retrain=args.retrain_teacher)
         if teacher_time is None:
             progress.console.print(
@@ -134,44 +158,70 @@ def main() -> None:
         for k, variant in enumerate(DEFAULT_VARIANTS, 2):
             name = VARIANTS[variant][0]
             result = run_variant(
-                variant, args.seed,
-                osp.join(work_dir, f'seed{args.seed}', variant), init,
-                args.data_root, teacher_ckpt, args.iters, progress,
-                f'run {k}/{num_runs} {name}', extra=extra,
+                variant,
+                args.seed,
+                osp.join(work_dir, f'seed{args.seed}', variant),
+                init,
+                args.data_root,
+                teacher_ckpt,
+                args.iters,
+                progress,
+                f'run {k}/{num_runs} {name}',
+                extra=extra,
                 reuse=not args.rerun)
             results.append(result)
             run_dirs[name] = result['run_dir']
-    teacher = evaluate_segmentor(TEACHER_CFG, teacher_ckpt, args.data_root,
-                                 split='test_dataloader')
+    teacher = evaluate_segmentor(
+        TEACHER_CFG, teacher_ckpt, args.data_root, split='test_dataloader')
     rows.append(dict(name='teacher', time_s=teacher_time, **teacher))
     for r in results:
-        rows.append({k: r[k] for k in ('name', 'time_s', 'mIoU',
-                                       'per_class', 'aAcc', 'num_images')})
+        rows.append({
+            k: r[k]
+            for k in ('name', 'time_s', 'mIoU', 'per_class', 'aAcc',
+                      'num_images')
+        })
 
     vis_dir = osp.join(work_dir, 'difficulty')
     os.makedirs(vis_dir, exist_ok=True)
     rdd = results[-1]
     test_dir = osp.join(args.data_root, 'img_dir', 'test')
-    images = [osp.join(test_dir, i)
-              for i in sorted(os.listdir(test_dir))[:args.num_vis]]
+    images = [
+        osp.join(test_dir, i)
+        for i in sorted(os.listdir(test_dir))[:args.num_vis]
+    ]
     with open(osp.join(vis_dir, 'visualize.log'), 'w') as log:
         subprocess.run([
-            sys.executable, osp.join(HERE, 'visualize_difficulty.py'),
-            VARIANTS['rdd'][1], osp.join(rdd['run_dir'], _last(rdd)),
-            '--images', *images, '--out-dir', vis_dir
-        ], cwd=ROOT, check=True, stdout=log, stderr=subprocess.STDOUT)
+            sys.executable,
+            osp.join(HERE, 'visualize_difficulty.py'), VARIANTS['rdd'][1],
+            osp.join(rdd['run_dir'], _last(rdd)), '--images', *images,
+            '--out-dir', vis_dir
+        ],
+                       cwd=ROOT,
+                       check=True,
+                       stdout=log,
+                       stderr=subprocess.STDOUT)
 
     classes = list(rows[0]['per_class'])
     table = format_table(rows, classes)
     iters = args.iters or _config_iters(VARIANTS['rdd'][1])
     summary_png = plot_demo_summary(
-        rows, classes, run_dirs, osp.join(work_dir, 'summary.png'),
+        rows,
+        classes,
+        run_dirs,
+        osp.join(work_dir, 'summary.png'),
         switch_iter=iters // 10,
         title=f'toy demo, seed {args.seed}, {iters} iterations per student '
         'run, test split')
     with open(osp.join(work_dir, 'results.json'), 'w') as f:
-        json.dump(dict(rows=rows, classes=classes, seed=args.seed,
-                       iters=iters, split='test'), f, indent=2)
+        json.dump(
+            dict(
+                rows=rows,
+                classes=classes,
+                seed=args.seed,
+                iters=iters,
+                split='test'),
+            f,
+            indent=2)
     with open(osp.join(work_dir, 'results.txt'), 'w') as f:
         f.write(table + '\n')
     print(f'\n[demo] test-split results, seed {args.seed} (per-class IoU '

@@ -62,7 +62,8 @@ def trigger_visualization_hook(cfg: Config,
     if 'visualization' not in default_hooks:
         raise RuntimeError(
             'VisualizationHook must be included in default_hooks: add '
-            "visualization=dict(type='SegVisualizationHook') to default_hooks.")
+            "visualization=dict(type='SegVisualizationHook') to default_hooks."
+        )
     visualization_hook = default_hooks['visualization']
     visualization_hook['draw'] = True
     if args.show:

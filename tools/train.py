@@ -12,8 +12,9 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 import mmrdd  # noqa: E402,F401  (torch-2 compatibility before mmrazor loads)
-from mmrdd.utils import (check_model_runs_here,  # noqa: E402
-                         check_resume_checkpoint, setup_amp, setup_launcher)
+from mmrdd.utils import check_model_runs_here  # noqa: E402
+from mmrdd.utils import setup_amp  # noqa: E402
+from mmrdd.utils import check_resume_checkpoint, setup_launcher  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

@@ -1,7 +1,9 @@
 # Toy RDD + pixel KD + CWD on the decode-head logits (tau 1, weight 3 as in
 # the Cityscapes rdd+cwd config): the RDD weights still re-weight the task
 # loss only; CWD is added unchanged.
-_base_ = ['./rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py']  # noqa: E501
+_base_ = [
+    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'
+]  # noqa: E501
 
 model = dict(
     distiller=dict(

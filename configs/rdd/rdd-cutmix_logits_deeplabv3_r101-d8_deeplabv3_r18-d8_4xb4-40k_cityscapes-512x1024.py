@@ -3,7 +3,9 @@
 # Cityscapes 512x1024. Half of the crops get a box (area ~ Beta(1, 1)) from
 # another crop of the GPU batch, in the image and its labels; the teacher
 # and the student see the mixed crops. Not a configuration of the RDD paper.
-_base_ = ['./rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py']  # noqa: E501
+_base_ = [
+    './rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py'  # noqa: E501
+]  # noqa: E501
 
 # MMSeg's Cityscapes normalisation, padding and crop size.
 model = dict(

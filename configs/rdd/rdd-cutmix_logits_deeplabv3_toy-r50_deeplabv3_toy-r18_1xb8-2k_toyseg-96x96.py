@@ -8,7 +8,9 @@
 # runtime (seed=<int> would use a private generator seeded with seed + rank).
 # MMSeg 1.2.2's own SegDataPreProcessor cannot run a batch_augments list;
 # RDDSegDataPreProcessor can and is otherwise identical.
-_base_ = ['./rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py']  # noqa: E501
+_base_ = [
+    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'
+]  # noqa: E501
 
 model = dict(
     data_preprocessor=dict(

@@ -5,7 +5,9 @@
 # with the highest mean per-pixel teacher entropy, with the kept crops'
 # teacher logits. Costs a second teacher pass per step (see the README's
 # picking costs). Not a configuration of the RDD paper.
-_base_ = ['./rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py']  # noqa: E501
+_base_ = [
+    './rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py'  # noqa: E501
+]  # noqa: E501
 
 model = dict(
     picker=dict(

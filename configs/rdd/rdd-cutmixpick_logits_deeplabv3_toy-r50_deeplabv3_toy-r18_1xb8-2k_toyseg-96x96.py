@@ -5,7 +5,9 @@
 # all 2 x 8 candidates without gradient, and the step trains on the 8 with
 # the highest mean per-pixel teacher entropy ("CutMixPick (T. ent.)"). The
 # teacher's logits of the kept candidates are reused (records cut to them).
-_base_ = ['./rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py']  # noqa: E501
+_base_ = [
+    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'
+]  # noqa: E501
 
 model = dict(
     picker=dict(

@@ -5,7 +5,9 @@
 # difficulty); the task loss is lam * L(y_i) + (1 - lam) * L(y_j), each term
 # the student head's own loss with its RDD weights (RDDMixedLabelLoss, which
 # RDDSingleTeacherDistill installs because RDDSegMixup keeps both maps).
-_base_ = ['./rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py']  # noqa: E501
+_base_ = [
+    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'
+]  # noqa: E501
 
 model = dict(
     data_preprocessor=dict(

@@ -39,10 +39,10 @@ model = dict(
             decode_head='decode_head.1', auxiliary_head='decode_head.0'),
         # 100000 / (4 * 512 * 1024) of a GPU batch of 2 x 512 x 1024
         # pixels, and the reference's 19 class weights
-        tse=dict(min_kept=50000,
-                 class_weight={{_base_.cityscapes_class_weight}}),
+        tse=dict(
+            min_kept=50000, class_weight={{_base_.cityscapes_class_weight}}),
         # the KD target: the OCR stage's logits
         teacher_recorders=dict(
-            logits=dict(
-                type='ModuleOutputs', source='decode_head.1.conv_seg')),
+            logits=dict(type='ModuleOutputs',
+                        source='decode_head.1.conv_seg')),
         distill_losses=dict(loss_kl=dict(resize_to='student'))))

@@ -31,5 +31,5 @@ model = dict(
         tfe=dict(second_view='flip'),
         # 100000 / (4 * 512 * 1024) of a GPU batch of 1 x 1024 x 1024
         # pixels, and the reference's 19 class weights
-        tse=dict(min_kept=50000,
-                 class_weight={{_base_.cityscapes_class_weight}})))
+        tse=dict(
+            min_kept=50000, class_weight={{_base_.cityscapes_class_weight}})))

@@ -33,8 +33,10 @@ def task_loss_series(records: Sequence[Dict]):
     return np.zeros(0), np.zeros(0)
 
 
-def plot_demo_summary(rows: List[Dict], classes: Sequence[str],
-                      run_dirs: Dict[str, str], out_path: str,
+def plot_demo_summary(rows: List[Dict],
+                      classes: Sequence[str],
+                      run_dirs: Dict[str, str],
+                      out_path: str,
                       switch_iter: Optional[int] = None,
                       rdd_name: str = 'RDD + pixel KD',
                       title: str = '') -> str:
@@ -65,11 +67,15 @@ def plot_demo_summary(rows: List[Dict], classes: Sequence[str],
 
     ax = axes[0, 0]
     miou = [r['mIoU'] for r in rows]
-    bars = ax.bar(range(len(rows)), miou,
-                  color=[colour[n] for n in names])
+    bars = ax.bar(range(len(rows)), miou, color=[colour[n] for n in names])
     for bar, value in zip(bars, miou):
-        ax.text(bar.get_x() + bar.get_width() / 2, value + 0.5,
-                f'{value:.2f}', ha='center', va='bottom', fontsize=9)
+        ax.text(
+            bar.get_x() + bar.get_width() / 2,
+            value + 0.5,
+            f'{value:.2f}',
+            ha='center',
+            va='bottom',
+            fontsize=9)
     ax.set_xticks(range(len(rows)))
     ax.set_xticklabels(names, fontsize=9)
     ax.set_ylabel('mIoU (%), test split')
@@ -81,8 +87,12 @@ def plot_demo_summary(rows: List[Dict], classes: Sequence[str],
     x = np.arange(len(classes))
     for i, row in enumerate(rows):
         values = [row['per_class'][c] for c in classes]
-        ax.bar(x + (i - (len(rows) - 1) / 2) * width, np.nan_to_num(values),
-               width, label=row['name'], color=colour[row['name']])
+        ax.bar(
+            x + (i - (len(rows) - 1) / 2) * width,
+            np.nan_to_num(values),
+            width,
+            label=row['name'],
+            color=colour[row['name']])
     ax.set_xticks(x)
     ax.set_xticklabels(classes, rotation=30, fontsize=9)
     ax.set_ylabel('IoU (%), test split')
@@ -95,8 +105,11 @@ def plot_demo_summary(rows: List[Dict], classes: Sequence[str],
     records = read_scalars(rdd_dir) if rdd_dir else []
     steps, values = _series(records, 'rdd/tse_selected')
     if len(steps):
-        ax.plot(steps, 100 * values, color=colour.get(rdd_name, 'C3'),
-                label=f'{rdd_name}: TSE-selected share')
+        ax.plot(
+            steps,
+            100 * values,
+            color=colour.get(rdd_name, 'C3'),
+            label=f'{rdd_name}: TSE-selected share')
     ax.set_xlabel('iteration')
     ax.set_ylabel('selected pixels (% of valid)')
     ax.set_title('RDD: pixels TSE selects (hard for exactly one model)')
@@ -108,17 +121,23 @@ def plot_demo_summary(rows: List[Dict], classes: Sequence[str],
             continue
         steps_l, loss = task_loss_series(read_scalars(run_dirs[name]))
         if len(steps_l):
-            ax_loss.plot(steps_l, loss, label=name, color=colour[name],
-                         linewidth=1)
+            ax_loss.plot(
+                steps_l, loss, label=name, color=colour[name], linewidth=1)
     ax_loss.set_xlabel('iteration')
     ax_loss.set_ylabel('student decode-head CE (as trained)')
     ax_loss.set_yscale('log')
-    ax_loss.set_title('task loss (RDD: TFE-weighted, then mean over the '
-                      'selected pixels)', fontsize=10)
+    ax_loss.set_title(
+        'task loss (RDD: TFE-weighted, then mean over the '
+        'selected pixels)',
+        fontsize=10)
     for axis in (ax, ax_loss):
         if switch_iter is not None:
-            axis.axvline(switch_iter, color='k', linestyle='--',
-                         linewidth=1, label=f'TFE -> TSE at {switch_iter}')
+            axis.axvline(
+                switch_iter,
+                color='k',
+                linestyle='--',
+                linewidth=1,
+                label=f'TFE -> TSE at {switch_iter}')
         axis.legend(fontsize=8)
     if title:
         fig.suptitle(title)

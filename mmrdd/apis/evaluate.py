@@ -58,8 +58,8 @@ def evaluate_segmentor(config: str,
     for idx in range(len(dataset)):
         data = pipeline(dataset.get_data_info(idx))
         batch = model.data_preprocessor(
-            dict(inputs=[data['inputs']],
-                 data_samples=[data['data_samples']]), False)
+            dict(inputs=[data['inputs']], data_samples=[data['data_samples']]),
+            False)
         pred = model.predict(batch['inputs'], batch['data_samples'])[0]
         pred = pred.pred_sem_seg.data[0].numpy().ravel()
         gt = data['data_samples'].gt_sem_seg.data[0].numpy().ravel()
@@ -70,6 +70,7 @@ def evaluate_segmentor(config: str,
     iou = confusion_iou(confusion)
     return dict(
         mIoU=float(np.nanmean(iou) * 100),
-        per_class={c: float(v * 100) for c, v in zip(classes, iou)},
+        per_class={c: float(v * 100)
+                   for c, v in zip(classes, iou)},
         aAcc=float(np.diag(confusion).sum() / max(confusion.sum(), 1) * 100),
         num_images=len(dataset))

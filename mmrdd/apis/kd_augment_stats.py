@@ -99,14 +99,17 @@ def default_variants(cutmix_prob: float = 0.5,
     mixup.label_loss_installed = True  # no task loss here
     return OrderedDict([
         ('none', lambda inputs, samples, teacher: teacher(inputs)),
-        ('cutmix', augment_variant(
-            RDDSegCutMix(prob=cutmix_prob, alpha=alpha, seed=seed))),
+        ('cutmix',
+         augment_variant(
+             RDDSegCutMix(prob=cutmix_prob, alpha=alpha, seed=seed))),
         ('mixup', augment_variant(mixup)),
-        (f'cutmixpick (pool {pool}, T. ent.)', pick_variant(
-            RDDCandidatePicker(
-                pool=pool, criterion='entropy',
-                augments=dict(type='RDDSegCutMix', prob=1.0, alpha=alpha,
-                              seed=seed)))),
+        (f'cutmixpick (pool {pool}, T. ent.)',
+         pick_variant(
+             RDDCandidatePicker(
+                 pool=pool,
+                 criterion='entropy',
+                 augments=dict(
+                     type='RDDSegCutMix', prob=1.0, alpha=alpha, seed=seed)))),
     ])
 
 
@@ -151,25 +154,31 @@ def augment_stats(batches: Sequence[Tuple[Tensor, list]],
             torch.stack(sums[g * group:(g + 1) * group]).sum(0) /
             sum(counts[g * group:(g + 1) * group]) for g in range(num)
         ])
-        out[name] = dict(t_stddev=float(t_stddev(means)),
-                         entropy=ent_sum / ent_count, subsets=num)
+        out[name] = dict(
+            t_stddev=float(t_stddev(means)),
+            entropy=ent_sum / ent_count,
+            subsets=num)
     return out
 
 
 def format_table(stats: Dict[str, Dict[str, float]]) -> str:
     """The statistics as a fixed-width text table."""
     width = max(len(k) for k in stats) + 2
-    lines = [f'{"variant":<{width}}{"T. stddev":>12}{"T. entropy":>12}'
-             f'{"subsets":>9}', '-' * (width + 33)]
+    lines = [
+        f'{"variant":<{width}}{"T. stddev":>12}{"T. entropy":>12}'
+        f'{"subsets":>9}', '-' * (width + 33)
+    ]
     for name, s in stats.items():
         lines.append(f'{name:<{width}}{s["t_stddev"]:>12.6f}'
                      f'{s["entropy"]:>12.4f}{s["subsets"]:>9d}')
     return '\n'.join(lines)
 
 
-def load_pipeline(cfg, num_batches: int, device: str = 'cpu',
-                  seed: int = 0) -> Tuple[List[Tuple[Tensor, list]],
-                                          nn.Module]:
+def load_pipeline(
+        cfg,
+        num_batches: int,
+        device: str = 'cpu',
+        seed: int = 0) -> Tuple[List[Tuple[Tensor, list]], nn.Module]:
     """The teacher and ``num_batches`` preprocessed training batches.
 
     The teacher is ``cfg.model.teacher`` with ``cfg.model.teacher_ckpt``

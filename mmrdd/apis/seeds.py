@@ -30,16 +30,26 @@ STUDENT_CFG = 'configs/toy/deeplabv3_toy-r18-d8_1xb8-2k_toyseg-96x96.py'
 #: variant -> (label, config); the first three are the default comparison
 VARIANTS: Dict[str, Tuple[str, str]] = {
     'student': ('student alone', STUDENT_CFG),
-    'kd': ('pixel KD',
-           'configs/rdd/kd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'),  # noqa: E501
-    'rdd': ('RDD + pixel KD',
-            'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'),  # noqa: E501
-    'rdd-wkd': ('RDD + weighted KD',
-                'configs/rdd/rdd-wkd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'),  # noqa: E501
-    'rdd+cwd': ('RDD + KD + CWD',
-                'configs/rdd/rdd+cwd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'),  # noqa: E501
-    'rdd-cutmix': ('RDD + KD, CutMix',
-                   'configs/rdd/rdd-cutmix_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'),  # noqa: E501
+    'kd': (
+        'pixel KD',
+        'configs/rdd/kd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
+    ),  # noqa: E501
+    'rdd': (
+        'RDD + pixel KD',
+        'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
+    ),  # noqa: E501
+    'rdd-wkd': (
+        'RDD + weighted KD',
+        'configs/rdd/rdd-wkd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
+    ),  # noqa: E501
+    'rdd+cwd': (
+        'RDD + KD + CWD',
+        'configs/rdd/rdd+cwd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
+    ),  # noqa: E501
+    'rdd-cutmix': (
+        'RDD + KD, CutMix',
+        'configs/rdd/rdd-cutmix_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
+    ),  # noqa: E501
 }
 DEFAULT_VARIANTS = ('student', 'kd', 'rdd')
 
@@ -49,8 +59,7 @@ def is_distill(variant: str) -> bool:
     return variant != 'student'
 
 
-def init_checkpoint(seed: int, out_dir: str,
-                    config: str = STUDENT_CFG) -> str:
+def init_checkpoint(seed: int, out_dir: str, config: str = STUDENT_CFG) -> str:
     """The student's initial weights for ``seed``, drawn once and saved.
 
     The same file initialises the student of every variant of the seed
@@ -80,8 +89,8 @@ def init_checkpoint(seed: int, out_dir: str,
     from mmseg.registry import MODELS
 
     import mmrdd  # noqa: F401  (registers the toy data set and modules)
-    cfg = Config.fromfile(config if osp.isabs(config) else osp.join(
-        _repo_root(), config))
+    cfg = Config.fromfile(
+        config if osp.isabs(config) else osp.join(_repo_root(), config))
     set_random_seed(seed)
     with DefaultScope.overwrite_default_scope('mmseg'):
         model = MODELS.build(cfg.model)
@@ -94,8 +103,7 @@ def init_checkpoint(seed: int, out_dir: str,
         logger.setLevel(level)
     os.makedirs(out_dir, exist_ok=True)
     tmp = f'{path}.tmp{os.getpid()}'
-    torch.save(dict(state_dict=model.state_dict(), meta=dict(seed=seed)),
-               tmp)
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(seed=seed)), tmp)
     os.replace(tmp, path)
     return path
 
@@ -105,10 +113,15 @@ def _repo_root() -> str:
     return REPO_ROOT
 
 
-def run_options(variant: str, seed: int, init_ckpt: str, data_root: str,
-                teacher_ckpt: Optional[str], iters: Optional[int],
-                val_interval: Optional[int] = None,
-                extra: Sequence[str] = ()) -> List[str]:
+def run_options(
+    variant: str,
+    seed: int,
+    init_ckpt: str,
+    data_root: str,
+    teacher_ckpt: Optional[str],
+    iters: Optional[int],
+    val_interval: Optional[int] = None,
+    extra: Sequence[str] = ()) -> List[str]:
     """All ``--cfg-options`` of one run of the comparison."""
     prefix = 'model.architecture' if is_distill(variant) else 'model'
     opts = data_root_options(data_root) + [
@@ -133,14 +146,17 @@ def student_checkpoint(variant: str, run_dir: str) -> str:
 
     from mmrdd.utils import kd_to_student_checkpoint
     student = osp.join(run_dir, 'student.pth')
-    torch.save(kd_to_student_checkpoint(torch.load(ckpt, map_location='cpu')),
-               student)
+    torch.save(
+        kd_to_student_checkpoint(torch.load(ckpt, map_location='cpu')),
+        student)
     return student
 
 
-def train_teacher(work_dir: str, data_root: str,
+def train_teacher(work_dir: str,
+                  data_root: str,
                   iters: Optional[int] = None,
-                  progress=None, description: str = 'teacher',
+                  progress=None,
+                  description: str = 'teacher',
                   threads: Optional[int] = None,
                   extra: Sequence[str] = (),
                   retrain: bool = False) -> Tuple[str, Optional[float]]:
@@ -170,8 +186,8 @@ _EVAL_LOCK = threading.Lock()
 
 def _val_curve(run_dir: str) -> List[List]:
     """[iteration, val mIoU] pairs of a run, from its ``scalars.json``."""
-    return [[int(r['step']), float(r['mIoU'])]
-            for r in read_scalars(run_dir) if 'mIoU' in r]
+    return [[int(r['step']), float(r['mIoU'])] for r in read_scalars(run_dir)
+            if 'mIoU' in r]
 
 
 def _training_options(options: Sequence[str]) -> List[str]:
@@ -189,9 +205,14 @@ def _training_options(options: Sequence[str]) -> List[str]:
     return out
 
 
-def run_variant(variant: str, seed: int, run_dir: str, init_ckpt: str,
-                data_root: str, teacher_ckpt: Optional[str],
-                iters: Optional[int] = None, progress=None,
+def run_variant(variant: str,
+                seed: int,
+                run_dir: str,
+                init_ckpt: str,
+                data_root: str,
+                teacher_ckpt: Optional[str],
+                iters: Optional[int] = None,
+                progress=None,
                 description: Optional[str] = None,
                 threads: Optional[int] = None,
                 val_interval: Optional[int] = None,
@@ -228,26 +249,37 @@ def run_variant(variant: str, seed: int, run_dir: str, init_ckpt: str,
             else:
                 print(msg, flush=True)
             return done
-    wall = run_training(config, run_dir, opts,
-                        description or f'seed {seed} {name}', progress,
-                        threads)
+    wall = run_training(config, run_dir, opts, description
+                        or f'seed {seed} {name}', progress, threads)
     with _EVAL_LOCK:
         ckpt = student_checkpoint(variant, run_dir)
-        scores = evaluate_segmentor(STUDENT_CFG, ckpt, data_root,
-                                    split='test_dataloader')
+        scores = evaluate_segmentor(
+            STUDENT_CFG, ckpt, data_root, split='test_dataloader')
     curve = _val_curve(run_dir)
-    result = dict(variant=variant, name=name, seed=seed, time_s=wall,
-                  run_dir=run_dir, checkpoint=ckpt, options=opts,
-                  val_curve=curve, **scores)
+    result = dict(
+        variant=variant,
+        name=name,
+        seed=seed,
+        time_s=wall,
+        run_dir=run_dir,
+        checkpoint=ckpt,
+        options=opts,
+        val_curve=curve,
+        **scores)
     with open(result_path, 'w') as f:
         json.dump(result, f, indent=2)
     return result
 
 
-def run_seeds(seeds: Sequence[int], work_dir: str, data_root: str,
-              teacher_ckpt: str, variants: Sequence[str] = DEFAULT_VARIANTS,
-              iters: Optional[int] = None, jobs: int = 2,
-              threads: Optional[int] = 1, extra: Sequence[str] = (),
+def run_seeds(seeds: Sequence[int],
+              work_dir: str,
+              data_root: str,
+              teacher_ckpt: str,
+              variants: Sequence[str] = DEFAULT_VARIANTS,
+              iters: Optional[int] = None,
+              jobs: int = 2,
+              threads: Optional[int] = 1,
+              extra: Sequence[str] = (),
               reuse: bool = True,
               val_interval: Optional[int] = None) -> List[Dict]:
     """Train and score ``len(seeds) x len(variants)`` runs, ``jobs`` at once.
@@ -276,21 +308,32 @@ def run_seeds(seeds: Sequence[int], work_dir: str, data_root: str,
     inits = {s: init_checkpoint(s, init_dir) for s in seeds}
     todo = [(s, v) for s in seeds for v in variants]
     with make_progress() as progress:
+
         def one(item):
             seed, variant = item
             k = todo.index(item) + 1
             return run_variant(
-                variant, seed, osp.join(work_dir, f'seed{seed}', variant),
-                inits[seed], data_root, teacher_ckpt, iters, progress,
-                f'run {k}/{len(todo)} seed {seed} {variant}', threads,
-                val_interval, extra=extra, reuse=reuse)
+                variant,
+                seed,
+                osp.join(work_dir, f'seed{seed}', variant),
+                inits[seed],
+                data_root,
+                teacher_ckpt,
+                iters,
+                progress,
+                f'run {k}/{len(todo)} seed {seed} {variant}',
+                threads,
+                val_interval,
+                extra=extra,
+                reuse=reuse)
 
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             results = list(pool.map(one, todo))
     return results
 
 
-def bootstrap_mean_ci(values: Sequence[float], num_boot: int = 10000,
+def bootstrap_mean_ci(values: Sequence[float],
+                      num_boot: int = 10000,
                       seed: int = 0,
                       level: float = 0.95) -> Tuple[float, float]:
     """Percentile-bootstrap interval of the mean of ``values``.
@@ -319,10 +362,11 @@ def bootstrap_mean_ci(values: Sequence[float], num_boot: int = 10000,
 
 
 def summarize(results: Sequence[Dict],
-              pairs: Sequence[Tuple[str, str]] = (('rdd', 'kd'),
-                                                  ('kd', 'student'),
-                                                  ('rdd', 'student')),
-              num_boot: int = 10000, boot_seed: int = 0) -> Dict:
+              pairs: Sequence[Tuple[str,
+                                    str]] = (('rdd', 'kd'), ('kd', 'student'),
+                                             ('rdd', 'student')),
+              num_boot: int = 10000,
+              boot_seed: int = 0) -> Dict:
     """Mean +- std per variant and paired per-seed differences.
 
     Args:
@@ -354,37 +398,44 @@ def summarize(results: Sequence[Dict],
             for step, value in runs[s].get('val_curve') or []:
                 curves.setdefault(int(step), []).append(value)
         variants[variant] = dict(
-            val_curve=[[step, float(np.mean(v)), len(v)]
-                       for step, v in sorted(curves.items())],
-            name=runs[seeds[0]].get('name', variant), n=len(seeds),
-            seeds=seeds, mIoU=miou, mean=float(np.mean(miou)),
+            val_curve=[[step, float(np.mean(v)),
+                        len(v)] for step, v in sorted(curves.items())],
+            name=runs[seeds[0]].get('name', variant),
+            n=len(seeds),
+            seeds=seeds,
+            mIoU=miou,
+            mean=float(np.mean(miou)),
             std=float(np.std(miou, ddof=1)) if len(miou) > 1 else 0.0,
             per_class_mean={
-                c: float(np.nanmean([runs[s]['per_class'][c]
-                                     for s in seeds])) for c in classes})
+                c: float(np.nanmean([runs[s]['per_class'][c] for s in seeds]))
+                for c in classes
+            })
     paired = {}
     for a, b in pairs:
         if a not in by or b not in by:
             continue
         seeds = sorted(set(by[a]) & set(by[b]))
         diffs = [by[a][s]['mIoU'] - by[b][s]['mIoU'] for s in seeds]
-        entry = dict(seeds=seeds, diffs=diffs,
-                     mean=float(np.mean(diffs)) if diffs else float('nan'),
-                     std=float(np.std(diffs, ddof=1))
-                     if len(diffs) > 1 else 0.0,
-                     wins=int(sum(d > 0 for d in diffs)),
-                     num_boot=num_boot, boot_seed=boot_seed, ci95=None)
+        entry = dict(
+            seeds=seeds,
+            diffs=diffs,
+            mean=float(np.mean(diffs)) if diffs else float('nan'),
+            std=float(np.std(diffs, ddof=1)) if len(diffs) > 1 else 0.0,
+            wins=int(sum(d > 0 for d in diffs)),
+            num_boot=num_boot,
+            boot_seed=boot_seed,
+            ci95=None)
         if len(diffs) >= 2:
-            entry['ci95'] = list(bootstrap_mean_ci(diffs, num_boot,
-                                                   boot_seed))
+            entry['ci95'] = list(bootstrap_mean_ci(diffs, num_boot, boot_seed))
         paired[f'{a}-{b}'] = entry
     return dict(variants=variants, paired=paired)
 
 
 def format_summary(summary: Dict) -> str:
     """A plain-text table of :func:`summarize`'s output."""
-    lines = [f'{"variant":<18} {"n":>2} {"mean":>7} {"std":>6}  per seed',
-             '-' * 60]
+    lines = [
+        f'{"variant":<18} {"n":>2} {"mean":>7} {"std":>6}  per seed', '-' * 60
+    ]
     for variant, v in summary['variants'].items():
         per = ' '.join(f'{x:5.2f}' for x in v['mIoU'])
         lines.append(f'{v["name"]:<18} {v["n"]:>2} {v["mean"]:7.2f} '
@@ -392,12 +443,12 @@ def format_summary(summary: Dict) -> str:
     for variant, v in summary['variants'].items():
         if v.get('val_curve'):
             lines.append(f'val-split curve of {v["name"]} (iteration: mean '
-                         'mIoU): ' + ', '.join(
-                             f'{step}: {m:.2f}' for step, m, _ in
-                             v['val_curve']))
+                         'mIoU): ' +
+                         ', '.join(f'{step}: {m:.2f}'
+                                   for step, m, _ in v['val_curve']))
     for key, p in summary['paired'].items():
-        ci = ('[{:+.2f}, {:+.2f}]'.format(*p['ci95'])
-              if p['ci95'] else '(n < 2)')
+        ci = ('[{:+.2f}, {:+.2f}]'.format(
+            *p['ci95']) if p['ci95'] else '(n < 2)')
         lines.append(f'paired {key:<11} mean {p["mean"]:+.2f}, '
                      f'95% bootstrap CI {ci}, higher in {p["wins"]} of '
                      f'{len(p["diffs"])} seeds')

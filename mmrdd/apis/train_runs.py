@@ -18,8 +18,8 @@ import time
 from typing import Dict, List, Optional
 
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress,
-                           TextColumn, TimeElapsedColumn)
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                           TimeElapsedColumn)
 
 #: Root of the repository (``tools/`` and ``configs/`` live there).
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -63,11 +63,13 @@ def make_progress(console: Optional[Console] = None) -> Progress:
         refresh_per_second=2)
 
 
-def train_command(config: str, work_dir: str,
-                  options: List[str]) -> List[str]:
+def train_command(config: str, work_dir: str, options: List[str]) -> List[str]:
     """The ``tools/train.py`` command line of one run."""
-    cmd = [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), config,
-           '--work-dir', work_dir]
+    cmd = [
+        sys.executable,
+        osp.join(REPO_ROOT, 'tools', 'train.py'), config, '--work-dir',
+        work_dir
+    ]
     if options:
         cmd += ['--cfg-options'] + list(options)
     return cmd
@@ -114,8 +116,8 @@ def run_training(config: str,
     cmd = train_command(config, work_dir, options)
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
-        [REPO_ROOT] + [p for p in env.get('PYTHONPATH', '').split(os.pathsep)
-                       if p])
+        [REPO_ROOT] +
+        [p for p in env.get('PYTHONPATH', '').split(os.pathsep) if p])
     if threads:
         env['OMP_NUM_THREADS'] = env['MKL_NUM_THREADS'] = str(threads)
     lock = echo_lock or threading.Lock()
@@ -131,8 +133,13 @@ def run_training(config: str,
         log.write('$ ' + ' '.join(cmd) + '\n')
         log.flush()
         proc = subprocess.Popen(
-            cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, bufsize=1)
+            cmd,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1)
         for line in proc.stdout:
             log.write(line)
             log.flush()
@@ -143,7 +150,9 @@ def run_training(config: str,
                 eta = _ETA.search(line)
                 loss = _LOSS.search(line)
                 progress.update(
-                    task, completed=done, total=total,
+                    task,
+                    completed=done,
+                    total=total,
                     eta=eta.group(1) if eta else '-',
                     loss=loss.group(1) if loss else '-')
             elif _echo(line):
@@ -202,9 +211,10 @@ def schedule_options(iters: Optional[int],
 def data_root_options(data_root: str) -> List[str]:
     """``--cfg-options`` pointing every split of a toy config at
     ``data_root``."""
-    return [f'{split}.dataset.data_root={data_root}'
-            for split in ('train_dataloader', 'val_dataloader',
-                          'test_dataloader')]
+    return [
+        f'{split}.dataset.data_root={data_root}'
+        for split in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    ]
 
 
 def read_scalars(work_dir: str) -> List[Dict]:

@@ -51,10 +51,9 @@ class CamVidDataset(BaseSegDataset):
     METAINFO = dict(
         classes=('Sky', 'Building', 'Pole', 'Road', 'Sidewalk', 'Tree',
                  'SignSymbol', 'Fence', 'Car', 'Pedestrian', 'Bicyclist'),
-        palette=[[128, 128, 128], [128, 0, 0], [192, 192, 128],
-                 [128, 64, 128], [60, 40, 222], [128, 128, 0],
-                 [192, 128, 128], [64, 64, 128], [64, 0, 128], [64, 64, 0],
-                 [0, 128, 192]])
+        palette=[[128, 128, 128], [128, 0, 0], [192, 192, 128], [128, 64, 128],
+                 [60, 40, 222], [128, 128, 0], [192, 128, 128], [64, 64, 128],
+                 [64, 0, 128], [64, 64, 0], [0, 128, 192]])
 
     def __init__(self,
                  img_suffix: str = '.png',
@@ -91,8 +90,7 @@ class CamVidDataset(BaseSegDataset):
             return super().load_data_list()
         lines = [
             line.split() for line in mmengine.list_from_file(
-                self.ann_file, backend_args=self.backend_args)
-            if line.strip()
+                self.ann_file, backend_args=self.backend_args) if line.strip()
         ]
         if not lines or all(len(line) == 1 for line in lines):
             return super().load_data_list()

@@ -53,8 +53,8 @@ import numpy as np
 #: Bump when the drawn content changes, so that stale data is regenerated.
 GENERATOR_VERSION = 2
 
-CLASSES = ('background', 'meadow', 'desert', 'wire', 'bush', 'rock',
-           'pebble', 'building')
+CLASSES = ('background', 'meadow', 'desert', 'wire', 'bush', 'rock', 'pebble',
+           'building')
 PALETTE = [[120, 120, 120], [60, 180, 75], [230, 190, 60], [0, 0, 0],
            [0, 100, 0], [140, 80, 40], [240, 50, 230], [70, 70, 200]]
 IGNORE_INDEX = 255
@@ -71,12 +71,15 @@ SPLITS = ('train', 'val', 'test')
 def _rng_for(seed: int, split: str, index: int) -> np.random.RandomState:
     """The generator of one image, independent of generation order."""
     state = np.random.SeedSequence(
-        [int(seed), _SPLIT_CODES[split], int(index)]).generate_state(8)
+        [int(seed), _SPLIT_CODES[split],
+         int(index)]).generate_state(8)
     return np.random.RandomState(state)
 
 
-def _smooth_field(rng: np.random.RandomState, size: int,
-                  num_waves: int = 6, max_freq: float = 2.5) -> np.ndarray:
+def _smooth_field(rng: np.random.RandomState,
+                  size: int,
+                  num_waves: int = 6,
+                  max_freq: float = 2.5) -> np.ndarray:
     """A smooth random field of shape (size, size): a sum of random cosines
     with 0.5 to ``max_freq`` cycles per image."""
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64) / size
@@ -85,9 +88,10 @@ def _smooth_field(rng: np.random.RandomState, size: int,
         freq = rng.uniform(0.5, max_freq)
         angle = rng.uniform(0, np.pi)
         phase = rng.uniform(0, 2 * np.pi)
-        field += rng.uniform(0.5, 1.0) * np.cos(
-            2 * np.pi * freq * (np.cos(angle) * xx + np.sin(angle) * yy) +
-            phase)
+        field += rng.uniform(
+            0.5,
+            1.0) * np.cos(2 * np.pi * freq *
+                          (np.cos(angle) * xx + np.sin(angle) * yy) + phase)
     return field
 
 
@@ -112,7 +116,8 @@ def _blur(img: np.ndarray, sigma: float) -> np.ndarray:
     return out
 
 
-def _random_colour(rng: np.random.RandomState, low: int = 50,
+def _random_colour(rng: np.random.RandomState,
+                   low: int = 50,
                    high: int = 205) -> np.ndarray:
     """One RGB colour, uniform in ``[low, high)^3``, as float64 (3, )."""
     return rng.uniform(low, high, size=3)
@@ -132,7 +137,9 @@ def _binary_erode(mask: np.ndarray, size: int) -> np.ndarray:
     """Erode a boolean mask with a ``size`` x ``size`` square."""
     kernel = np.ones((size, size), np.uint8)
     return cv2.erode(
-        mask.astype(np.uint8), kernel, borderType=cv2.BORDER_CONSTANT,
+        mask.astype(np.uint8),
+        kernel,
+        borderType=cv2.BORDER_CONSTANT,
         borderValue=0).astype(bool)
 
 
@@ -205,8 +212,9 @@ def _polygon(rng: np.random.RandomState, size: int) -> np.ndarray:
     angles = rng.uniform(0, 2 * np.pi) + 2 * np.pi / num * (
         np.arange(num) + rng.uniform(-0.3, 0.3, size=num))
     radius = rng.uniform(0.75, 1.0, size=num)
-    pts = np.stack([cx + rx * radius * np.cos(angles),
-                    cy + ry * radius * np.sin(angles)], axis=1)
+    pts = np.stack(
+        [cx + rx * radius * np.cos(angles), cy + ry * radius * np.sin(angles)],
+        axis=1)
     return np.round(pts).astype(np.int32)
 
 
@@ -223,18 +231,24 @@ def _draw_buildings(rng: np.random.RandomState, img: np.ndarray,
         period = rng.randint(5, 9)
         yy, xx = np.mgrid[0:size, 0:size]
         grid = ((yy % period) == 0) | ((xx % period) == 0)
-        tex = colour[None, None] + np.where(
-            grid, -rng.uniform(25, 45), 0.0)[..., None]
+        tex = colour[None, None] + np.where(grid, -rng.uniform(25, 45),
+                                            0.0)[..., None]
         img[one] = tex[one]
         label[one] = BUILDING
         mask |= one.astype(np.uint8)
     return mask.astype(bool)
 
 
-def _place_squares(rng: np.random.RandomState, img: np.ndarray,
-                   label: np.ndarray, region: int, target: int, count: int,
-                   side_range: Tuple[int, int], margin: int,
-                   palette: np.ndarray, round_: bool = False) -> None:
+def _place_squares(rng: np.random.RandomState,
+                   img: np.ndarray,
+                   label: np.ndarray,
+                   region: int,
+                   target: int,
+                   count: int,
+                   side_range: Tuple[int, int],
+                   margin: int,
+                   palette: np.ndarray,
+                   round_: bool = False) -> None:
     """Draw ``count`` filled squares (discs if ``round_``) of class
     ``target`` fully inside ``region``, each with at least ``margin`` region
     pixels around it."""
@@ -277,8 +291,8 @@ def _wire_mask(rng: np.random.RandomState, size: int,
     norm = np.linalg.norm(direction) + 1e-8
     normal = np.array([-direction[1], direction[0]]) / norm
     t = np.linspace(-0.3, 1.3, 400)
-    bend = rng.uniform(3, 12) * np.sin(
-        2 * np.pi * rng.uniform(0.3, 1.2) * t + rng.uniform(0, 2 * np.pi))
+    bend = rng.uniform(3, 12) * np.sin(2 * np.pi * rng.uniform(0.3, 1.2) * t +
+                                       rng.uniform(0, 2 * np.pi))
     pts = p0[None] + t[:, None] * direction[None] + bend[:, None] * normal
     pts = np.round(pts).astype(np.int32)
     mask = np.zeros((size, size), np.uint8)
@@ -287,10 +301,11 @@ def _wire_mask(rng: np.random.RandomState, size: int,
         # thicken across the curve: shift by one pixel along the axis that
         # is most perpendicular to it
         # (points are (x, y): a mostly horizontal curve is shifted in y)
-        shift = np.array([0, 1] if abs(direction[0]) > abs(direction[1]) else
-                         [1, 0], np.int32)
-        cv2.polylines(mask, [pts + shift], False, 1, thickness=1,
-                      lineType=cv2.LINE_8)
+        shift = np.array(
+            [0, 1] if abs(direction[0]) > abs(direction[1]) else [1, 0],
+            np.int32)
+        cv2.polylines(
+            mask, [pts + shift], False, 1, thickness=1, lineType=cv2.LINE_8)
     return mask.astype(bool)
 
 
@@ -323,8 +338,16 @@ def draw_sample(rng: np.random.RandomState,
                    2, object_palette)
     # pebbles: small dark or bright grey dots on the background
     grey = np.array([[rng.uniform(10, 50)] * 3, [rng.uniform(205, 250)] * 3])
-    _place_squares(rng, img, label, BACKGROUND, PEBBLE, rng.randint(5, 10),
-                   (4, 7), 2, grey, round_=True)
+    _place_squares(
+        rng,
+        img,
+        label,
+        BACKGROUND,
+        PEBBLE,
+        rng.randint(5, 10), (4, 7),
+        2,
+        grey,
+        round_=True)
 
     # 1-pixel ignore band on either side of the building outlines
     band = _binary_dilate(buildings, 3) & ~_binary_erode(buildings, 3)
@@ -416,8 +439,13 @@ def generate_toy_dataset(out_dir: str,
             meta.get(k) == v for k, v in params.items()):
         return dict(meta, skipped=True)
 
-    meta = dict(params, classes=list(CLASSES), palette=PALETTE,
-                ignore_index=IGNORE_INDEX, sha256={}, class_pixels={})
+    meta = dict(
+        params,
+        classes=list(CLASSES),
+        palette=PALETTE,
+        ignore_index=IGNORE_INDEX,
+        sha256={},
+        class_pixels={})
     if osp.exists(meta_path):
         os.remove(meta_path)  # invalid until this run completes
     for split, num in zip(SPLITS, (num_train, num_val, num_test)):
@@ -433,15 +461,16 @@ def generate_toy_dataset(out_dir: str,
         for index in range(num):
             img, label = draw_sample(_rng_for(seed, split, index), size)
             name = f'{index:05d}.png'
-            digest.update(
-                _write_png(osp.join(img_dir, name), img[..., ::-1]))
+            digest.update(_write_png(osp.join(img_dir, name), img[..., ::-1]))
             digest.update(_write_png(osp.join(ann_dir, name), label))
             counts += np.bincount(
                 np.where(label == IGNORE_INDEX, len(CLASSES), label).ravel(),
                 minlength=len(CLASSES) + 1)
         meta['sha256'][split] = digest.hexdigest()
         meta['class_pixels'][split] = {
-            name: int(n) for name, n in zip(CLASSES + ('ignore', ), counts)}
+            name: int(n)
+            for name, n in zip(CLASSES + ('ignore', ), counts)
+        }
     tmp = f'{meta_path}.tmp{os.getpid()}'
     with open(tmp, 'w', encoding='utf-8') as f:
         json.dump(meta, f, indent=2)

@@ -1,7 +1,7 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """Engine components of mmrdd."""
-from .hooks import IterSeedHook, RDDSelectionWatchHook, RDDStageHook
-from .hooks import RDDDifficultyVisHook, RDDTeacherCheckHook
+from .hooks import (IterSeedHook, RDDDifficultyVisHook, RDDSelectionWatchHook,
+                    RDDStageHook, RDDTeacherCheckHook)
 from .optimizers import CPUAmpOptimWrapper
 
 __all__ = [

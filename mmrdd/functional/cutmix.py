@@ -42,12 +42,12 @@ def _beta(alpha: float, num: int,
     return torch.from_numpy(lam)
 
 
-def cutmix_boxes(batch_size: int,
-                 size: Sequence[int],
-                 alpha: float = 1.0,
-                 prob: float = 1.0,
-                 generator: Optional[torch.Generator] = None
-                 ) -> Tuple[Tensor, Tensor]:
+def cutmix_boxes(
+        batch_size: int,
+        size: Sequence[int],
+        alpha: float = 1.0,
+        prob: float = 1.0,
+        generator: Optional[torch.Generator] = None) -> Tuple[Tensor, Tensor]:
     """Draw CutMix boxes and partners for a batch.
 
     Each sample is mixed with probability ``prob``. A mixed sample draws
@@ -88,10 +88,9 @@ def cutmix_boxes(batch_size: int,
     ratio = torch.sqrt(1.0 - lam)
     half_h = (h * ratio).long() // 2
     half_w = (w * ratio).long() // 2
-    boxes = torch.stack([
-        (cy - half_h).clamp(0, h), (cx - half_w).clamp(0, w),
-        (cy + half_h).clamp(0, h), (cx + half_w).clamp(0, w)
-    ], dim=1)
+    boxes = torch.stack([(cy - half_h).clamp(0, h), (cx - half_w).clamp(0, w),
+                         (cy + half_h).clamp(0, h), (cx + half_w).clamp(0, w)],
+                        dim=1)
     boxes[~apply] = 0
     return boxes, partner
 
@@ -143,8 +142,7 @@ def seg_cutmix(inputs: Tensor,
                labels: Tensor,
                alpha: float = 1.0,
                prob: float = 1.0,
-               generator: Optional[torch.Generator] = None
-               ) -> SegCutMixResult:
+               generator: Optional[torch.Generator] = None) -> SegCutMixResult:
     """CutMix a segmentation batch: images and label maps, same boxes.
 
     For each mixed sample ``i`` with partner ``j`` and box ``B_i``::
@@ -179,6 +177,5 @@ def seg_cutmix(inputs: Tensor,
     masks = box_masks(boxes, (h, w), inputs.device)
     partner = partner.to(inputs.device)
     return SegCutMixResult(
-        paste_boxes(inputs, masks, partner), paste_boxes(labels, masks,
-                                                         partner), masks,
-        partner)
+        paste_boxes(inputs, masks, partner),
+        paste_boxes(labels, masks, partner), masks, partner)

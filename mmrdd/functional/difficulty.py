@@ -52,8 +52,8 @@ def _check_logits_label(logits: Tensor, label: Tensor) -> None:
 
 def _log_prob_of(logits: Tensor, label: Tensor) -> Tensor:
     """``log_softmax(logits)[label]`` per pixel, float32, (N, H, W)."""
-    return F.log_softmax(logits.float(), dim=1).gather(
-        1, label.unsqueeze(1)).squeeze(1)
+    return F.log_softmax(
+        logits.float(), dim=1).gather(1, label.unsqueeze(1)).squeeze(1)
 
 
 def gt_class_prob(logits: Tensor,
@@ -269,8 +269,8 @@ def tfe_difficulty(logits_main: Tensor,
 
 
 def resize_map(weight: Tensor,
-                  size: Union[Sequence[int], torch.Size],
-                  align_corners: bool = False) -> Tensor:
+               size: Union[Sequence[int], torch.Size],
+               align_corners: bool = False) -> Tensor:
     """Bilinearly resize a per-pixel weight map.
 
     Args:
@@ -341,10 +341,10 @@ def ce_loss_divisor(label: Tensor,
 
 
 def selected_mean_weight(mask: Tensor,
-                     label: Tensor,
-                     divisor: Union[int, float, Tensor],
-                     class_weight: Optional[Tensor] = None,
-                     loss_class_weight: Optional[Tensor] = None) -> Tensor:
+                         label: Tensor,
+                         divisor: Union[int, float, Tensor],
+                         class_weight: Optional[Tensor] = None,
+                         loss_class_weight: Optional[Tensor] = None) -> Tensor:
     """Per-pixel weight that turns MMSeg's loss reduction into a
     class-weighted mean over the selected pixels.
 

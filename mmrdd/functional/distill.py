@@ -32,12 +32,13 @@ def _check_inputs(preds_S: Tensor, preds_T: Tensor,
 RESIZE_TO: Tuple[str, ...] = ('student', 'teacher')
 
 
-def match_logit_sizes(preds_S: Tensor,
-                      preds_T: Tensor,
-                      weight: Optional[Tensor] = None,
-                      resize_to: str = 'student',
-                      align_corners: bool = False
-                      ) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
+def match_logit_sizes(
+        preds_S: Tensor,
+        preds_T: Tensor,
+        weight: Optional[Tensor] = None,
+        resize_to: str = 'student',
+        align_corners: bool = False
+) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
     """Bring student and teacher logits (and a weight map) to one size.
 
     Heterogeneous pairs predict at different strides (SegFormer at 1/4,
@@ -66,8 +67,8 @@ def match_logit_sizes(preds_S: Tensor,
         return preds_S, F.interpolate(
             preds_T, size_S, mode='bilinear',
             align_corners=align_corners), weight
-    preds_S = F.interpolate(preds_S, size_T, mode='bilinear',
-                            align_corners=align_corners)
+    preds_S = F.interpolate(
+        preds_S, size_T, mode='bilinear', align_corners=align_corners)
     if weight is not None:
         weight = resize_map(weight, size_T, align_corners)
     return preds_S, preds_T, weight

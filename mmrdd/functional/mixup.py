@@ -28,11 +28,11 @@ class SegMixupParams(NamedTuple):
     partner: Tensor
 
 
-def mixup_params(batch_size: int,
-                 alpha: float = 1.0,
-                 prob: float = 1.0,
-                 generator: Optional[torch.Generator] = None
-                 ) -> SegMixupParams:
+def mixup_params(
+        batch_size: int,
+        alpha: float = 1.0,
+        prob: float = 1.0,
+        generator: Optional[torch.Generator] = None) -> SegMixupParams:
     """Draw mixup's weight and partners for a batch.
 
     ``lam ~ Beta(alpha, alpha)``, once per batch (as mixup's reference code

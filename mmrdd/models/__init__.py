@@ -1,9 +1,8 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """RDD models: algorithm, distiller, difficulty estimators, losses."""
 from .algorithms import RDDSingleTeacherDistill
-from .data_augments import RDDSegCutMix, RDDSegDataPreProcessor
 from .data_augments import (RDDCandidatePicker, RDDMixedLabelLoss,
-                            RDDSegMixup)
+                            RDDSegCutMix, RDDSegDataPreProcessor, RDDSegMixup)
 from .difficulty import RDDTFEDifficulty, RDDTSEDifficulty
 from .distillers import RDDDistiller
 from .losses import RDDWeightedChannelWiseDivergence, RDDWeightedKLDivergence

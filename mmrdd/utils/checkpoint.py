@@ -68,16 +68,15 @@ def load_checkpoint_strict(model: nn.Module,
     if '://' in filename:
         if not filename.startswith('https://'):
             raise ValueError(
-                f'{what} checkpoint "{filename}": only https:// URLs (or local '
-                'paths) are accepted, so the download is authenticated.')
+                f'{what} checkpoint "{filename}": only https:// URLs (or '
+                'local paths) are accepted, so the download is authenticated.')
         try:
             checkpoint = _load_checkpoint(filename, map_location='cpu')
         except Exception as exc:  # network errors come in many types
             raise RuntimeError(
                 f'could not download the {what} checkpoint {filename} '
                 f'({type(exc).__name__}: {exc}). Download it where there is '
-                f'internet access and give the local file instead.'
-            ) from exc
+                f'internet access and give the local file instead.') from exc
     else:
         if not osp.isfile(filename):
             raise FileNotFoundError(
@@ -86,10 +85,8 @@ def load_checkpoint_strict(model: nn.Module,
                 '--cfg-options model.teacher_ckpt=PATH).')
         checkpoint = _load_checkpoint(filename, map_location='cpu')
     state_dict = checkpoint.get('state_dict', checkpoint)
-    state_dict = {
-        (k[len('module.'):] if k.startswith('module.') else k): v
-        for k, v in state_dict.items()
-    }
+    state_dict = {(k[len('module.'):] if k.startswith('module.') else k): v
+                  for k, v in state_dict.items()}
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state_dict))
     unexpected = sorted(set(state_dict) - set(expected))
@@ -102,12 +99,12 @@ def load_checkpoint_strict(model: nn.Module,
             hint = (' It looks like a distillation checkpoint: convert it '
                     'with tools/model_converters/'
                     'convert_kd_ckpt_to_student.py first.')
-        details = '; '.join(
-            f'{kind} ({len(keys)}): {", ".join(keys[:3])}'
-            f'{", ..." if len(keys) > 3 else ""}'
-            for kind, keys in (('missing', missing), ('unexpected',
-                                                      unexpected),
-                               ('shape mismatch', mismatched)) if keys)
+        details = '; '.join(f'{kind} ({len(keys)}): {", ".join(keys[:3])}'
+                            f'{", ..." if len(keys) > 3 else ""}'
+                            for kind, keys in (('missing', missing),
+                                               ('unexpected', unexpected),
+                                               ('shape mismatch', mismatched))
+                            if keys)
         raise RuntimeError(
             f'{what} checkpoint {filename} does not match the {what} '
             f'model: {details}. Check that the config is the one the '

@@ -1,9 +1,9 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """Launch helpers shared by ``tools/train.py`` and ``tools/test.py``.
 
-MMEngine's ``pytorch`` launcher assumes CUDA: it calls ``torch.cuda.set_device``
-and its DDP wrapper passes ``device_ids=[LOCAL_RANK]``, both of which fail on a
-CPU-only machine. :func:`setup_launcher` makes ``--launcher pytorch`` work on
+MMEngine's ``pytorch`` launcher assumes CUDA: it calls
+``torch.cuda.set_device`` and its DDP wrapper passes
+``device_ids=[LOCAL_RANK]``, both of which fail on a CPU-only machine. :func:`setup_launcher` makes ``--launcher pytorch`` work on
 CPU with the ``gloo`` backend, and leaves GPU launches untouched. Likewise
 MMEngine's ``AmpOptimWrapper`` (``--amp``) needs a GPU: :func:`setup_amp`
 swaps in bfloat16 CPU autocast where there is none.
@@ -31,7 +31,8 @@ def setup_launcher(cfg: Config, launcher: str) -> None:
 
     Args:
         cfg (Config): The config to update in place.
-        launcher (str): One of ``'none'``, ``'pytorch'``, ``'slurm'``, ``'mpi'``.
+        launcher (str): One of ``'none'``, ``'pytorch'``, ``'slurm'``,
+            ``'mpi'``.
     """
     cfg.launcher = launcher
     if launcher == 'none' or torch.cuda.is_available():
@@ -45,8 +46,8 @@ def setup_launcher(cfg: Config, launcher: str) -> None:
         cfg.env_cfg.dist_cfg.backend = 'gloo'
     if not dist.is_initialized():
         dist.init_process_group(backend='gloo')
-    wrapper_cfg = cfg.get('model_wrapper_cfg', None) or dict(
-        type='MMDistributedDataParallel')
+    wrapper_cfg = cfg.get('model_wrapper_cfg',
+                          None) or dict(type='MMDistributedDataParallel')
     # MMEngine fills device_ids=[LOCAL_RANK] unless the key is present;
     # DDP rejects device_ids for CPU modules.
     wrapper_cfg['device_ids'] = None
@@ -67,9 +68,8 @@ def setup_amp(cfg: Config) -> None:
         cfg (Config): The config to update in place.
     """
     wrapper = cfg.get('optim_wrapper', None)
-    if (torch.cuda.is_available() or not wrapper
-            or wrapper.get('type') not in ('AmpOptimWrapper',
-                                           'mmengine.AmpOptimWrapper')):
+    if (torch.cuda.is_available() or not wrapper or wrapper.get('type')
+            not in ('AmpOptimWrapper', 'mmengine.AmpOptimWrapper')):
         return
     for key in ('loss_scale', 'use_fsdp'):
         wrapper.pop(key, None)
@@ -97,8 +97,10 @@ def check_model_runs_here(model: torch.nn.Module) -> None:
     """
     if torch.cuda.is_available() or not dist.is_initialized():
         return
-    sync = [n for n, m in model.named_modules()
-            if isinstance(m, torch.nn.SyncBatchNorm)]
+    sync = [
+        n for n, m in model.named_modules()
+        if isinstance(m, torch.nn.SyncBatchNorm)
+    ]
     if sync:
         raise RuntimeError(
             f'{len(sync)} SyncBN layers (e.g. "{sync[0]}") cannot run on '

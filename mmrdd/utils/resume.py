@@ -83,8 +83,7 @@ def previous_good_checkpoint(work_dir: str,
 
 
 def check_resume_checkpoint(work_dir: str,
-                            load_from: Optional[str] = None
-                            ) -> Optional[str]:
+                            load_from: Optional[str] = None) -> Optional[str]:
     """Check the checkpoint a ``resume=True`` run will load, before it does.
 
     The checkpoint is ``load_from`` when given (MMEngine resumes from it),

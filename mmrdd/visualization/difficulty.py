@@ -8,20 +8,23 @@ import torch
 from mmseg.models.utils import resize
 from torch import Tensor
 
-from mmrdd.models.distillers.rdd_distiller import (run_heads,
-                                                   segmentor_heads)
+from mmrdd.models.distillers.rdd_distiller import run_heads, segmentor_heads
 
 # TSE mask colours (RGB): hard for the student only, for the teacher only,
 # for both (dropped by XOR), ignored pixels.
 TSE_COLOURS = dict(
-    student=(255, 64, 64), teacher=(64, 128, 255), both=(150, 150, 150),
+    student=(255, 64, 64),
+    teacher=(64, 128, 255),
+    both=(150, 150, 150),
     ignored=(40, 40, 40))
 #: Colour (RGB) of the pixels TSE selects, on black.
 SELECTED_COLOUR = (255, 220, 0)
 
 
 @torch.no_grad()
-def difficulty_maps(model, inputs: Tensor, label: Tensor,
+def difficulty_maps(model,
+                    inputs: Tensor,
+                    label: Tensor,
                     min_kept: Optional[int] = None) -> Dict[str, Tensor]:
     """Run teacher and student of an RDD model and compute both stages' maps.
 
@@ -51,12 +54,18 @@ def difficulty_maps(model, inputs: Tensor, label: Tensor,
     student = run_heads(model.student, model.student.extract_feat(inputs))
     head = segmentor_heads(model.student,
                            'decode_head')[distiller.student_main]
-    s_logits = resize(student[distiller.student_main], size, mode='bilinear',
-                      align_corners=head.align_corners)
-    t_logits = resize(teacher[distiller.teacher_main], size, mode='bilinear',
-                      align_corners=align_corners)
-    maps = dict(teacher_pred=t_logits.argmax(1),
-                student_pred=s_logits.argmax(1))
+    s_logits = resize(
+        student[distiller.student_main],
+        size,
+        mode='bilinear',
+        align_corners=head.align_corners)
+    t_logits = resize(
+        teacher[distiller.teacher_main],
+        size,
+        mode='bilinear',
+        align_corners=align_corners)
+    maps = dict(
+        teacher_pred=t_logits.argmax(1), student_pred=s_logits.argmax(1))
     main = teacher[distiller.teacher_main]
     second = None
     if distiller.tfe.second_view == 'flip':
@@ -68,15 +77,22 @@ def difficulty_maps(model, inputs: Tensor, label: Tensor,
     if second is not None:
         maps['tfe_weight'] = distiller.tfe.prepare(main, second, size,
                                                    align_corners)['weight']
-    m = distiller.tse.hard_masks(s_logits, teacher[sampler.teacher_head],
-                                 label, sampler.ignore_index, align_corners,
-                                 min_kept=min_kept)
-    maps.update(tse_mask=m['mask'], hard_student=m['hard_student'],
-                hard_teacher=m['hard_teacher'])
+    m = distiller.tse.hard_masks(
+        s_logits,
+        teacher[sampler.teacher_head],
+        label,
+        sampler.ignore_index,
+        align_corners,
+        min_kept=min_kept)
+    maps.update(
+        tse_mask=m['mask'],
+        hard_student=m['hard_student'],
+        hard_teacher=m['hard_teacher'])
     return maps
 
 
-def colourise(label: np.ndarray, palette: Sequence[Sequence[int]],
+def colourise(label: np.ndarray,
+              palette: Sequence[Sequence[int]],
               ignore_index: int = 255) -> np.ndarray:
     """Label map (H, W) to an RGB image; ignored pixels white."""
     lut = np.zeros((256, 3), np.uint8)
@@ -109,14 +125,13 @@ def render_panel(tiles: Dict[str, np.ndarray], scale: int = 2) -> np.ndarray:
     """Tiles side by side, each titled, upscaled ``scale`` times (RGB)."""
     rendered = []
     for title, tile in tiles.items():
-        tile = cv2.resize(tile, None, fx=scale, fy=scale,
-                          interpolation=cv2.INTER_NEAREST)
+        tile = cv2.resize(
+            tile, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
         bar = np.full((22, tile.shape[1], 3), 255, np.uint8)
         cv2.putText(bar, title, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
                     (0, 0, 0), 1, cv2.LINE_AA)
         rendered.append(np.concatenate([bar, tile], 0))
-        rendered.append(np.full((rendered[-1].shape[0], 4, 3), 255,
-                                np.uint8))
+        rendered.append(np.full((rendered[-1].shape[0], 4, 3), 255, np.uint8))
     return np.concatenate(rendered[:-1], 1)
 
 
@@ -186,7 +201,7 @@ def difficulty_panel(maps: Dict[str, Tensor],
     if stage != 'tse' and 'tfe_weight' in maps:
         tiles['TFE 1-w'] = weight_image(get('tfe_weight'))
     if stage != 'tfe':
-        tiles['TSE S/T/both'] = tse_image(get('hard_student'),
-                                          get('hard_teacher'), ignored)
+        tiles['TSE S/T/both'] = tse_image(
+            get('hard_student'), get('hard_teacher'), ignored)
         tiles['TSE selected'] = selected_image(get('tse_mask'), ignored)
     return render_panel(tiles, scale)

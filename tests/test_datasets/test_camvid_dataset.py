@@ -8,11 +8,11 @@ import torch
 from mmcv import imwrite
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
+from mmseg.registry import DATASETS
+from mmseg.utils import register_all_modules
 
 import mmrdd  # noqa: F401
 from mmrdd.datasets import CamVidDataset
-from mmseg.registry import DATASETS
-from mmseg.utils import register_all_modules
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SPLITS = dict(train=3, val=2, test=1)

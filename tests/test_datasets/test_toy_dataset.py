@@ -10,9 +10,8 @@ import pytest
 
 from mmrdd.datasets import ToySegDataset, generate_toy_dataset
 from mmrdd.datasets.toy_generator import (BUSH, CLASSES, DESERT, MEADOW,
-                                          PALETTE, ROCK, WIRE,
-                                          dataset_checksum, draw_sample,
-                                          _rng_for)
+                                          PALETTE, ROCK, WIRE, _rng_for,
+                                          dataset_checksum, draw_sample)
 
 PARAMS = dict(num_train=4, num_val=3, num_test=3, size=64, seed=3)
 TEACHER_CFG = 'configs/toy/deeplabv3_toy-r50-d8_1xb8-4k_toyseg-96x96.py'
@@ -24,8 +23,10 @@ def _files(root):
     """Relative paths of all PNG files under ``root``."""
     out = []
     for d, _, names in os.walk(root):
-        out += [osp.relpath(osp.join(d, n), root) for n in names
-                if n.endswith('.png')]
+        out += [
+            osp.relpath(osp.join(d, n), root) for n in names
+            if n.endswith('.png')
+        ]
     return sorted(out)
 
 
@@ -48,8 +49,8 @@ def toy_root(tmp_path_factory):
 
 def test_layout_and_determinism(toy_root, tmp_path):
     files = _files(toy_root)
-    assert len(files) == 2 * (PARAMS['num_train'] + PARAMS['num_val'] +
-                              PARAMS['num_test'])
+    assert len(files) == 2 * (
+        PARAMS['num_train'] + PARAMS['num_val'] + PARAMS['num_test'])
     assert 'img_dir/train/00000.png' in files
     assert 'ann_dir/val/00002.png' in files
     img = cv2.imread(osp.join(toy_root, 'img_dir/train/00000.png'))
@@ -74,8 +75,7 @@ def test_layout_and_determinism(toy_root, tmp_path):
     assert meta_c['sha256']['train'] != meta_a['sha256']['train']
 
 
-def test_test_split_is_held_out_and_leaves_train_val_alone(toy_root,
-                                                            tmp_path):
+def test_test_split_is_held_out_and_leaves_train_val_alone(toy_root, tmp_path):
     # the same parameters without a test split: train and val byte for byte
     # the same (adding the split changed nothing the old runs saw)
     no_test = str(tmp_path / 'no_test')
@@ -88,14 +88,13 @@ def test_test_split_is_held_out_and_leaves_train_val_alone(toy_root,
     # test images come from their own stream: none equals a train or val
     # image of the same index
     for index in range(PARAMS['num_test']):
-        test_img, _ = draw_sample(_rng_for(PARAMS['seed'], 'test', index),
-                                  PARAMS['size'])
-        saved = cv2.imread(
-            osp.join(toy_root, f'img_dir/test/{index:05d}.png'))
+        test_img, _ = draw_sample(
+            _rng_for(PARAMS['seed'], 'test', index), PARAMS['size'])
+        saved = cv2.imread(osp.join(toy_root, f'img_dir/test/{index:05d}.png'))
         np.testing.assert_array_equal(saved[..., ::-1], test_img)
         for split in ('train', 'val'):
-            other, _ = draw_sample(_rng_for(PARAMS['seed'], split, index),
-                                   PARAMS['size'])
+            other, _ = draw_sample(
+                _rng_for(PARAMS['seed'], split, index), PARAMS['size'])
             assert not np.array_equal(test_img, other)
     # the toy configs score on it
     from mmengine.config import Config
@@ -114,13 +113,13 @@ def test_bad_split_sizes(tmp_path, bad):
 
 def test_order_independence(toy_root):
     # sample i of a split depends on (seed, split, i) only
-    img, label = draw_sample(_rng_for(PARAMS['seed'], 'val', 2),
-                             PARAMS['size'])
+    img, label = draw_sample(
+        _rng_for(PARAMS['seed'], 'val', 2), PARAMS['size'])
     saved = cv2.imread(osp.join(toy_root, 'img_dir/val/00002.png'))
     np.testing.assert_array_equal(saved[..., ::-1], img)
     np.testing.assert_array_equal(_labels(toy_root, 'val')[2], label)
-    img_t, _ = draw_sample(_rng_for(PARAMS['seed'], 'train', 2),
-                           PARAMS['size'])
+    img_t, _ = draw_sample(
+        _rng_for(PARAMS['seed'], 'train', 2), PARAMS['size'])
     assert not np.array_equal(img, img_t)
 
 
@@ -135,12 +134,10 @@ def test_idempotence(tmp_path):
     # other parameters regenerate, and remove files that no longer belong
     meta = generate_toy_dataset(root, **dict(PARAMS, num_train=2))
     assert meta['skipped'] is False
-    assert sorted(os.listdir(osp.join(root, 'img_dir/train'))) == [
-        '00000.png', '00001.png'
-    ]
-    assert sorted(os.listdir(osp.join(root, 'ann_dir/train'))) == [
-        '00000.png', '00001.png'
-    ]
+    assert sorted(os.listdir(osp.join(
+        root, 'img_dir/train'))) == ['00000.png', '00001.png']
+    assert sorted(os.listdir(osp.join(
+        root, 'ann_dir/train'))) == ['00000.png', '00001.png']
     # a broken stamp regenerates
     with open(osp.join(root, 'meta.json'), 'w') as f:
         f.write('{not json')
@@ -217,8 +214,8 @@ def test_toy_configs():
     from mmseg.registry import MODELS
 
     sizes = {}
-    for name, path in (('toy_teacher', TEACHER_CFG),
-                       ('toy_student', STUDENT_CFG)):
+    for name, path in (('toy_teacher', TEACHER_CFG), ('toy_student',
+                                                      STUDENT_CFG)):
         cfg = Config.fromfile(osp.join(REPO, path))
         assert cfg.train_dataloader.dataset.type == 'ToySegDataset'
         assert cfg.model.decode_head.num_classes == len(CLASSES)

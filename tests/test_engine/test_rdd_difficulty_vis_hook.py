@@ -8,14 +8,14 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from _toy_models import NUM_CLASSES, batch, rdd_cfg
 from mmengine.runner import Runner
 from torch.utils.data import Dataset
 
 import mmrdd  # noqa: F401
 from mmrdd.engine import RDDDifficultyVisHook
-from mmrdd.visualization import (SELECTED_COLOUR, TSE_COLOURS,
-                                 difficulty_maps, difficulty_panel)
-from _toy_models import NUM_CLASSES, batch, rdd_cfg
+from mmrdd.visualization import (SELECTED_COLOUR, TSE_COLOURS, difficulty_maps,
+                                 difficulty_panel)
 
 SIZE = (32, 40)
 SCALE = 2
@@ -38,12 +38,16 @@ def build_runner(tmp_path, backends, max_iters=4, interval=2):
     torch.manual_seed(0)
     # thresholds that split the barely trained models' pixels, so the
     # TSE masks are neither empty nor full
-    model = rdd_cfg(switch_iter=2,
-                    tse=dict(type='RDDTSEDifficulty', thresh=0.2,
-                             min_kept=2))
+    model = rdd_cfg(
+        switch_iter=2,
+        tse=dict(type='RDDTSEDifficulty', thresh=0.2, min_kept=2))
     model['data_preprocessor'] = dict(
-        type='mmseg.SegDataPreProcessor', mean=[128.] * 3, std=[40.] * 3,
-        size=SIZE, pad_val=0, seg_pad_val=255)
+        type='mmseg.SegDataPreProcessor',
+        mean=[128.] * 3,
+        std=[40.] * 3,
+        size=SIZE,
+        pad_val=0,
+        seg_pad_val=255)
     return Runner(
         model=model,
         work_dir=str(tmp_path),
@@ -52,16 +56,22 @@ def build_runner(tmp_path, backends, max_iters=4, interval=2):
             dataset=TinySegDataset(),
             sampler=dict(type='InfiniteSampler', shuffle=False),
             collate_fn=dict(type='pseudo_collate'),
-            batch_size=2, num_workers=0),
+            batch_size=2,
+            num_workers=0),
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
-        default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
-                           checkpoint=dict(type='CheckpointHook',
-                                           interval=100, by_epoch=False)),
-        custom_hooks=[dict(type='RDDStageHook'),
-                      dict(type='RDDDifficultyVisHook', interval=interval)],
-        visualizer=dict(type='SegLocalVisualizer', vis_backends=backends,
-                        name=f'vis-{tmp_path.name}'),
+        default_hooks=dict(
+            logger=dict(type='LoggerHook', interval=1),
+            checkpoint=dict(
+                type='CheckpointHook', interval=100, by_epoch=False)),
+        custom_hooks=[
+            dict(type='RDDStageHook'),
+            dict(type='RDDDifficultyVisHook', interval=interval)
+        ],
+        visualizer=dict(
+            type='SegLocalVisualizer',
+            vis_backends=backends,
+            name=f'vis-{tmp_path.name}'),
         default_scope='mmseg')
 
 
@@ -87,9 +97,9 @@ def maps_of(model, item: dict, min_kept: int) -> dict:
 
 def test_tse_tiles_are_the_masks():
     """The drawn panel of stage TSE, read back pixel by pixel."""
-    runner_free = rdd_cfg(switch_iter=0,
-                          tse=dict(type='RDDTSEDifficulty', thresh=0.2,
-                                   min_kept=1))
+    runner_free = rdd_cfg(
+        switch_iter=0,
+        tse=dict(type='RDDTSEDifficulty', thresh=0.2, min_kept=1))
     from mmrazor.registry import MODELS
     torch.manual_seed(0)
     model = MODELS.build(runner_free)
@@ -99,8 +109,8 @@ def test_tse_tiles_are_the_masks():
     gt = label[0].numpy()
     image = np.zeros(SIZE + (3, ), np.uint8)
     palette = np.random.RandomState(0).randint(0, 256, (NUM_CLASSES, 3))
-    panel = difficulty_panel(maps, image, gt, palette, 255, stage='tse',
-                             scale=SCALE)
+    panel = difficulty_panel(
+        maps, image, gt, palette, 255, stage='tse', scale=SCALE)
     # image, gt, teacher, student, TSE parts, TSE selected
     assert panel.shape[1] == 6 * SIZE[1] * SCALE + 5 * GAP
     mask = maps['tse_mask'][0].numpy()
@@ -109,10 +119,10 @@ def test_tse_tiles_are_the_masks():
     assert 0 < mask.sum() < (gt != 255).sum()  # neither empty nor full
     assert (colour_is(tile(panel, 5), SELECTED_COLOUR) == mask).all()
     parts = tile(panel, 4)
-    assert (colour_is(parts, TSE_COLOURS['student'])
-            == (hard_s & ~hard_t)).all()
-    assert (colour_is(parts, TSE_COLOURS['teacher'])
-            == (hard_t & ~hard_s)).all()
+    assert (colour_is(parts,
+                      TSE_COLOURS['student']) == (hard_s & ~hard_t)).all()
+    assert (colour_is(parts,
+                      TSE_COLOURS['teacher']) == (hard_t & ~hard_s)).all()
     assert (colour_is(parts, TSE_COLOURS['both']) == (hard_s & hard_t)).all()
     # RDD's XOR: the selection is what exactly one model found hard
     assert (mask == (hard_s ^ hard_t)).all()
@@ -122,8 +132,8 @@ def test_tse_tiles_are_the_masks():
     assert (drawn[valid] == palette[gt[valid]]).all()
     assert (drawn[~valid] == 255).all()
     # stage TFE draws the TFE weight instead of the TSE tiles
-    tfe = difficulty_panel(maps, image, gt, palette, 255, stage='tfe',
-                           scale=SCALE)
+    tfe = difficulty_panel(
+        maps, image, gt, palette, 255, stage='tfe', scale=SCALE)
     assert tfe.shape[1] == 5 * SIZE[1] * SCALE + 4 * GAP
     with pytest.raises(ValueError, match='stage'):
         difficulty_panel(maps, image, gt, palette, 255, stage='TSE')
@@ -134,10 +144,12 @@ def test_local_backend_gets_one_picture_per_interval(tmp_path):
     runner.train()
     folder = osp.join(runner.log_dir, 'vis_data', 'vis_image')
     # after iterations 2 (TFE: 5 tiles) and 4 (TSE: 6 tiles)
-    tfe = cv2.cvtColor(cv2.imread(osp.join(folder, 'rdd_difficulty_2.png')),
-                       cv2.COLOR_BGR2RGB)
-    tse = cv2.cvtColor(cv2.imread(osp.join(folder, 'rdd_difficulty_4.png')),
-                       cv2.COLOR_BGR2RGB)
+    tfe = cv2.cvtColor(
+        cv2.imread(osp.join(folder, 'rdd_difficulty_2.png')),
+        cv2.COLOR_BGR2RGB)
+    tse = cv2.cvtColor(
+        cv2.imread(osp.join(folder, 'rdd_difficulty_4.png')),
+        cv2.COLOR_BGR2RGB)
     assert tfe.shape[1] == 5 * SIZE[1] * SCALE + 4 * GAP
     assert tse.shape[1] == 6 * SIZE[1] * SCALE + 5 * GAP
     assert not osp.exists(osp.join(folder, 'rdd_difficulty_3.png'))
@@ -158,19 +170,23 @@ def test_tensorboard_backend_gets_the_pictures(tmp_path):
         EventAccumulator
     runner = build_runner(tmp_path, [dict(type='TensorboardVisBackend')])
     runner.train()
-    events = EventAccumulator(osp.join(runner.log_dir, 'vis_data'),
-                              size_guidance={'images': 0})
+    events = EventAccumulator(
+        osp.join(runner.log_dir, 'vis_data'), size_guidance={'images': 0})
     events.Reload()
     assert 'rdd_difficulty' in events.Tags()['images']
     steps = [e.step for e in events.Images('rdd_difficulty')]
     assert steps == [2, 4]
     last = events.Images('rdd_difficulty')[-1]
-    assert (last.width, last.height) == (
-        6 * SIZE[1] * SCALE + 5 * GAP, BAR + SIZE[0] * SCALE)
+    assert (last.width, last.height) == (6 * SIZE[1] * SCALE + 5 * GAP,
+                                         BAR + SIZE[0] * SCALE)
 
 
-@pytest.mark.parametrize('kwargs', [
-    dict(interval=0), dict(interval=1.5), dict(scale=0), dict(name='')])
+@pytest.mark.parametrize(
+    'kwargs',
+    [dict(interval=0),
+     dict(interval=1.5),
+     dict(scale=0),
+     dict(name='')])
 def test_bad_arguments(kwargs):
     with pytest.raises(ValueError, match='RDDDifficultyVisHook'):
         RDDDifficultyVisHook(**kwargs)

@@ -4,13 +4,13 @@ runner.iter (also after a resume) and the statistics of the current stage
 only are logged."""
 import pytest
 import torch
+from _toy_models import batch, rdd_cfg
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from torch.utils.data import Dataset
 
 import mmrdd  # noqa: F401
 from mmrdd.engine import RDDStageHook
-from _toy_models import batch, rdd_cfg
 
 
 class TinySegDataset(Dataset):
@@ -36,14 +36,23 @@ class StageSpy(Hook):
         self.stages.append(runner.model.distiller.stage)
 
 
-def build_runner(tmp_path, switch_iter, max_iters=6, name='stage',
-                 load_from=None, hooks=(), **distiller):
+def build_runner(tmp_path,
+                 switch_iter,
+                 max_iters=6,
+                 name='stage',
+                 load_from=None,
+                 hooks=(),
+                 **distiller):
     torch.manual_seed(0)
     spy = StageSpy()
     model = rdd_cfg(switch_iter=switch_iter, **distiller)
     model['data_preprocessor'] = dict(
-        type='mmseg.SegDataPreProcessor', mean=[0.] * 3, std=[1.] * 3,
-        size=(32, 40), pad_val=0, seg_pad_val=255)
+        type='mmseg.SegDataPreProcessor',
+        mean=[0.] * 3,
+        std=[1.] * 3,
+        size=(32, 40),
+        pad_val=0,
+        seg_pad_val=255)
     runner = Runner(
         model=model,
         work_dir=str(tmp_path),
@@ -52,14 +61,17 @@ def build_runner(tmp_path, switch_iter, max_iters=6, name='stage',
             dataset=TinySegDataset(),
             sampler=dict(type='InfiniteSampler', shuffle=False),
             collate_fn=dict(type='pseudo_collate'),
-            batch_size=2, num_workers=0),
+            batch_size=2,
+            num_workers=0),
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
-        default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
-                           checkpoint=dict(type='CheckpointHook',
-                                           interval=1, by_epoch=False)),
+        default_hooks=dict(
+            logger=dict(type='LoggerHook', interval=1),
+            checkpoint=dict(type='CheckpointHook', interval=1,
+                            by_epoch=False)),
         custom_hooks=[dict(type='RDDStageHook'), spy, *hooks],
-        load_from=load_from, resume=load_from is not None,
+        load_from=load_from,
+        resume=load_from is not None,
         default_scope='mmseg')
     return runner, spy
 
@@ -75,9 +87,11 @@ def test_resume_continues_in_the_right_stage(tmp_path):
     """A fresh runner resumed at iteration 3 derives the stage from it."""
     full, full_spy = build_runner(tmp_path / 'full', 2)
     full.train()
-    resumed, spy = build_runner(tmp_path / 'resumed', 2, name='resumed',
-                                load_from=str(tmp_path / 'full' /
-                                              'iter_3.pth'))
+    resumed, spy = build_runner(
+        tmp_path / 'resumed',
+        2,
+        name='resumed',
+        load_from=str(tmp_path / 'full' / 'iter_3.pth'))
     resumed.train()
     assert spy.stages == full_spy.stages[3:] == ['tse'] * 3
 
@@ -106,8 +120,7 @@ def test_switch_iter_outside_schedule_is_rejected(tmp_path):
 
 
 def test_switch_iter_is_an_argument_of_the_distiller():
-    with pytest.raises(ValueError,
-                       match='set model.distiller.switch_iter=4'):
+    with pytest.raises(ValueError, match='set model.distiller.switch_iter=4'):
         RDDStageHook(switch_iter=4)
     from mmrazor.registry import MODELS
     for bad in (-1, 2.5, True):
@@ -124,10 +137,12 @@ def test_model_without_rdd_distiller_is_rejected(tmp_path):
 
 @pytest.mark.parametrize('min_kept, mode, warned', [(10**6, 'xor', True),
                                                     (100, 'student', False)])
-def test_selection_watch_says_when_tse_selected_nothing(tmp_path, min_kept,
-                                                         mode, warned):
+def test_selection_watch_says_when_tse_selected_nothing(
+        tmp_path, min_kept, mode, warned):
     runner, _ = build_runner(
-        tmp_path, 0, max_iters=4,
+        tmp_path,
+        0,
+        max_iters=4,
         hooks=[dict(type='RDDSelectionWatchHook', interval=2)],
         tse=dict(type='RDDTSEDifficulty', min_kept=min_kept, mode=mode))
     runner.train()

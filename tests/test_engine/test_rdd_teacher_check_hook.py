@@ -7,6 +7,7 @@ import random
 import numpy as np
 import pytest
 import torch
+from _toy_models import NUM_CLASSES, rdd_cfg, segmentor_cfg
 from mmengine.config import ConfigDict
 from mmengine.runner import Runner
 from mmengine.structures import PixelData
@@ -16,7 +17,6 @@ from torch.utils.data import Dataset
 import mmrdd  # noqa: F401
 from mmrdd.engine import RDDTeacherCheckHook
 from mmrdd.engine.hooks.rdd_teacher_check_hook import miou_from_areas
-from _toy_models import NUM_CLASSES, rdd_cfg, segmentor_cfg
 
 SIZE = (32, 40)
 
@@ -45,11 +45,12 @@ class LabelledDataset(Dataset):
         for i in range(n):
             img = image(offset + i)
             sample = SegDataSample()
-            sample.set_metainfo(dict(img_shape=SIZE, pad_shape=SIZE,
-                                     ori_shape=SIZE))
+            sample.set_metainfo(
+                dict(img_shape=SIZE, pad_shape=SIZE, ori_shape=SIZE))
             with torch.no_grad():
-                label = labeller.predict(img[None], [sample.clone()])[
-                    0].pred_sem_seg.data[0].clone()
+                label = labeller.predict(
+                    img[None],
+                    [sample.clone()])[0].pred_sem_seg.data[0].clone()
             g = torch.Generator().manual_seed(offset + i)
             label[torch.rand(SIZE, generator=g) < 0.05] = 255
             sample.gt_sem_seg = PixelData(data=label[None])
@@ -88,28 +89,38 @@ def data(tmp_path_factory):
             out['val'] = LabelledDataset(teacher)
     train = LabelledDataset(teacher, n=4, offset=0)
     out['train'] = train
-    labels = torch.cat([d['data_samples'].gt_sem_seg.data.flatten()
-                        for d in out['val'].items])
+    labels = torch.cat([
+        d['data_samples'].gt_sem_seg.data.flatten() for d in out['val'].items
+    ])
     # the right teacher's labels are not one class (so a wrong one can fail)
     assert len(set(labels.tolist()) - {255}) >= 2
     return out
 
 
-def build_runner(tmp_path, data, ckpt, hook=None, val=True,
+def build_runner(tmp_path,
+                 data,
+                 ckpt,
+                 hook=None,
+                 val=True,
                  teacher_check=None):
-    hook = hook or dict(type='RDDTeacherCheckHook', min_miou=30.0,
-                        num_batches=2)
-    model = rdd_cfg(teacher=teacher_cfg(), student=teacher_cfg(4),
-                    switch_iter=1)
+    hook = hook or dict(
+        type='RDDTeacherCheckHook', min_miou=30.0, num_batches=2)
+    model = rdd_cfg(
+        teacher=teacher_cfg(), student=teacher_cfg(4), switch_iter=1)
     model['teacher_ckpt'] = data[ckpt]
     model['data_preprocessor'] = dict(
-        type='mmseg.SegDataPreProcessor', mean=[0.] * 3, std=[1.] * 3,
-        size=SIZE, pad_val=0, seg_pad_val=255)
+        type='mmseg.SegDataPreProcessor',
+        mean=[0.] * 3,
+        std=[1.] * 3,
+        size=SIZE,
+        pad_val=0,
+        seg_pad_val=255)
     val_kwargs = dict(
         val_dataloader=dict(
             dataset=data['val'],
             sampler=dict(type='DefaultSampler', shuffle=False),
-            collate_fn=dict(type='pseudo_collate'), batch_size=2,
+            collate_fn=dict(type='pseudo_collate'),
+            batch_size=2,
             num_workers=0),
         val_cfg=dict(type='ValLoop'),
         val_evaluator=dict(type='IoUMetric')) if val else {}
@@ -121,12 +132,14 @@ def build_runner(tmp_path, data, ckpt, hook=None, val=True,
             dataset=data['train'],
             sampler=dict(type='InfiniteSampler', shuffle=False),
             collate_fn=dict(type='pseudo_collate'),
-            batch_size=2, num_workers=0),
+            batch_size=2,
+            num_workers=0),
         train_cfg=dict(by_epoch=False, max_iters=2, val_interval=100),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
-        default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
-                           checkpoint=dict(type='CheckpointHook',
-                                           interval=100, by_epoch=False)),
+        default_hooks=dict(
+            logger=dict(type='LoggerHook', interval=1),
+            checkpoint=dict(
+                type='CheckpointHook', interval=100, by_epoch=False)),
         custom_hooks=[dict(type='RDDStageHook'), hook],
         default_scope='mmseg',
         **val_kwargs)
@@ -153,10 +166,10 @@ def reference_miou(runner, data, num_images: int) -> float:
         for i in range(num_images):
             item = dataset[i]
             batch = model.data_preprocessor(
-                dict(inputs=[item['inputs']],
-                     data_samples=[item['data_samples']]), False)
-            out = model.teacher.predict(batch['inputs'],
-                                        batch['data_samples'])
+                dict(
+                    inputs=[item['inputs']],
+                    data_samples=[item['data_samples']]), False)
+            out = model.teacher.predict(batch['inputs'], batch['data_samples'])
             pred = out[0].pred_sem_seg.data[0].numpy().ravel()
             gt = item['data_samples'].gt_sem_seg.data[0].numpy().ravel()
             keep = gt != 255
@@ -179,8 +192,8 @@ def test_wrong_teacher_stops_with_a_message(tmp_path, data):
     hook = check_hook(runner)
     assert hook.miou < 30
     assert f'mIoU {hook.miou:.2f} on the first 4 validation images' in msg
-    assert hook.miou == pytest.approx(reference_miou(runner, data, 4),
-                                      abs=1e-9)
+    assert hook.miou == pytest.approx(
+        reference_miou(runner, data, 4), abs=1e-9)
     assert runner.iter == 0  # stopped before training
 
 
@@ -207,16 +220,16 @@ def test_right_teacher_passes_and_logs_its_miou(tmp_path, data):
 def test_floor_is_set_by_name_from_the_config(tmp_path, data):
     """teacher_check.min_miou=0 (what --cfg-options sets) only logs;
     num_batches=0 skips."""
-    runner = build_runner(tmp_path / 'a', data, 'wrong',
-                          teacher_check=dict(min_miou=0))
+    runner = build_runner(
+        tmp_path / 'a', data, 'wrong', teacher_check=dict(min_miou=0))
     runner.train()
     assert runner.iter == 2 and check_hook(runner).miou < 30
-    runner = build_runner(tmp_path / 'b', data, 'wrong',
-                          teacher_check=dict(num_batches=0))
+    runner = build_runner(
+        tmp_path / 'b', data, 'wrong', teacher_check=dict(num_batches=0))
     runner.train()
     assert check_hook(runner).miou is None
-    runner = build_runner(tmp_path / 'c', data, 'wrong',
-                          teacher_check=dict(min_mIoU=0))
+    runner = build_runner(
+        tmp_path / 'c', data, 'wrong', teacher_check=dict(min_mIoU=0))
     with pytest.raises(ValueError, match='unknown keys'):
         runner.train()
 
@@ -225,22 +238,26 @@ def test_without_val_dataloader_it_warns_and_trains(tmp_path, data):
     runner = build_runner(tmp_path, data, 'wrong', val=False)
     runner.train()
     assert runner.iter == 2 and check_hook(runner).miou is None
-    assert 'RDD teacher check skipped' in open(
-        runner.logger._log_file).read()
+    assert 'RDD teacher check skipped' in open(runner.logger._log_file).read()
 
 
 def test_miou_from_areas_values():
     inter = torch.tensor([2., 0., 3., 0.])
     union = torch.tensor([4., 5., 3., 0.])  # the last class is absent
-    assert miou_from_areas(inter, union) == pytest.approx(
-        100 * (0.5 + 0 + 1) / 3)
+    assert miou_from_areas(inter,
+                           union) == pytest.approx(100 * (0.5 + 0 + 1) / 3)
     assert miou_from_areas(torch.zeros(2), torch.zeros(2)) != \
         miou_from_areas(torch.zeros(2), torch.zeros(2))  # NaN
 
 
 @pytest.mark.parametrize('kwargs', [
-    dict(min_miou=-1), dict(min_miou=101), dict(min_miou='10'),
-    dict(num_batches=-1), dict(num_batches=1.5), dict(num_batches=True)])
+    dict(min_miou=-1),
+    dict(min_miou=101),
+    dict(min_miou='10'),
+    dict(num_batches=-1),
+    dict(num_batches=1.5),
+    dict(num_batches=True)
+])
 def test_bad_arguments(kwargs):
     with pytest.raises(ValueError, match='RDDTeacherCheckHook'):
         RDDTeacherCheckHook(**kwargs)

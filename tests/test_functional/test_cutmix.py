@@ -33,8 +33,8 @@ def test_box_masks():
 
 
 def test_boxes_follow_cutmix():
-    boxes, partner = cutmix_boxes(1000, (H, W), alpha=1.0, prob=1.0,
-                                  generator=gen(0))
+    boxes, partner = cutmix_boxes(
+        1000, (H, W), alpha=1.0, prob=1.0, generator=gen(0))
     y1, x1, y2, x2 = boxes.unbind(1)
     assert ((0 <= y1) & (y1 <= y2) & (y2 <= H)).all()
     assert ((0 <= x1) & (x1 <= x2) & (x2 <= W)).all()

@@ -11,9 +11,9 @@ import torch.nn.functional as F
 
 from mmrdd.apis.benchmark_masks import reference_gt_prob, reference_ohem_mask
 from mmrdd.functional import (COMBINE_MODES, TFE_DIRECTIONS,
-                              combine_hard_masks, gt_class_prob,
-                              kth_smallest, ohem_hard_mask, resize_map,
-                              selected_mean_weight, tfe_difficulty)
+                              combine_hard_masks, gt_class_prob, kth_smallest,
+                              ohem_hard_mask, resize_map, selected_mean_weight,
+                              tfe_difficulty)
 
 IGNORE = 255
 SHAPES = [(1, 3, 1, 1), (2, 4, 3, 5), (3, 19, 8, 6)]
@@ -86,7 +86,8 @@ def test_gt_class_prob_is_not_max_prob():
 
 
 def test_gt_class_prob_ignored_is_one_and_custom_ignore_index():
-    logits = torch.randn(2, 4, 3, 3, generator=torch.Generator().manual_seed(0))
+    logits = torch.randn(
+        2, 4, 3, 3, generator=torch.Generator().manual_seed(0))
     label = torch.full((2, 3, 3), -1, dtype=torch.long)
     label[0, 0, 0] = 1
     q = gt_class_prob(logits, label, ignore_index=-1)
@@ -129,13 +130,13 @@ def test_gt_class_prob_resizes_small_logits_per_image(align_corners):
     # reference on the logits resized for the whole batch at once
     small, _ = _logits_label((3, 5, 4, 5), seed=11)
     _, label = _logits_label((3, 5, 13, 18), seed=12)
-    full = F.interpolate(small, size=(13, 18), mode='bilinear',
-                         align_corners=align_corners)
+    full = F.interpolate(
+        small, size=(13, 18), mode='bilinear', align_corners=align_corners)
     q = gt_class_prob(small, label, IGNORE, align_corners=align_corners)
     torch.testing.assert_close(
         q.double(), ref_gt_class_prob(full, label), rtol=1e-5, atol=1e-6)
-    other = F.interpolate(small, size=(13, 18), mode='bilinear',
-                          align_corners=not align_corners)
+    other = F.interpolate(
+        small, size=(13, 18), mode='bilinear', align_corners=not align_corners)
     assert (ref_gt_class_prob(other, label) - q.double()).abs().max() > 1e-3
 
 
@@ -306,10 +307,14 @@ def test_tfe_both_directions_match_reference(shape):
     w_ma = tfe_difficulty(main, aux, direction='main_aux')
     assert w_am.dtype == torch.float32
     torch.testing.assert_close(
-        w_am.double(), torch.exp(-ref_kl(log_aux, log_main)), rtol=1e-5,
+        w_am.double(),
+        torch.exp(-ref_kl(log_aux, log_main)),
+        rtol=1e-5,
         atol=1e-6)
     torch.testing.assert_close(
-        w_ma.double(), torch.exp(-ref_kl(log_main, log_aux)), rtol=1e-5,
+        w_ma.double(),
+        torch.exp(-ref_kl(log_main, log_aux)),
+        rtol=1e-5,
         atol=1e-6)
     assert (w_am > 0).all() and (w_am <= 1).all()
     assert (w_ma > 0).all() and (w_ma <= 1).all()
@@ -348,8 +353,8 @@ def test_tfe_resizes_aux_to_main(align_corners):
     aux = torch.randn(2, 3, 4, 3, generator=g)
     aux_up = F.interpolate(
         aux.double(), (8, 6), mode='bilinear', align_corners=align_corners)
-    expected = torch.exp(-ref_kl(F.log_softmax(aux_up, 1),
-                                 F.log_softmax(main.double(), 1)))
+    expected = torch.exp(
+        -ref_kl(F.log_softmax(aux_up, 1), F.log_softmax(main.double(), 1)))
     w = tfe_difficulty(main, aux, align_corners=align_corners)
     assert w.shape == (2, 8, 6)
     torch.testing.assert_close(w.double(), expected, rtol=1e-5, atol=1e-6)
@@ -394,8 +399,11 @@ def test_resize_weight_dtype_and_checks():
         resize_map(torch.rand(2, 1, 3, 3), (4, 4))
 
 
-# ----------------------------------------------------- selected_mean_weight ----
-def mmseg_style_ce(logits, label, weight, loss_class_weight=None,
+# ------------------------------------------------ selected_mean_weight ----
+def mmseg_style_ce(logits,
+                   label,
+                   weight,
+                   loss_class_weight=None,
                    avg_non_ignore=False):
     """MMSeg 1.x ``cross_entropy`` with a per-pixel ``weight``: the
     ``F.cross_entropy(reduction='none')`` loss times ``weight``, averaged
@@ -470,8 +478,8 @@ def test_selection_weight_nothing_selected():
     logits = torch.randn(2, 3, 4, 4, generator=g, requires_grad=True)
     label = torch.full((2, 4, 4), IGNORE)
     mask = torch.zeros(2, 4, 4, dtype=torch.bool)
-    weight = selected_mean_weight(mask, label, label.numel(),
-                              torch.ones(3), torch.ones(3))
+    weight = selected_mean_weight(mask, label, label.numel(), torch.ones(3),
+                                  torch.ones(3))
     assert torch.equal(weight, torch.zeros(2, 4, 4))
     loss = mmseg_style_ce(logits, label, weight)
     assert loss.item() == 0.0

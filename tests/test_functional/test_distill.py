@@ -39,8 +39,7 @@ def ref_pixel_kl(s, t, tau=1.0, weight=None):
         ps /= ps.sum()
         pt = np.exp(t[i, :, a, b] - t[i, :, a, b].max())
         pt /= pt.sum()
-        kl = sum(pt[k] * (math.log(pt[k]) - math.log(ps[k]))
-                 for k in range(c))
+        kl = sum(pt[k] * (math.log(pt[k]) - math.log(ps[k])) for k in range(c))
         total += wt[i, a, b] * kl * tau**2
     return total / (n * h * w)
 
@@ -66,10 +65,10 @@ def mmrazor_cwd_formula(preds_S, preds_T, tau=1.0):
     N, C, H, W = preds_S.shape
     softmax_pred_T = F.softmax(preds_T.reshape(-1, W * H) / tau, dim=1)
     logsoftmax = torch.nn.LogSoftmax(dim=1)
-    loss = torch.sum(softmax_pred_T *
-                     logsoftmax(preds_T.reshape(-1, W * H) / tau) -
-                     softmax_pred_T *
-                     logsoftmax(preds_S.reshape(-1, W * H) / tau)) * (tau**2)
+    loss = torch.sum(
+        softmax_pred_T * logsoftmax(preds_T.reshape(-1, W * H) / tau) -
+        softmax_pred_T * logsoftmax(preds_S.reshape(-1, W * H) / tau)) * (
+            tau**2)
     return loss / (C * N)
 
 
@@ -102,16 +101,18 @@ def test_cwd_matches_loop(shape, tau, weighted):
 @pytest.mark.parametrize('tau', [1.0, 3.0])
 def test_cwd_equals_mmrazor_formula(shape, tau):
     s, t = _pair(shape, seed=5 + sum(shape))
-    assert channel_wise_divergence(s, t, tau=tau).item() == pytest.approx(
-        mmrazor_cwd_formula(s, t, tau).item(), rel=1e-5, abs=1e-7)
+    assert channel_wise_divergence(
+        s, t, tau=tau).item() == pytest.approx(
+            mmrazor_cwd_formula(s, t, tau).item(), rel=1e-5, abs=1e-7)
 
 
 def _mmrazor_cwd_class():
     """MMRazor's ChannelWiseDivergence (``import mmrdd`` first installs the
     compat stand-in that lets ``mmrazor.models`` import on torch >= 2; a
     failing import fails the test)."""
-    import mmrdd  # noqa: F401
     from mmrazor.models.losses import ChannelWiseDivergence
+
+    import mmrdd  # noqa: F401
     return ChannelWiseDivergence
 
 
@@ -120,8 +121,9 @@ def test_cwd_equals_mmrazor_class(tau):
     cls = _mmrazor_cwd_class()
     s, t = _pair((2, 5, 4, 3), seed=17)
     ref = cls(tau=tau, loss_weight=1.0)(s, t)
-    assert channel_wise_divergence(s, t, tau=tau).item() == pytest.approx(
-        ref.item(), rel=1e-5)
+    assert channel_wise_divergence(
+        s, t, tau=tau).item() == pytest.approx(
+            ref.item(), rel=1e-5)
 
 
 def test_pixel_kl_is_not_batchmean():
@@ -129,7 +131,9 @@ def test_pixel_kl_is_not_batchmean():
     # ours is H * W times smaller.
     s, t = _pair((2, 3, 4, 5), seed=9)
     batchmean = F.kl_div(
-        F.log_softmax(s, 1), F.log_softmax(t, 1), reduction='batchmean',
+        F.log_softmax(s, 1),
+        F.log_softmax(t, 1),
+        reduction='batchmean',
         log_target=True)
     ours = pixel_kl_divergence(s, t)
     assert ours.item() == pytest.approx(batchmean.item() / 20, rel=1e-5)
@@ -140,11 +144,11 @@ def test_pixel_kl_hand_value():
     t = torch.tensor([[math.log(3.0), 0.0], [0.0, 0.0]]).T.reshape(1, 2, 1, 2)
     s = torch.zeros(1, 2, 1, 2)
     kl = 0.75 * math.log(1.5) + 0.25 * math.log(0.5)
-    assert pixel_kl_divergence(s, t).item() == pytest.approx(
-        kl / 2, rel=1e-6)
+    assert pixel_kl_divergence(s, t).item() == pytest.approx(kl / 2, rel=1e-6)
     w = torch.tensor([[[4.0, 7.0]]])
-    assert pixel_kl_divergence(s, t, weight=w).item() == pytest.approx(
-        4 * kl / 2, rel=1e-6)
+    assert pixel_kl_divergence(
+        s, t, weight=w).item() == pytest.approx(
+            4 * kl / 2, rel=1e-6)
 
 
 # ------------------------------------------------------------ properties ----
@@ -166,8 +170,9 @@ def test_weight_none_ones_zeros(func):
     s, t = _pair(shape, seed=31)
     plain = func(s, t)
     assert plain.item() > 0
-    assert func(s, t, weight=torch.ones(2, 3, 3)).item() == pytest.approx(
-        plain.item(), rel=1e-6)
+    assert func(
+        s, t, weight=torch.ones(2, 3, 3)).item() == pytest.approx(
+            plain.item(), rel=1e-6)
     assert func(s, t, weight=torch.zeros(2, 3, 3)).item() == 0.0
     assert func(s, t, weight=torch.full((2, 3, 3), 2.0)).item() == \
         pytest.approx(2 * plain.item(), rel=1e-6)
@@ -181,10 +186,12 @@ def test_weight_is_local(func):
     w = torch.zeros(1, 2, 2)
     w[0, 1, 0] = 1.0
     ref = ref_pixel_kl if func is pixel_kl_divergence else ref_cwd
-    assert func(s, t, weight=w).item() == pytest.approx(
-        ref(s, t, weight=w), rel=1e-5)
-    assert func(s, t, weight=w).item() != pytest.approx(
-        func(s, t).item(), rel=1e-3)
+    assert func(
+        s, t, weight=w).item() == pytest.approx(
+            ref(s, t, weight=w), rel=1e-5)
+    assert func(
+        s, t, weight=w).item() != pytest.approx(
+            func(s, t).item(), rel=1e-3)
 
 
 @pytest.mark.parametrize('func', FUNCS)
@@ -226,8 +233,7 @@ def test_cwd_gradient_value():
     channel_wise_divergence(s, t).backward()
     p_s = F.softmax(s.detach().flatten(2), 2).view_as(s)
     p_t = F.softmax(t.flatten(2), 2).view_as(t)
-    torch.testing.assert_close(s.grad, (p_s - p_t) / 6, rtol=1e-5,
-                               atol=1e-7)
+    torch.testing.assert_close(s.grad, (p_s - p_t) / 6, rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize('func', FUNCS)
@@ -250,7 +256,8 @@ def test_invalid_args(func):
         func(s, torch.zeros(2, 3, 4, 5))
     with pytest.raises(ValueError, match='same shape'):
         func(s, torch.zeros(2, 4, 4, 4))
-    with pytest.raises(ValueError, match=r'weight must have shape \(2, 4, 4\)'):
+    with pytest.raises(
+            ValueError, match=r'weight must have shape \(2, 4, 4\)'):
         func(s, s, weight=torch.ones(2, 1, 4, 4))
     with pytest.raises(ValueError, match='weight must have shape'):
         func(s, s, weight=torch.ones(2, 4, 3))

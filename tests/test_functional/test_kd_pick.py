@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Picking scores, top-B selection, batch indexing and T. stddev, against
 plain reference computations on seeded tensors."""
 import math
@@ -5,15 +6,14 @@ import math
 import pytest
 import torch
 
-from mmrdd.functional.kd_pick import (index_batch, pick_scores,
-                                      pixel_entropy, pixel_kl, top_indices)
-from mmrdd.functional.kd_stats import (mean_entropy, mean_probability,
-                                       t_stddev)
+from mmrdd.functional.kd_pick import (index_batch, pick_scores, pixel_entropy,
+                                      pixel_kl, top_indices)
+from mmrdd.functional.kd_stats import mean_entropy, mean_probability, t_stddev
 
 
 def logits(n=6, c=4, h=3, w=5, seed=0):
-    return torch.randn(n, c, h, w,
-                       generator=torch.Generator().manual_seed(seed)) * 2
+    return torch.randn(
+        n, c, h, w, generator=torch.Generator().manual_seed(seed)) * 2
 
 
 def ref_scores(t, s, criterion, tau):
@@ -44,8 +44,8 @@ def ref_scores(t, s, criterion, tau):
 def test_scores_match_a_plain_loop(criterion, tau):
     t, s = logits(seed=1), logits(seed=2)
     got = pick_scores(t, s if criterion == 'kl' else None, criterion, tau)
-    torch.testing.assert_close(got, ref_scores(t, s, criterion, tau),
-                               rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(
+        got, ref_scores(t, s, criterion, tau), rtol=1e-5, atol=1e-6)
 
 
 def test_kl_and_entropy_invariants():
@@ -53,8 +53,8 @@ def test_kl_and_entropy_invariants():
     assert torch.allclose(pixel_kl(t, t), torch.zeros(6, 3, 5), atol=1e-6)
     assert bool((pixel_kl(t, logits(seed=4)) > 0).all())
     flat = torch.zeros(2, 4, 3, 3)
-    torch.testing.assert_close(pixel_entropy(flat),
-                               torch.full((2, 3, 3), math.log(4)))
+    torch.testing.assert_close(
+        pixel_entropy(flat), torch.full((2, 3, 3), math.log(4)))
 
 
 def test_top_indices_keep_exactly_the_b_best():
@@ -64,8 +64,9 @@ def test_top_indices_keep_exactly_the_b_best():
         keep = top_indices(scores, 4)
         ref = sorted(range(12), key=lambda i: -scores[i].item())[:4]
         assert keep.tolist() == sorted(ref)
-        assert scores[keep].min() > scores[
-            [i for i in range(12) if i not in ref]].max()
+        assert scores[keep].min() > scores[[
+            i for i in range(12) if i not in ref
+        ]].max()
 
 
 def test_index_batch_walks_records_and_rejects_misaligned_tensors():
@@ -90,14 +91,13 @@ def test_t_stddev_equals_a_plain_computation():
     ref_means = []
     for x in groups:
         p = torch.exp(x) / torch.exp(x).sum(1, keepdim=True)
-        ref_means.append([p[:, c].sum().item() / p[:, c].numel()
-                          for c in range(5)])
+        ref_means.append(
+            [p[:, c].sum().item() / p[:, c].numel() for c in range(5)])
     stds = []
     for c in range(5):
         col = [m[c] for m in ref_means]
         mu = sum(col) / len(col)
-        stds.append(math.sqrt(sum((v - mu)**2 for v in col) /
-                              (len(col) - 1)))
+        stds.append(math.sqrt(sum((v - mu)**2 for v in col) / (len(col) - 1)))
     torch.testing.assert_close(means, torch.tensor(ref_means))
     assert t_stddev(means).item() == pytest.approx(sum(stds) / 5, rel=1e-5)
     # identical groups: 0

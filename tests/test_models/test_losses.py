@@ -5,15 +5,16 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from mmrazor.registry import MODELS
 
 from mmrdd.models import losses
-from mmrazor.registry import MODELS
 
 
 def _pair(shape=(2, 4, 3, 5), seed=0):
     g = torch.Generator().manual_seed(seed)
-    return torch.randn(shape, generator=g) * 2, torch.randn(
-        shape, generator=g) * 2
+    return torch.randn(
+        shape, generator=g) * 2, torch.randn(
+            shape, generator=g) * 2
 
 
 def _pixel_kl(s, t, tau, w=None):
@@ -44,8 +45,7 @@ def test_build_from_registry(name, ref):
     assert isinstance(loss, getattr(losses, name))
     assert loss.tau == 1.0 and loss.loss_weight == 1.0
     s, t = _pair()
-    assert loss(s, t).item() == pytest.approx(ref(s, t, 1.0).item(),
-                                              rel=1e-5)
+    assert loss(s, t).item() == pytest.approx(ref(s, t, 1.0).item(), rel=1e-5)
 
 
 @pytest.mark.parametrize('name,ref', CASES)
@@ -56,8 +56,9 @@ def test_tau_loss_weight_and_weight_map(name, ref, tau, loss_weight):
     w = torch.rand(2, 3, 5, generator=torch.Generator().manual_seed(2))
     assert loss(s, t).item() == pytest.approx(
         loss_weight * ref(s, t, tau).item(), rel=1e-5)
-    assert loss(s, t, weight=w).item() == pytest.approx(
-        loss_weight * ref(s, t, tau, w).item(), rel=1e-5)
+    assert loss(
+        s, t, weight=w).item() == pytest.approx(
+            loss_weight * ref(s, t, tau, w).item(), rel=1e-5)
     assert loss(s, t, weight=torch.zeros(2, 3, 5)).item() == 0.0
 
 
@@ -85,8 +86,8 @@ def test_cwd_equals_mmrazor_channel_wise_divergence():
     from mmrazor.models.losses import ChannelWiseDivergence
     s, t = _pair(seed=4)
     ours = MODELS.build(
-        dict(type='RDDWeightedChannelWiseDivergence', tau=2.0,
-             loss_weight=3.0))
+        dict(
+            type='RDDWeightedChannelWiseDivergence', tau=2.0, loss_weight=3.0))
     theirs = ChannelWiseDivergence(tau=2.0, loss_weight=3.0)
     assert ours(s, t).item() == pytest.approx(theirs(s, t).item(), rel=1e-5)
 
@@ -120,7 +121,6 @@ def test_logits_of_different_sizes_are_resized(name, ref, resize_to):
     if resize_to == 'student':
         expected = ref(s, up(t, (6, 5)), 1.0, w)
     else:
-        expected = ref(up(s, (12, 10)), t, 1.0,
-                       up(w[:, None], (12, 10))[:, 0])
-    torch.testing.assert_close(loss(s, t, weight=w), expected, rtol=1e-5,
-                               atol=1e-7)
+        expected = ref(up(s, (12, 10)), t, 1.0, up(w[:, None], (12, 10))[:, 0])
+    torch.testing.assert_close(
+        loss(s, t, weight=w), expected, rtol=1e-5, atol=1e-7)

@@ -8,14 +8,13 @@ precision.
 """
 import pytest
 import torch
+from _toy_models import batch, rdd_cfg
+from mmengine.optim import OptimWrapper
+from mmengine.registry import OPTIM_WRAPPERS
+from mmrazor.registry import MODELS
 
 import mmrdd  # noqa: F401
-from mmengine.optim import OptimWrapper
-from mmrazor.registry import MODELS
-from mmengine.registry import OPTIM_WRAPPERS
-
 from mmrdd.engine.optimizers import CPUAmpOptimWrapper
-from _toy_models import batch, rdd_cfg
 
 # bfloat16 keeps 8 significant bits (relative spacing 2**-8 ~ 0.4%); a few
 # layers of the tiny models compound it to ~1% on these losses.
@@ -41,8 +40,9 @@ def build(**kwargs):
 
 def amp_wrapper(model):
     return OPTIM_WRAPPERS.build(
-        dict(type='CPUAmpOptimWrapper',
-             optimizer=torch.optim.SGD(model.student.parameters(), lr=0.01)))
+        dict(
+            type='CPUAmpOptimWrapper',
+            optimizer=torch.optim.SGD(model.student.parameters(), lr=0.01)))
 
 
 class Spy:
@@ -81,8 +81,8 @@ def test_bf16_losses_match_float32(stage):
             continue
         assert amp[key].dtype == torch.float32, key
         assert torch.isfinite(amp[key]), key
-        torch.testing.assert_close(amp[key], ref[key], rtol=LOSS_RTOL,
-                                   atol=LOSS_ATOL, msg=key)
+        torch.testing.assert_close(
+            amp[key], ref[key], rtol=LOSS_RTOL, atol=LOSS_ATOL, msg=key)
     for key, value in ref_stats.items():
         assert amp_stats[key].dtype == torch.float32
         assert abs(float(amp_stats[key]) - float(value)) <= STAT_ATOL, key
@@ -95,10 +95,10 @@ def test_masks_and_losses_are_float32_computations_under_autocast(stage):
     """Given the bf16 logits they received, RDD's difficulty estimators, the
     pixel weights and the KD loss give exactly what they give on float32
     copies outside autocast: nothing inside them runs in bfloat16."""
-    model = build(tse=dict(type='RDDTSEDifficulty', min_kept=50),
-                  distill_losses=dict(
-                      loss_kl=dict(type='RDDWeightedKLDivergence')),
-                  weighted_losses=['loss_kl'])
+    model = build(
+        tse=dict(type='RDDTSEDifficulty', min_kept=50),
+        distill_losses=dict(loss_kl=dict(type='RDDWeightedKLDivergence')),
+        weighted_losses=['loss_kl'])
     model.distiller.set_stage(stage)
     dist = model.distiller
     # TFE's work is teacher-only (prepare, once per step); TSE's per head
@@ -117,17 +117,21 @@ def test_masks_and_losses_are_float32_computations_under_autocast(stage):
     assert weights.out.dtype == torch.float32
 
     # the last call (the auxiliary head's in TSE) got bfloat16 logits
-    assert any(torch.is_tensor(a) and a.dtype == torch.bfloat16
-               for a in difficulty.args)
-    upcast = [a.float() if torch.is_tensor(a) and a.is_floating_point()
-              else a for a in difficulty.args]
+    assert any(
+        torch.is_tensor(a) and a.dtype == torch.bfloat16
+        for a in difficulty.args)
+    upcast = [
+        a.float() if torch.is_tensor(a) and a.is_floating_point() else a
+        for a in difficulty.args
+    ]
     expected = difficulty.fn(*upcast)  # float32, outside autocast
     if stage == 'tfe':
         pairs = [(expected[k], difficulty.out[k]) for k in expected]
     else:
         pairs = list(zip(expected[:2], difficulty.out[:2])) + [
             (expected.stats[k], difficulty.out.stats[k])
-            for k in expected.stats]
+            for k in expected.stats
+        ]
     assert pairs
     for e, g in pairs:
         assert g.dtype in (torch.float32, torch.bool)
@@ -135,8 +139,10 @@ def test_masks_and_losses_are_float32_computations_under_autocast(stage):
     if stage == 'tse':  # not vacuous: a partial selection
         mask = difficulty.out.distill_map
         assert mask.any() and not mask.all()
-    kwargs = {k: (v.float() if v.is_floating_point() else v)
-              for k, v in kl.kwargs.items()}
+    kwargs = {
+        k: (v.float() if v.is_floating_point() else v)
+        for k, v in kl.kwargs.items()
+    }
     assert kl.kwargs['preds_S'].dtype == torch.bfloat16
     assert torch.equal(kl.fn(**kwargs), kl.out)
     assert kl.out.dtype == torch.float32

@@ -1,21 +1,25 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """RDDCandidatePicker inside RDDSingleTeacherDistill: the kept candidates
 are exactly the top-B by an independently computed criterion, and images,
 label maps, recorded teacher logits and RDD's record stay aligned."""
 import pytest
 import torch
+from _toy_models import batch, rdd_cfg
 from mmrazor.registry import MODELS as RAZOR_MODELS
 from mmrazor.registry import TASK_UTILS
 
 import mmrdd  # noqa: F401
-from _toy_models import batch, rdd_cfg
 from mmrdd.models import RDDCandidatePicker
 
 POOL, N = 3, 2
 
 
 def picker_cfg(criterion, seed=7):
-    return dict(type='RDDCandidatePicker', pool=POOL, criterion=criterion,
-                augments=dict(type='RDDSegCutMix', prob=1.0, seed=seed))
+    return dict(
+        type='RDDCandidatePicker',
+        pool=POOL,
+        criterion=criterion,
+        augments=dict(type='RDDSegCutMix', prob=1.0, seed=seed))
 
 
 def build(criterion):
@@ -61,8 +65,8 @@ def test_keeps_the_top_b_and_stays_aligned(criterion, stage):
     model = build(criterion)
     model.distiller.set_stage(stage)
     inputs, samples = batch(n=N)
-    images, cands, main, aux, keep, scores = reference(
-        model, criterion, inputs, samples)
+    images, cands, main, aux, keep, scores = reference(model, criterion,
+                                                       inputs, samples)
     assert len(cands) == POOL * N and len(set(scores.tolist())) == POOL * N
     assert keep != list(range(N))  # seeded: not simply the first draw
     seen = {}
@@ -95,8 +99,9 @@ def test_keeps_the_top_b_and_stays_aligned(criterion, stage):
     torch.testing.assert_close(seen['record']['decode_head'], main[keep])
     torch.testing.assert_close(seen['record']['auxiliary_head'], aux[keep])
     # one record per recorder: the teacher ran once, on all candidates
-    assert all(len(r.data_buffer) == 1
-               for r in dist.teacher_recorders.recorders.values())
+    assert all(
+        len(r.data_buffer) == 1
+        for r in dist.teacher_recorders.recorders.values())
 
 
 def test_arguments_are_checked_once():
@@ -120,8 +125,10 @@ def test_picking_refuses_a_mixup_preprocessor():
     cfg = rdd_cfg()
     cfg['picker'] = picker_cfg('entropy')
     cfg['data_preprocessor'] = dict(
-        type='mmseg.RDDSegDataPreProcessor', mean=[0., 0., 0.],
-        std=[1., 1., 1.], batch_augments=[dict(type='RDDSegMixup')])
+        type='mmseg.RDDSegDataPreProcessor',
+        mean=[0., 0., 0.],
+        std=[1., 1., 1.],
+        batch_augments=[dict(type='RDDSegMixup')])
     with pytest.raises(ValueError, match='mixup'):
         RAZOR_MODELS.build(cfg)
 
@@ -138,8 +145,7 @@ def test_picking_with_a_plain_distiller():
     model = RAZOR_MODELS.build(cfg)
     model.train()
     inputs, samples = batch(n=N)
-    images, _, main, _, keep, _ = reference(model, 'entropy', inputs,
-                                            samples)
+    images, _, main, _, keep, _ = reference(model, 'entropy', inputs, samples)
     losses = model.loss(inputs, samples)
     assert torch.isfinite(losses['distill.loss_kl'])
     torch.testing.assert_close(

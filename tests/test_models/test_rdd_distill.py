@@ -5,13 +5,11 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
-
-import mmrdd  # noqa: F401
+from _toy_models import NUM_CLASSES, batch, rdd_cfg, segmentor_cfg
 from mmrazor.registry import MODELS
 
+import mmrdd  # noqa: F401
 from mmrdd.apis.benchmark_masks import reference_gt_prob, reference_ohem_mask
-
-from _toy_models import NUM_CLASSES, batch, rdd_cfg, segmentor_cfg
 
 CW = [0.8, 1.2, 1.0, 0.5, 2.0]
 
@@ -35,8 +33,8 @@ def sharpen(model, teacher=40.0, student=15.0):
 def student_logits(model):
     """Recorded student logits (decode, aux), resized to the label size."""
     get = model.distiller.get_record
-    return (get('logits', from_student=True),
-            get('aux_logits', from_student=True))
+    return (get('logits',
+                from_student=True), get('aux_logits', from_student=True))
 
 
 def teacher_logits(model, x):
@@ -57,8 +55,8 @@ def labels(samples):
 
 def ref_ohem(logits, y, thresh, min_kept):
     """The reference OhemCrossEntropy2dTensor selection, with a full sort."""
-    return reference_ohem_mask(reference_gt_prob(logits, y), y != 255,
-                               thresh, min_kept)
+    return reference_ohem_mask(
+        reference_gt_prob(logits, y), y != 255, thresh, min_kept)
 
 
 def ref_weighted_ce(logits, y, mask, cw=None):
@@ -87,11 +85,11 @@ def test_tfe_task_loss_matches_reference(direction):
     w = up(torch.exp(-v)[:, None], y.shape[-2:])[:, 0]
     s, sa = student_logits(model)
     for logits, name, lw in ((s, 'decode', 1.0), (sa, 'aux', 0.4)):
-        ce = F.cross_entropy(up(logits, y.shape[-2:]), y, ignore_index=255,
-                             reduction='none')
+        ce = F.cross_entropy(
+            up(logits, y.shape[-2:]), y, ignore_index=255, reduction='none')
         expected = lw * (w * ce).mean()  # mean over ALL pixels
-        torch.testing.assert_close(losses[f'student.{name}.loss_ce'],
-                                   expected, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(
+            losses[f'student.{name}.loss_ce'], expected, rtol=1e-5, atol=1e-6)
     assert 0 < float(losses['rdd/tfe_weight']) <= 1
 
 
@@ -100,9 +98,13 @@ def test_tfe_task_loss_matches_reference(direction):
 @pytest.mark.parametrize('min_kept', [50, 1500])
 def test_tse_task_loss_matches_reference(mode, class_weight, min_kept):
     thresh = 0.7
-    model = build(tse=dict(type='RDDTSEDifficulty', thresh=thresh,
-                           min_kept=min_kept, mode=mode,
-                           class_weight=class_weight))
+    model = build(
+        tse=dict(
+            type='RDDTSEDifficulty',
+            thresh=thresh,
+            min_kept=min_kept,
+            mode=mode,
+            class_weight=class_weight))
     sharpen(model)
     model.distiller.set_stage('tse')
     x, samples = batch(n=2, size=(32, 40), seed=2)
@@ -114,13 +116,16 @@ def test_tse_task_loss_matches_reference(mode, class_weight, min_kept):
     for (sl, tl, name, lw) in ((s, t, 'decode', 1.0), (sa, ta, 'aux', 0.4)):
         hs = ref_ohem(up(sl, size), y, thresh, min_kept)
         ht = ref_ohem(up(tl, size), y, thresh, min_kept)
-        mask = dict(xor=hs ^ ht, student=hs, **{'or': hs | ht,
-                                                 'and': hs & ht})[mode]
+        mask = dict(
+            xor=hs ^ ht, student=hs, **{
+                'or': hs | ht,
+                'and': hs & ht
+            })[mode]
         # not vacuous: the two hard sets differ and something is selected
         assert (hs != ht).any() and (hs & ht).any() and mask.any()
         expected = lw * ref_weighted_ce(up(sl, size), y, mask, class_weight)
-        torch.testing.assert_close(losses[f'student.{name}.loss_ce'],
-                                   expected, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(
+            losses[f'student.{name}.loss_ce'], expected, rtol=1e-5, atol=1e-6)
 
 
 def test_tse_respects_student_loss_class_weight():
@@ -130,9 +135,9 @@ def test_tse_respects_student_loss_class_weight():
     labels, hence a batch without them.
     """
     student = segmentor_cfg(base=4, class_weight=CW)
-    model = build(student=student,
-                  tse=dict(type='RDDTSEDifficulty', min_kept=200,
-                           mode='student'))
+    model = build(
+        student=student,
+        tse=dict(type='RDDTSEDifficulty', min_kept=200, mode='student'))
     model.distiller.set_stage('tse')
     x, samples = batch(seed=3, ignore_frac=0)
     losses = model.loss(x, samples)
@@ -140,8 +145,8 @@ def test_tse_respects_student_loss_class_weight():
     s, _ = student_logits(model)
     mask = ref_ohem(up(s, y.shape[-2:]), y, 0.7, 200)
     expected = ref_weighted_ce(up(s, y.shape[-2:]), y, mask, CW)
-    torch.testing.assert_close(losses['student.decode.loss_ce'], expected,
-                               rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(
+        losses['student.decode.loss_ce'], expected, rtol=1e-5, atol=1e-6)
 
 
 def test_tse_all_pixels_hard_for_both_gives_exact_zero():
@@ -205,8 +210,8 @@ def test_kd_loss_is_per_pixel_mean_of_teacher_student_kl():
     s, _ = student_logits(model)
     pt = F.log_softmax(t, 1)
     kl = (pt.exp() * (pt - F.log_softmax(s, 1))).sum(1).mean()
-    torch.testing.assert_close(losses['distill.loss_kl'], kl, rtol=1e-5,
-                               atol=1e-7)
+    torch.testing.assert_close(
+        losses['distill.loss_kl'], kl, rtol=1e-5, atol=1e-7)
 
 
 def test_weighted_kd_uses_difficulty_map():
@@ -221,8 +226,8 @@ def test_weighted_kd_uses_difficulty_map():
     p, pa = F.log_softmax(t, 1), F.log_softmax(ta, 1)
     w = torch.exp(-(pa.exp() * (pa - p)).sum(1))
     kl = (p.exp() * (p - F.log_softmax(s, 1))).sum(1)
-    torch.testing.assert_close(losses['distill.loss_kl'], (w * kl).mean(),
-                               rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(
+        losses['distill.loss_kl'], (w * kl).mean(), rtol=1e-5, atol=1e-7)
 
 
 def test_stage_must_be_set():
@@ -234,8 +239,8 @@ def test_stage_must_be_set():
 
 def test_student_head_with_sampler_is_rejected():
     student = segmentor_cfg(
-        base=4, sampler=dict(type='OHEMPixelSampler', thresh=0.7,
-                             min_kept=100))
+        base=4,
+        sampler=dict(type='OHEMPixelSampler', thresh=0.7, min_kept=100))
     with pytest.raises(ValueError, match='already has a pixel sampler'):
         build(student=student)
 
@@ -247,10 +252,13 @@ def test_class_count_mismatch_is_rejected():
 
 def test_teacher_without_aux_head():
     with pytest.raises(ValueError, match='auxiliary head'):
-        build(teacher=segmentor_cfg(base=8, aux=False),
-              student=segmentor_cfg(base=4, aux=False))
-    model = build(teacher=segmentor_cfg(base=8, aux=False),
-                  student=segmentor_cfg(base=4, aux=False), switch_iter=0)
+        build(
+            teacher=segmentor_cfg(base=8, aux=False),
+            student=segmentor_cfg(base=4, aux=False))
+    model = build(
+        teacher=segmentor_cfg(base=8, aux=False),
+        student=segmentor_cfg(base=4, aux=False),
+        switch_iter=0)
     model.distiller.set_stage('tse')  # TSE alone works
     x, samples = batch()
     losses = model.loss(x, samples)

@@ -8,12 +8,11 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
+from _toy_models import NORM, NUM_CLASSES, batch, rdd_cfg, segmentor_cfg
+from mmrazor.registry import MODELS
+from test_rdd_distill import labels, ref_ohem, ref_weighted_ce, up
 
 import mmrdd  # noqa: F401
-from mmrazor.registry import MODELS
-
-from _toy_models import NORM, NUM_CLASSES, batch, rdd_cfg, segmentor_cfg
-from test_rdd_distill import labels, ref_ohem, ref_weighted_ce, up
 
 
 def build(**kwargs):
@@ -30,8 +29,8 @@ def kl_map(p_logits, q_logits):
 
 
 def ce(logits, y):
-    return F.cross_entropy(up(logits, y.shape[-2:]), y, ignore_index=255,
-                           reduction='none')
+    return F.cross_entropy(
+        up(logits, y.shape[-2:]), y, ignore_index=255, reduction='none')
 
 
 def student_heads(model):
@@ -60,13 +59,29 @@ def cascade_teacher(base=8):
     cfg['num_stages'] = 2
     loss = cfg['decode_head']['loss_decode']
     cfg['decode_head'] = [
-        dict(type='FCNHead', in_channels=base * 8, in_index=3, channels=8,
-             num_convs=1, concat_input=False, dropout_ratio=0.1,
-             num_classes=NUM_CLASSES, norm_cfg=NORM, align_corners=False,
-             loss_decode=dict(loss, loss_weight=0.4)),
-        dict(type='OCRHead', in_channels=base * 8, in_index=3, channels=8,
-             ocr_channels=8, dropout_ratio=0.1, num_classes=NUM_CLASSES,
-             norm_cfg=NORM, align_corners=False, loss_decode=loss)
+        dict(
+            type='FCNHead',
+            in_channels=base * 8,
+            in_index=3,
+            channels=8,
+            num_convs=1,
+            concat_input=False,
+            dropout_ratio=0.1,
+            num_classes=NUM_CLASSES,
+            norm_cfg=NORM,
+            align_corners=False,
+            loss_decode=dict(loss, loss_weight=0.4)),
+        dict(
+            type='OCRHead',
+            in_channels=base * 8,
+            in_index=3,
+            channels=8,
+            ocr_channels=8,
+            dropout_ratio=0.1,
+            num_classes=NUM_CLASSES,
+            norm_cfg=NORM,
+            align_corners=False,
+            loss_decode=loss)
     ]
     return cfg
 
@@ -82,8 +97,9 @@ def sharpen(net, k):
 def test_flip_tfe_for_a_teacher_without_aux_head():
     """w = exp(-KL(P(T(flip x)) flipped back || P(T(x)))): the flipped view
     plays the auxiliary head; every student head gets the same w."""
-    model = build(teacher=segmentor_cfg(base=8, aux=False),
-                  tfe=dict(type='RDDTFEDifficulty', second_view='flip'))
+    model = build(
+        teacher=segmentor_cfg(base=8, aux=False),
+        tfe=dict(type='RDDTFEDifficulty', second_view='flip'))
     sharpen(model.teacher, 40.0)
     no_dropout(model)
     model.distiller.set_stage('tfe')
@@ -100,8 +116,8 @@ def test_flip_tfe_for_a_teacher_without_aux_head():
     s, sa = student_heads(model)
     for logits, name, lw in ((s, 'decode', 1.0), (sa, 'aux', 0.4)):
         expected = lw * (w * ce(logits, y)).mean()
-        torch.testing.assert_close(losses[f'student.{name}.loss_ce'],
-                                   expected, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(
+            losses[f'student.{name}.loss_ce'], expected, rtol=1e-5, atol=1e-6)
     valid = y != 255
     torch.testing.assert_close(losses['rdd/tfe_weight'],
                                (w * valid).sum() / valid.sum())
@@ -124,8 +140,8 @@ def cascade_logits(model, x):
 def test_cascade_teacher_tfe_uses_its_two_stages():
     """OCRNet-like teacher: the final stage is the main head, the first
     (FCN) stage the auxiliary view, the OCR stage runs on its output."""
-    model = build(teacher=cascade_teacher(),
-                  teacher_recorders=CASCADE_RECORDERS)
+    model = build(
+        teacher=cascade_teacher(), teacher_recorders=CASCADE_RECORDERS)
     sharpen(model.teacher, 20.0)
     assert model.distiller.teacher_main == 'decode_head.1'
     assert model.distiller.teacher_aux == 'decode_head.0'
@@ -138,22 +154,26 @@ def test_cascade_teacher_tfe_uses_its_two_stages():
     w = up(torch.exp(-kl_map(t0, t1))[:, None], y.shape[-2:])[:, 0]
     s, sa = student_heads(model)
     for logits, name, lw in ((s, 'decode', 1.0), (sa, 'aux', 0.4)):
-        torch.testing.assert_close(losses[f'student.{name}.loss_ce'],
-                                   lw * (w * ce(logits, y)).mean(),
-                                   rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(
+            losses[f'student.{name}.loss_ce'],
+            lw * (w * ce(logits, y)).mean(),
+            rtol=1e-5,
+            atol=1e-6)
     # the KD target is the teacher's prediction, the OCR stage
     kd = kl_map(t1, s).mean()
-    torch.testing.assert_close(losses['distill.loss_kl'], kd, rtol=1e-5,
-                               atol=1e-7)
+    torch.testing.assert_close(
+        losses['distill.loss_kl'], kd, rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize('pairs', [None, {'auxiliary_head': 'decode_head.1'}])
 def test_cascade_teacher_tse_pairs(pairs):
     """TSE: student decode <-> OCR stage, student aux <-> FCN stage by
     default; head_pairs overrides a pair."""
-    model = build(teacher=cascade_teacher(), head_pairs=pairs,
-                  teacher_recorders=CASCADE_RECORDERS,
-                  tse=dict(type='RDDTSEDifficulty', thresh=0.7, min_kept=50))
+    model = build(
+        teacher=cascade_teacher(),
+        head_pairs=pairs,
+        teacher_recorders=CASCADE_RECORDERS,
+        tse=dict(type='RDDTSEDifficulty', thresh=0.7, min_kept=50))
     sharpen(model.teacher, 40.0)
     sharpen(model.student, 15.0)
     no_dropout(model)
@@ -165,14 +185,14 @@ def test_cascade_teacher_tse_pairs(pairs):
     s, sa = student_heads(model)
     aux_partner = t1 if pairs else t0
     size = y.shape[-2:]
-    for sl, tl, name, lw in ((s, t1, 'decode', 1.0),
-                             (sa, aux_partner, 'aux', 0.4)):
+    for sl, tl, name, lw in ((s, t1, 'decode', 1.0), (sa, aux_partner, 'aux',
+                                                      0.4)):
         hs = ref_ohem(up(sl, size), y, 0.7, 50)
         ht = ref_ohem(up(tl, size), y, 0.7, 50)
         assert (hs != ht).any()
         expected = lw * ref_weighted_ce(up(sl, size), y, hs ^ ht)
-        torch.testing.assert_close(losses[f'student.{name}.loss_ce'],
-                                   expected, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(
+            losses[f'student.{name}.loss_ce'], expected, rtol=1e-5, atol=1e-6)
 
 
 def test_several_teacher_aux_heads_and_a_student_without_aux():
@@ -180,12 +200,10 @@ def test_several_teacher_aux_heads_and_a_student_without_aux():
     run (nothing needs it); the student's only head is weighted."""
     teacher = segmentor_cfg(base=8)
     aux = teacher['auxiliary_head']
-    teacher['auxiliary_head'] = [aux, dict(aux, in_index=1,
-                                           in_channels=8 * 2)]
+    teacher['auxiliary_head'] = [aux, dict(aux, in_index=1, in_channels=8 * 2)]
     model = build(teacher=teacher, student=segmentor_cfg(base=4, aux=False))
     assert model.distiller.teacher_aux == 'auxiliary_head.0'
-    assert model.distiller.teacher_heads == ('decode_head',
-                                             'auxiliary_head.0')
+    assert model.distiller.teacher_heads == ('decode_head', 'auxiliary_head.0')
     no_dropout(model)
     model.distiller.set_stage('tfe')
     x, samples = batch(seed=14)
@@ -198,8 +216,10 @@ def test_several_teacher_aux_heads_and_a_student_without_aux():
         main, first = t.decode_head(feats), t.auxiliary_head[0](feats)
     w = up(torch.exp(-kl_map(first, main))[:, None], y.shape[-2:])[:, 0]
     (s, ) = student_heads(model)
-    torch.testing.assert_close(losses['student.decode.loss_ce'],
-                               (w * ce(s, y)).mean(), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(
+        losses['student.decode.loss_ce'], (w * ce(s, y)).mean(),
+        rtol=1e-5,
+        atol=1e-6)
 
 
 def stride4_teacher(base=8):
@@ -212,8 +232,10 @@ def stride4_teacher(base=8):
 def test_logits_of_different_sizes_kd_and_tse():
     """Teacher at 1/4, student at 1/8: pixel KD resizes the teacher to the
     student's size; TSE upsamples each to the label size."""
-    model = build(teacher=stride4_teacher(), switch_iter=0,
-                  tse=dict(type='RDDTSEDifficulty', min_kept=50))
+    model = build(
+        teacher=stride4_teacher(),
+        switch_iter=0,
+        tse=dict(type='RDDTSEDifficulty', min_kept=50))
     no_dropout(model)
     model.distiller.set_stage('tse')
     x, samples = batch(seed=15)
@@ -224,15 +246,17 @@ def test_logits_of_different_sizes_kd_and_tse():
     s, sa = student_heads(model)
     assert tl.shape[-2:] == (2 * s.shape[-2], 2 * s.shape[-1])
     kd = kl_map(up(tl, s.shape[-2:]), s).mean()
-    torch.testing.assert_close(losses['distill.loss_kl'], kd, rtol=1e-5,
-                               atol=1e-7)
+    torch.testing.assert_close(
+        losses['distill.loss_kl'], kd, rtol=1e-5, atol=1e-7)
     y = labels(samples)
     size = y.shape[-2:]
     hs = ref_ohem(up(s, size), y, 0.7, 50)
     ht = ref_ohem(up(tl, size), y, 0.7, 50)
-    torch.testing.assert_close(losses['student.decode.loss_ce'],
-                               ref_weighted_ce(up(s, size), y, hs ^ ht),
-                               rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(
+        losses['student.decode.loss_ce'],
+        ref_weighted_ce(up(s, size), y, hs ^ ht),
+        rtol=1e-5,
+        atol=1e-6)
 
 
 @pytest.mark.parametrize('bad, message', [
@@ -258,7 +282,8 @@ def test_heads_without_conv_seg_are_refused():
     model = MODELS.build(model_cfg)
     del model.student.auxiliary_head.conv_seg
     from mmrdd.models.distillers.rdd_distiller import check_heads
-    with pytest.raises(ValueError, match=r'auxiliary_head \(FCNHead\) has '
-                       'no conv_seg'):
+    with pytest.raises(
+            ValueError, match=r'auxiliary_head \(FCNHead\) has '
+            'no conv_seg'):
         check_heads({'auxiliary_head': model.student.auxiliary_head},
                     'student')

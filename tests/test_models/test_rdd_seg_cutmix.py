@@ -3,12 +3,12 @@
 import pytest
 import torch
 from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
 
 import mmrdd  # noqa: F401
 from mmrdd.functional.cutmix import seg_cutmix
 from mmrdd.models import RDDSegCutMix, RDDSegDataPreProcessor
-from mmseg.registry import MODELS
-from mmseg.structures import SegDataSample
 
 N, H, W = 4, 16, 24
 
@@ -28,8 +28,8 @@ def samples(seed=0, edge=False):
 
 
 def images(seed=0):
-    return torch.randn(N, 3, H, W, generator=torch.Generator().manual_seed(
-        seed))
+    return torch.randn(
+        N, 3, H, W, generator=torch.Generator().manual_seed(seed))
 
 
 def test_matches_the_pure_function():
@@ -37,17 +37,17 @@ def test_matches_the_pure_function():
     x, ds = images(), samples()
     labels = torch.stack([s.gt_sem_seg.data for s in ds])
     mixed, ds = aug(x.clone(), ds)
-    ref = seg_cutmix(x, labels, prob=1.0,
-                     generator=torch.Generator().manual_seed(3))
+    ref = seg_cutmix(
+        x, labels, prob=1.0, generator=torch.Generator().manual_seed(3))
     assert torch.equal(mixed, ref.inputs)
-    assert torch.equal(torch.stack([s.gt_sem_seg.data for s in ds]),
-                       ref.labels)
+    assert torch.equal(
+        torch.stack([s.gt_sem_seg.data for s in ds]), ref.labels)
     assert ds[0].gt_sem_seg.data.shape == (1, H, W)
 
 
 def test_other_seg_fields_share_the_boxes():
-    aug = RDDSegCutMix(prob=1.0, seed=0,
-                       seg_keys=('gt_sem_seg', 'gt_edge_map'))
+    aug = RDDSegCutMix(
+        prob=1.0, seed=0, seg_keys=('gt_sem_seg', 'gt_edge_map'))
     _, ds = aug(images(), samples(edge=True))
     for s in ds:
         assert torch.equal(s.gt_edge_map.data,
@@ -65,8 +65,7 @@ def test_seeded_and_off():
     before = [s.gt_sem_seg.data.clone() for s in ds]
     y, ds = RDDSegCutMix(prob=0.0)(x, ds)
     assert y is x
-    assert all(torch.equal(s.gt_sem_seg.data, b)
-               for s, b in zip(ds, before))
+    assert all(torch.equal(s.gt_sem_seg.data, b) for s, b in zip(ds, before))
     with pytest.raises(ValueError):
         RDDSegCutMix(prob=2)
     with pytest.raises(ValueError):
@@ -106,9 +105,8 @@ def test_preprocessor_runs_batch_augments_in_training_only():
 def test_teacher_and_student_see_the_mixed_batch():
     """In RDDSingleTeacherDistill the algorithm's preprocessor mixes once;
     the recorded teacher logits are those of the mixed images."""
-    from mmrazor.registry import MODELS as RAZOR_MODELS
-
     from _toy_models import batch, rdd_cfg
+    from mmrazor.registry import MODELS as RAZOR_MODELS
     cfg = rdd_cfg()
     cfg['data_preprocessor'] = dict(
         type='mmseg.RDDSegDataPreProcessor',
@@ -122,15 +120,16 @@ def test_teacher_and_student_see_the_mixed_batch():
     model.distiller.set_stage('tfe')
     inputs, ds = batch(n=3)
     labels = torch.stack([s.gt_sem_seg.data for s in ds])
-    ref = seg_cutmix(inputs, labels, prob=1.0,
-                     generator=torch.Generator().manual_seed(0))
+    ref = seg_cutmix(
+        inputs, labels, prob=1.0, generator=torch.Generator().manual_seed(0))
     assert ref.masks.any()
     data = model.data_preprocessor(
         dict(inputs=list(inputs), data_samples=ds), training=True)
     assert torch.equal(data['inputs'], ref.inputs)
     losses = model(**data, mode='loss')
-    assert all(torch.isfinite(v).all() for v in losses.values()
-               if isinstance(v, torch.Tensor))
+    assert all(
+        torch.isfinite(v).all() for v in losses.values()
+        if isinstance(v, torch.Tensor))
     with torch.no_grad():
         t = model.teacher
         expected = t.decode_head(t.extract_feat(ref.inputs))

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """RDDSegMixup and RDDMixedLabelLoss: the blend, both label maps, and the
 task loss as the mixing-weighted sum of the losses on the two maps."""
 import copy
@@ -5,11 +6,11 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
+from _toy_models import batch, rdd_cfg, segmentor_cfg
 from mmrazor.registry import MODELS as RAZOR_MODELS
 from mmseg.registry import MODELS
 
 import mmrdd  # noqa: F401
-from _toy_models import batch, rdd_cfg, segmentor_cfg
 from mmrdd.functional.mixup import mixup_params
 from mmrdd.models import RDDSegMixup
 from mmrdd.models.data_augments import install_mixed_label_loss
@@ -31,8 +32,8 @@ def test_blend_and_label_maps_match_a_plain_computation():
     lam, partner = params.lam, params.partner.tolist()
     assert 0 < lam < 1 and all(j != i for i, j in enumerate(partner))
     for i, j in enumerate(partner):
-        torch.testing.assert_close(
-            mixed[i], lam * inputs[i] + (1 - lam) * inputs[j])
+        torch.testing.assert_close(mixed[i],
+                                   lam * inputs[i] + (1 - lam) * inputs[j])
         assert torch.equal(out[i].gt_sem_seg.data, labels[i])
         assert torch.equal(out[i].gt_sem_seg_mix.data, labels[j])
         assert out[i].metainfo['mix_lambda'] == lam
@@ -42,8 +43,8 @@ def test_unmixed_samples_stay_exact_and_arguments_are_checked():
     inputs, samples = batch(n=4)
     mixed, out = mixer(prob=0.0, seed=0)(inputs, samples)
     assert torch.equal(mixed, inputs)
-    assert all(torch.equal(s.gt_sem_seg_mix.data, s.gt_sem_seg.data)
-               for s in out)
+    assert all(
+        torch.equal(s.gt_sem_seg_mix.data, s.gt_sem_seg.data) for s in out)
     with pytest.raises(ValueError, match='already mixed'):
         mixer()(inputs, out)
     with pytest.raises(RuntimeError, match='RDDSingleTeacherDistill'):
@@ -58,8 +59,9 @@ def test_task_loss_is_the_weighted_sum_of_the_two_ces():
     (1-lam)*CE(y'), CE a mean over all pixels (ignored ones count 0)."""
     torch.manual_seed(0)
     student = MODELS.build(segmentor_cfg(base=4))
-    assert install_mixed_label_loss(student) == ['decode_head',
-                                                 'auxiliary_head']
+    assert install_mixed_label_loss(student) == [
+        'decode_head', 'auxiliary_head'
+    ]
     student.eval()  # no dropout, fixed BN: the reference sees the same
     inputs, samples = batch(n=N)
     x, samples = mixer(prob=1.0, seed=1)(inputs, samples)
@@ -70,16 +72,20 @@ def test_task_loss_is_the_weighted_sum_of_the_two_ces():
     for name, head, weight in (('decode', student.decode_head, 1.0),
                                ('aux', student.auxiliary_head, 0.4)):
         with torch.no_grad():
-            logit = F.interpolate(head(feats), size=x.shape[-2:],
-                                  mode='bilinear', align_corners=False)
+            logit = F.interpolate(
+                head(feats),
+                size=x.shape[-2:],
+                mode='bilinear',
+                align_corners=False)
         y1 = torch.stack([s.gt_sem_seg.data[0] for s in samples])
         y2 = torch.stack([s.gt_sem_seg_mix.data[0] for s in samples])
-        ce = [F.cross_entropy(logit, y, ignore_index=255,
-                              reduction='none').mean() for y in (y1, y2)]
+        ce = [
+            F.cross_entropy(logit, y, ignore_index=255,
+                            reduction='none').mean() for y in (y1, y2)
+        ]
         assert not torch.equal(y1, y2)
-        torch.testing.assert_close(
-            losses[f'{name}.loss_ce'].detach(),
-            weight * (lam * ce[0] + (1 - lam) * ce[1]))
+        torch.testing.assert_close(losses[f'{name}.loss_ce'].detach(),
+                                   weight * (lam * ce[0] + (1 - lam) * ce[1]))
     # a batch without the second map goes through unchanged
     plain = MODELS.build(segmentor_cfg(base=4))
     plain.load_state_dict(student.state_dict())
@@ -96,11 +102,12 @@ def test_rdd_weights_apply_to_each_label_map(stage):
     """In RDD: mixed loss = lam * RDD loss on y + (1-lam) * RDD loss on y',
     each computed by the same algorithm on a one-map batch; the logged
     statistics are those of the own maps y."""
-    cfg = rdd_cfg(tse=dict(type='RDDTSEDifficulty', thresh=0.2,
-                           min_kept=1))
+    cfg = rdd_cfg(tse=dict(type='RDDTSEDifficulty', thresh=0.2, min_kept=1))
     cfg['data_preprocessor'] = dict(
-        type='mmseg.RDDSegDataPreProcessor', mean=[0., 0., 0.],
-        std=[1., 1., 1.], size=(32, 40),
+        type='mmseg.RDDSegDataPreProcessor',
+        mean=[0., 0., 0.],
+        std=[1., 1., 1.],
+        size=(32, 40),
         batch_augments=[dict(type='RDDSegMixup', prob=1.0, seed=2)])
     torch.manual_seed(0)
     model = RAZOR_MODELS.build(cfg)

@@ -35,20 +35,28 @@ class RankStateDumpHook(Hook):
         model = runner.model
         return model.module if is_model_wrapper(model) else model
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None) -> None:
         losses = {k: float(v) for k, v in (outputs or {}).items()}
         assert all(math.isfinite(v) for v in losses.values()), losses
-        self.records.append(dict(
-            iter=runner.iter, stage=self._algorithm(runner).distiller.stage,
-            losses=losses))
+        self.records.append(
+            dict(
+                iter=runner.iter,
+                stage=self._algorithm(runner).distiller.stage,
+                losses=losses))
 
     def after_train(self, runner) -> None:
-        state = {k: v.detach().clone()
-                 for k, v in self._algorithm(runner).student.state_dict()
-                 .items()}
+        state = {
+            k: v.detach().clone()
+            for k, v in self._algorithm(runner).student.state_dict().items()
+        }
         torch.save(
-            dict(student=state, records=self.records,
-                 world_size=runner.world_size,
-                 wrapper=type(runner.model).__name__),
+            dict(
+                student=state,
+                records=self.records,
+                world_size=runner.world_size,
+                wrapper=type(runner.model).__name__),
             osp.join(runner.work_dir, f'rank{get_rank()}_state.pth'))

@@ -18,22 +18,31 @@ def data_options(data_root: str, iters: int = 4) -> list:
     """--cfg-options for a tiny, fast, single-process run."""
     opts = []
     for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts += [f'{split}.dataset.data_root={data_root}',
-                 f'{split}.num_workers=0', f'{split}.persistent_workers=False']
-    opts += [f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-             f'param_scheduler.0.end={iters}',
-             f'default_hooks.checkpoint.interval={iters}',
-             'default_hooks.logger.interval=1', 'train_dataloader.batch_size=2',
-             # the test teachers are trained a few iterations only: log
-             # their mIoU, do not stop on it (RDDTeacherCheckHook)
-             'teacher_check.min_miou=0']
+        opts += [
+            f'{split}.dataset.data_root={data_root}', f'{split}.num_workers=0',
+            f'{split}.persistent_workers=False'
+        ]
+    opts += [
+        f'train_cfg.max_iters={iters}',
+        f'train_cfg.val_interval={iters}',
+        f'param_scheduler.0.end={iters}',
+        f'default_hooks.checkpoint.interval={iters}',
+        'default_hooks.logger.interval=1',
+        'train_dataloader.batch_size=2',
+        # the test teachers are trained a few iterations only: log
+        # their mIoU, do not stop on it (RDDTeacherCheckHook)
+        'teacher_check.min_miou=0'
+    ]
     return opts
 
 
 def run_tool(*args, timeout=600, env=None) -> str:
     """Run a tools/ script from the repo root; return stdout+stderr."""
-    proc = subprocess.run([PY, *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout,
+    proc = subprocess.run([PY, *args],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True,
+                          timeout=timeout,
                           env=dict(os.environ, **(env or {})))
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]

@@ -4,25 +4,28 @@ import math
 
 import pytest
 import torch
+from conftest import data_options, losses_in_log, run_tool
 from mmengine.config import Config
 
 import mmrdd  # noqa: F401
-from conftest import data_options, losses_in_log, run_tool
 from mmrdd.utils.launch import setup_amp
 
 RDD_TOY = 'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
-CPU_ONLY = pytest.mark.skipif(torch.cuda.is_available(),
-                              reason='checks the CPU replacement')
+CPU_ONLY = pytest.mark.skipif(
+    torch.cuda.is_available(), reason='checks the CPU replacement')
 
 
 @CPU_ONLY
 def test_setup_amp_replaces_the_gpu_wrapper_on_cpu():
-    cfg = Config(dict(optim_wrapper=dict(
-        type='AmpOptimWrapper', loss_scale='dynamic', optimizer=dict(
-            type='SGD', lr=0.01))))
+    cfg = Config(
+        dict(
+            optim_wrapper=dict(
+                type='AmpOptimWrapper',
+                loss_scale='dynamic',
+                optimizer=dict(type='SGD', lr=0.01))))
     setup_amp(cfg)
-    assert cfg.optim_wrapper == dict(type='CPUAmpOptimWrapper',
-                                     optimizer=dict(type='SGD', lr=0.01))
+    assert cfg.optim_wrapper == dict(
+        type='CPUAmpOptimWrapper', optimizer=dict(type='SGD', lr=0.01))
     plain = Config(dict(optim_wrapper=dict(type='OptimWrapper')))
     setup_amp(plain)
     assert plain.optim_wrapper.type == 'OptimWrapper'
@@ -33,12 +36,20 @@ def test_train_amp_on_cpu_through_the_stage_switch(toy_data, teacher_run,
                                                    tmp_path):
     iters, switch = 4, 2
     log = run_tool(
-        'tools/train.py', RDD_TOY, '--amp', '--work-dir', str(tmp_path),
-        '--cfg-options', *data_options(toy_data, iters=iters),
+        'tools/train.py',
+        RDD_TOY,
+        '--amp',
+        '--work-dir',
+        str(tmp_path),
+        '--cfg-options',
+        *data_options(toy_data, iters=iters),
         f'model.teacher_ckpt={teacher_run["ckpt"]}',
         f'model.distiller.switch_iter={switch}',
-        'model.distiller.tse.thresh=0.13', 'model.distiller.tse.min_kept=1',
-        'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None',
+        'model.distiller.tse.thresh=0.13',
+        'model.distiller.tse.min_kept=1',
+        'val_cfg=None',
+        'val_dataloader=None',
+        'val_evaluator=None',
         env=dict(OMP_NUM_THREADS='1'))
     assert 'mixed precision runs as bfloat16 CPU autocast' in log
     assert "type='CPUAmpOptimWrapper'" in log

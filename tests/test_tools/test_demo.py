@@ -6,18 +6,32 @@ import os.path as osp
 
 import cv2
 import numpy as np
-
 from conftest import run_tool
+
 from mmrdd.datasets.toy_generator import CLASSES
 
 
 def test_demo_pipeline_produces_table_and_pngs(tmp_path):
     work_dir = tmp_path / 'demo'
     out = run_tool(
-        'tools/demo.py', '--work-dir', str(work_dir), '--data-root',
-        str(tmp_path / 'toyseg'), '--num-train', '8', '--num-val', '3',
-        '--num-test', '4', '--iters', '4', '--num-vis', '2', '--cfg-options',
-        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+        'tools/demo.py',
+        '--work-dir',
+        str(work_dir),
+        '--data-root',
+        str(tmp_path / 'toyseg'),
+        '--num-train',
+        '8',
+        '--num-val',
+        '3',
+        '--num-test',
+        '4',
+        '--iters',
+        '4',
+        '--num-vis',
+        '2',
+        '--cfg-options',
+        'train_dataloader.batch_size=2',
+        'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
         'val_dataloader.num_workers=0',
         'val_dataloader.persistent_workers=False',
@@ -25,8 +39,7 @@ def test_demo_pipeline_produces_table_and_pngs(tmp_path):
         timeout=900)
     results = json.loads((work_dir / 'results.json').read_text())
     names = [row['name'] for row in results['rows']]
-    assert names == ['teacher', 'student alone', 'pixel KD',
-                     'RDD + pixel KD']
+    assert names == ['teacher', 'student alone', 'pixel KD', 'RDD + pixel KD']
     assert results['classes'] == list(CLASSES)
     for row in results['rows']:
         assert 0 <= row['mIoU'] <= 100
@@ -43,8 +56,8 @@ def test_demo_pipeline_produces_table_and_pngs(tmp_path):
     assert 'multi-seed verdict' in out
     # one progress bar per run (drawn once at the end off a terminal), the
     # stage switch echoed, MMEngine's banner only in the runs' logs
-    for k, name in enumerate(['teacher', 'student alone', 'pixel KD',
-                              'RDD + pixel KD'], 1):
+    names = ['teacher', 'student alone', 'pixel KD', 'RDD + pixel KD']
+    for k, name in enumerate(names, 1):
         assert f'run {k}/4 {name}' in out
     assert 'RDD stage TSE from iteration 0' in out
     assert 'System environment' not in out

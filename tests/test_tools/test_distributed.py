@@ -13,9 +13,9 @@ import subprocess
 import textwrap
 
 import torch
+from conftest import PY, ROOT, data_options, last_checkpoint, losses_in_log
 
 import mmrdd  # noqa: F401  (loads mmengine checkpoints on torch>=2.6)
-from conftest import ROOT, PY, data_options, last_checkpoint, losses_in_log
 
 RDD_TOY = 'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
 HERE = osp.dirname(osp.abspath(__file__))
@@ -50,18 +50,36 @@ def test_dist_train_two_cpu_processes_across_the_stage_switch(
     cfg = tmp_path / 'dist_rdd.py'
     cfg.write_text(DIST_CFG.format(root=ROOT, rdd=RDD_TOY, switch=switch))
     work_dir = str(tmp_path / 'work')
-    env = dict(os.environ, PYTHON=PY, PORT=str(free_port()),
-               OMP_NUM_THREADS='1',
-               PYTHONPATH=os.pathsep.join(
-                   [HERE, os.environ.get('PYTHONPATH', '')]))
+    env = dict(
+        os.environ,
+        PYTHON=PY,
+        PORT=str(free_port()),
+        OMP_NUM_THREADS='1',
+        PYTHONPATH=os.pathsep.join([HERE,
+                                    os.environ.get('PYTHONPATH', '')]))
     proc = subprocess.run(
-        ['bash', 'tools/dist_train.sh', str(cfg), '2', '--work-dir', work_dir,
-         '--cfg-options', *data_options(toy_data, iters=iters),
-         f'model.teacher_ckpt={teacher_run["ckpt"]}',
-         # a non-empty XOR selection with a barely trained teacher
-         'model.distiller.tse.thresh=0.13', 'model.distiller.tse.min_kept=1',
-         'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None'],
-        cwd=ROOT, capture_output=True, text=True, timeout=400, env=env)
+        [
+            'bash',
+            'tools/dist_train.sh',
+            str(cfg),
+            '2',
+            '--work-dir',
+            work_dir,
+            '--cfg-options',
+            *data_options(toy_data, iters=iters),
+            f'model.teacher_ckpt={teacher_run["ckpt"]}',
+            # a non-empty XOR selection with a barely trained teacher
+            'model.distiller.tse.thresh=0.13',
+            'model.distiller.tse.min_kept=1',
+            'val_cfg=None',
+            'val_dataloader=None',
+            'val_evaluator=None'
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=400,
+        env=env)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
 
@@ -75,8 +93,9 @@ def test_dist_train_two_cpu_processes_across_the_stage_switch(
         values = losses_in_log(out, key)
         assert len(values) == iters and all(map(math.isfinite, values)), key
 
-    states = [torch.load(osp.join(work_dir, f'rank{r}_state.pth'))
-              for r in (0, 1)]
+    states = [
+        torch.load(osp.join(work_dir, f'rank{r}_state.pth')) for r in (0, 1)
+    ]
     for state in states:
         assert state['world_size'] == 2
         assert state['wrapper'] == 'MMDistributedDataParallel'

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """kd_augment_stats: T. stddev of seeded teacher outputs against a plain
 computation, and the tool on the toy teacher (table printed, all finite)."""
 import json
@@ -5,8 +6,8 @@ import math
 
 import pytest
 import torch
-
 from conftest import data_options, run_tool
+
 from mmrdd.apis.kd_augment_stats import augment_stats, pick_variant
 from mmrdd.models import RDDCandidatePicker
 
@@ -22,6 +23,7 @@ def fake_teacher():
     def run(x):
         return torch.nn.functional.avg_pool2d(
             torch.nn.functional.conv2d(x, weight), 2)
+
     return run
 
 
@@ -48,8 +50,7 @@ def plain(logit_batches, group):
     for c in range(C):
         col = [m[c] for m in means]
         mu = sum(col) / len(col)
-        stds.append(math.sqrt(sum((v - mu)**2 for v in col) /
-                              (len(col) - 1)))
+        stds.append(math.sqrt(sum((v - mu)**2 for v in col) / (len(col) - 1)))
     return sum(stds) / C
 
 
@@ -57,7 +58,9 @@ def plain(logit_batches, group):
 def test_t_stddev_equals_a_plain_computation(group):
     teacher, data = fake_teacher(), batches()
     stats = augment_stats(
-        data, teacher, {'none': lambda x, s, t: t(x)}, group=group)
+        data, teacher, {
+            'none': lambda x, s, t: t(x)
+        }, group=group)
     ref = plain([teacher(x) for x, _ in data], group)
     assert stats['none']['subsets'] == 6 // group
     assert stats['none']['t_stddev'] == pytest.approx(ref, rel=1e-5)
@@ -80,7 +83,8 @@ def test_pick_variant_keeps_the_highest_teacher_entropy():
 def test_tool_on_the_toy_teacher(toy_data, teacher_run, tmp_path):
     out = tmp_path / 'stats.json'
     opts = data_options(toy_data) + [
-        f'model.teacher_ckpt={teacher_run["ckpt"]}']
+        f'model.teacher_ckpt={teacher_run["ckpt"]}'
+    ]
     log = run_tool(
         'tools/analysis_tools/kd_augment_stats.py',
         'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_'

@@ -23,15 +23,16 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 README = osp.join(ROOT, 'README.md')
 TOY_LAUNCH = 'tools/dist_train.sh configs/rdd/rdd_logits_deeplabv3_toy'
 # shortens the README's 1k-iteration toy run to 4 iterations of 2 crops
-SHORT = ['train_cfg.max_iters=4', 'train_cfg.val_interval=4',
-         'param_scheduler.0.end=4', 'default_hooks.checkpoint.interval=4',
-         'default_hooks.logger.interval=1', 'train_dataloader.batch_size=2']
+SHORT = [
+    'train_cfg.max_iters=4', 'train_cfg.val_interval=4',
+    'param_scheduler.0.end=4', 'default_hooks.checkpoint.interval=4',
+    'default_hooks.logger.interval=1', 'train_dataloader.batch_size=2'
+]
 for _split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
     SHORT += [f'{_split}.num_workers=0', f'{_split}.persistent_workers=False']
 
@@ -69,8 +70,10 @@ def switch_option(config: str, switch: int) -> str:
 def fake_clone(tmp_path, venv: bool = True) -> str:
     """A repository laid out as after ``make demo`` (see the module doc)."""
     repo = tmp_path / 'repo'
-    shutil.copytree(osp.join(ROOT, 'tools'), repo / 'tools',
-                    ignore=shutil.ignore_patterns('__pycache__'))
+    shutil.copytree(
+        osp.join(ROOT, 'tools'),
+        repo / 'tools',
+        ignore=shutil.ignore_patterns('__pycache__'))
     for name in ('mmrdd', 'configs'):
         os.symlink(osp.join(ROOT, name), repo / name)
     if venv:
@@ -89,33 +92,41 @@ def shell_env(tmp_path, activated: bool = False) -> dict:
     bare = bin_dir / 'python'
     bare.write_text(f'#!/bin/sh\nexec {sys._base_executable} -S "$@"\n')
     bare.chmod(0o755)
-    path = [p for p in os.environ['PATH'].split(os.pathsep)
-            if p and not osp.realpath(p).startswith(osp.realpath(sys.prefix))]
+    path = [
+        p for p in os.environ['PATH'].split(os.pathsep)
+        if p and not osp.realpath(p).startswith(osp.realpath(sys.prefix))
+    ]
     path.insert(0, str(bin_dir))
     if activated:
         path.insert(0, osp.join(sys.prefix, 'bin'))
-    env = {k: v for k, v in os.environ.items()
-           if k not in ('PYTHON', 'PYTHONPATH', 'PYTHONHOME', 'VIRTUAL_ENV')}
-    env.update(PATH=os.pathsep.join(path), OMP_NUM_THREADS='1',
-               PORT=str(free_port()))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ('PYTHON', 'PYTHONPATH', 'PYTHONHOME', 'VIRTUAL_ENV')
+    }
+    env.update(
+        PATH=os.pathsep.join(path), OMP_NUM_THREADS='1', PORT=str(free_port()))
     return env
 
 
 def bash(script: str, cwd: str, env: dict, timeout: int = 60):
-    return subprocess.run(['bash', '-c', script], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(['bash', '-c', script],
+                          cwd=cwd,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=timeout)
 
 
 def test_python_on_path_has_no_torch(tmp_path):
     """The premise: the README's ``python`` alone would fail."""
-    proc = bash('python -c "import torch"', str(tmp_path),
-                shell_env(tmp_path))
+    proc = bash('python -c "import torch"', str(tmp_path), shell_env(tmp_path))
     assert proc.returncode != 0
     assert "No module named 'torch'" in proc.stderr
 
 
-def test_readme_toy_launch_and_python_tools_as_written(
-        toy_data, teacher_run, tmp_path):
+def test_readme_toy_launch_and_python_tools_as_written(toy_data, teacher_run,
+                                                       tmp_path):
     repo = fake_clone(tmp_path)
     os.makedirs(osp.join(repo, 'data'))
     os.symlink(toy_data, osp.join(repo, 'data', 'toyseg'))
@@ -128,9 +139,12 @@ def test_readme_toy_launch_and_python_tools_as_written(
     env = shell_env(tmp_path)
     # the README's run is 1k iterations; this one stops after 4, with the
     # TFE -> TSE switch at 2
-    proc = bash(lines[0] + ' --cfg-options ' + ' '.join(SHORT) + ' '
-                + switch_option(lines[0].split()[1], 2), repo, env,
-                timeout=600)
+    proc = bash(
+        lines[0] + ' --cfg-options ' + ' '.join(SHORT) + ' ' +
+        switch_option(lines[0].split()[1], 2),
+        repo,
+        env,
+        timeout=600)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     venv_python = osp.join(repo, '.venv', 'bin', 'python')
@@ -140,9 +154,9 @@ def test_readme_toy_launch_and_python_tools_as_written(
     assert 'RDD stage TFE from iteration 0 (switch_iter=2)' in out
     assert 'RDD stage TSE from iteration 2' in out
     assert 'Saving checkpoint at 4 iterations' in out
-    work = osp.join(repo, 'work_dirs',
-                    'rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_'
-                    '1xb8-2k_toyseg-96x96')
+    work = osp.join(
+        repo, 'work_dirs', 'rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_'
+        '1xb8-2k_toyseg-96x96')
     assert osp.isfile(osp.join(work, 'iter_4.pth'))
 
     # the converter and MMSeg's test of the student, after `activate`
@@ -151,8 +165,9 @@ def test_readme_toy_launch_and_python_tools_as_written(
     proc = bash('\n'.join(script), repo, env, timeout=300)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
-    assert re.search(r'student checkpoint \(\d+ tensors\): .*'
-                     r'iter_4_student\.pth', out), out[-4000:]
+    assert re.search(
+        r'student checkpoint \(\d+ tensors\): .*'
+        r'iter_4_student\.pth', out), out[-4000:]
     assert osp.isfile(osp.join(work, 'iter_4_student.pth'))
     # tools/test.py, then tools/dist_test.sh on 2 processes: the same mIoU
     miou = re.findall(r'mIoU: (\d+\.\d+)', out)
@@ -175,8 +190,10 @@ def test_slurm_scripts_pick_the_environment(tmp_path, activated):
                 'GPUS=4 tools/slurm_test.sh PARTITION rdd CONFIG CKPT'):
         proc = bash(cmd, repo, env)
         assert proc.returncode == 0, proc.stderr
-        srun_line = [line for line in proc.stdout.splitlines()
-                     if line.startswith('srun ')]
+        srun_line = [
+            line for line in proc.stdout.splitlines()
+            if line.startswith('srun ')
+        ]
         assert len(srun_line) == 1, proc.stdout
         args = srun_line[0].split()
         assert '--ntasks=4' in args

@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """RDD on heterogeneous teacher/student pairs, end to end through
 tools/train.py on the toy data: a transformer teacher without auxiliary
 head (flip-TFE) and a CNN student with logits of another size, a cascade
@@ -9,10 +10,9 @@ import textwrap
 
 import pytest
 import torch
+from conftest import ROOT, data_options, losses_in_log, run_tool
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-
-from conftest import ROOT, data_options, losses_in_log, run_tool
 
 SEGFORMER_CNN = 'configs/rdd/rdd_logits_segformer_toy-mit_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
 CASCADE_CNN = 'configs/rdd/rdd_logits_ocrnet_toy-r18_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
@@ -40,8 +40,12 @@ def train(config, toy_data, tmp_path):
     cfg = tmp_path / 'pair.py'
     cfg.write_text(CONFIDENT_TEACHER.format(root=ROOT, config=config))
     return run_tool(
-        'tools/train.py', str(cfg), '--work-dir', str(tmp_path / 'work'),
-        '--cfg-options', *data_options(toy_data, iters=ITERS),
+        'tools/train.py',
+        str(cfg),
+        '--work-dir',
+        str(tmp_path / 'work'),
+        '--cfg-options',
+        *data_options(toy_data, iters=ITERS),
         f'model.distiller.switch_iter={SWITCH}',
         'model.distiller.tse.min_kept=500',
         env=dict(OMP_NUM_THREADS='1'))
@@ -114,8 +118,7 @@ def test_student_with_only_a_decode_head(toy_data, tmp_path):
     assert logit_sizes(SEGFORMER_SEGFORMER) == ((24, 24), (24, 24))
     log = train(SEGFORMER_SEGFORMER, toy_data, tmp_path)
     check_through_the_switch(log, flip=True)
-    assert ('TSE pairs (student: teacher) decode_head: decode_head\n'
-            in log)
+    assert ('TSE pairs (student: teacher) decode_head: decode_head\n' in log)
     assert 'student.aux.' not in log
 
 
@@ -129,11 +132,16 @@ def test_flip_tfe_is_what_the_toy_segformer_configs_use(config):
 def test_teacher_without_aux_head_tse_only(toy_data, tmp_path):
     """The paper's way for a teacher without auxiliary head: no TFE."""
     log = run_tool(
-        'tools/train.py', SEGFORMER_SEGFORMER, '--work-dir',
-        str(tmp_path / 'work'), '--cfg-options',
-        *data_options(toy_data, iters=2), 'model.distiller.switch_iter=0',
+        'tools/train.py',
+        SEGFORMER_SEGFORMER,
+        '--work-dir',
+        str(tmp_path / 'work'),
+        '--cfg-options',
+        *data_options(toy_data, iters=2),
+        'model.distiller.switch_iter=0',
         'model.distiller.tfe.second_view=aux',
-        'model.distiller.tse.min_kept=500', env=dict(OMP_NUM_THREADS='1'))
+        'model.distiller.tse.min_kept=500',
+        env=dict(OMP_NUM_THREADS='1'))
     assert 'RDD stage TSE from iteration 0' in log
     assert 'RDD stage TFE' not in log
     assert losses_in_log(log, 'rdd/stage') == [1.0, 1.0]
@@ -159,8 +167,9 @@ def one_step(model, stage):
     from mmseg.structures import SegDataSample
     torch.manual_seed(0)
     samples = [
-        SegDataSample(gt_sem_seg=PixelData(
-            data=torch.randint(0, 8, (1, 96, 96)))) for _ in range(2)
+        SegDataSample(
+            gt_sem_seg=PixelData(data=torch.randint(0, 8, (1, 96, 96))))
+        for _ in range(2)
     ]
     model.distiller.set_stage(stage)
     return model.loss(torch.rand(2, 3, 96, 96), samples)
@@ -168,8 +177,9 @@ def one_step(model, stage):
 
 def test_plain_tfe_on_a_teacher_without_aux_head_names_the_fixes():
     with pytest.raises(ValueError) as err:
-        build(SEGFORMER_CNN,
-              tfe=dict(type='RDDTFEDifficulty', second_view='aux'))
+        build(
+            SEGFORMER_CNN,
+            tfe=dict(type='RDDTFEDifficulty', second_view='aux'))
     assert 'switch_iter=0' in str(err.value)
     assert "second_view='flip'" in str(err.value)
 
@@ -179,8 +189,8 @@ def test_head_pairs_override_the_default_pairing():
     instead of its FCN stage."""
     model = build(CASCADE_CNN, head_pairs=dict(auxiliary_head='decode_head.1'))
     pairs = {n: s.teacher_head for n, s in model.distiller.samplers.items()}
-    assert pairs == dict(decode_head='decode_head.1',
-                         auxiliary_head='decode_head.1')
+    assert pairs == dict(
+        decode_head='decode_head.1', auxiliary_head='decode_head.1')
     default = build(CASCADE_CNN).distiller.samplers
     assert default['auxiliary_head'].teacher_head == 'decode_head.0'
     losses = one_step(model, 'tse')
@@ -210,21 +220,39 @@ def pointrend_teacher(cfg):
     ce = dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)
     teacher = cfg.model.teacher
     teacher.backbone.update(dilations=(1, 1, 1, 1), strides=(1, 2, 2, 2))
-    teacher.neck = dict(type='FPN', in_channels=[16, 32, 64, 128],
-                        out_channels=16, num_outs=4)
+    teacher.neck = dict(
+        type='FPN', in_channels=[16, 32, 64, 128], out_channels=16, num_outs=4)
     teacher.decode_head = [
-        dict(type='FPNHead', in_channels=[16] * 4, in_index=[0, 1, 2, 3],
-             feature_strides=[4, 8, 16, 32], channels=16, dropout_ratio=-1,
-             num_classes=8, norm_cfg=norm, align_corners=False,
-             loss_decode=ce),
-        dict(type='PointHead', in_channels=[16], in_index=[0], channels=16,
-             num_fcs=1, coarse_pred_each_layer=True, dropout_ratio=-1,
-             num_classes=8, align_corners=False, loss_decode=ce)
+        dict(
+            type='FPNHead',
+            in_channels=[16] * 4,
+            in_index=[0, 1, 2, 3],
+            feature_strides=[4, 8, 16, 32],
+            channels=16,
+            dropout_ratio=-1,
+            num_classes=8,
+            norm_cfg=norm,
+            align_corners=False,
+            loss_decode=ce),
+        dict(
+            type='PointHead',
+            in_channels=[16],
+            in_index=[0],
+            channels=16,
+            num_fcs=1,
+            coarse_pred_each_layer=True,
+            dropout_ratio=-1,
+            num_classes=8,
+            align_corners=False,
+            loss_decode=ce)
     ]
-    teacher.train_cfg = dict(num_points=64, oversample_ratio=3,
-                             importance_sample_ratio=0.75)
-    teacher.test_cfg = dict(mode='whole', subdivision_steps=2,
-                            subdivision_num_points=64, scale_factor=2)
+    teacher.train_cfg = dict(
+        num_points=64, oversample_ratio=3, importance_sample_ratio=0.75)
+    teacher.test_cfg = dict(
+        mode='whole',
+        subdivision_steps=2,
+        subdivision_num_points=64,
+        scale_factor=2)
     cfg.model.distiller.teacher_recorders.logits.source = \
         'decode_head.0.conv_seg'
     return cfg
@@ -234,16 +262,18 @@ def test_pointrend_teacher_is_refused_when_built():
     from mmrazor.registry import MODELS
     cfg = pointrend_teacher(Config.fromfile(osp.join(ROOT, CASCADE_CNN)))
     with DefaultScope.overwrite_default_scope('mmseg'):
-        with pytest.raises(ValueError,
-                           match=r'decode_head.1 \(PointHead\) has no '
-                           'conv_seg'):
+        with pytest.raises(
+                ValueError,
+                match=r'decode_head.1 \(PointHead\) has no '
+                'conv_seg'):
             MODELS.build(cfg.model)
 
 
 def test_flip_tfe_with_an_auxiliary_teacher_main():
-    model = build('configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_'
-                  'toy-r18_1xb8-2k_toyseg-96x96.py',
-                  tfe=dict(type='RDDTFEDifficulty', second_view='flip'),
-                  teacher_main='auxiliary_head')
+    model = build(
+        'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_'
+        'toy-r18_1xb8-2k_toyseg-96x96.py',
+        tfe=dict(type='RDDTFEDifficulty', second_view='flip'),
+        teacher_main='auxiliary_head')
     losses = one_step(model, 'tfe')
     assert 0 < float(losses['rdd/tfe_weight']) < 1

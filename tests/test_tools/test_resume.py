@@ -23,9 +23,9 @@ import shutil
 
 import pytest
 import torch
+from conftest import ROOT, data_options, losses_in_log, run_tool
 
 import mmrdd  # noqa: F401  (loads mmengine checkpoints on torch>=2.6)
-from conftest import ROOT, data_options, losses_in_log, run_tool
 
 RDD_TOY = 'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
 ITERS, SWITCH = 6, 3
@@ -43,14 +43,18 @@ def options(toy_data, teacher_ckpt, max_iters=ITERS):
         # barely trained models have q of about 0.13-0.3 on 8 classes, so
         # thresh 0.15 splits them; 0.13 or 0.2 (or the schedule's lr 0.05)
         # make both masks equal or full.
-        'model.distiller.tse.thresh=0.15', 'model.distiller.tse.min_kept=1',
+        'model.distiller.tse.thresh=0.15',
+        'model.distiller.tse.min_kept=1',
         'default_hooks.checkpoint.interval=1',
         'default_hooks.checkpoint.max_keep_ckpts=-1',
         'optim_wrapper.optimizer.lr=0.02',
-        'randomness.seed=0', 'randomness.deterministic=True',
+        'randomness.seed=0',
+        'randomness.deterministic=True',
         'model.architecture.decode_head.dropout_ratio=0',
         'model.architecture.auxiliary_head.dropout_ratio=0',
-        'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None',
+        'val_cfg=None',
+        'val_dataloader=None',
+        'val_evaluator=None',
     ]
 
 
@@ -58,8 +62,8 @@ def train(work_dir, opts, resume=False, config=RDD_TOY):
     args = ['tools/train.py', str(config), '--work-dir', str(work_dir)]
     if resume:
         args.append('--resume')
-    return run_tool(*args, '--cfg-options', *opts,
-                    env=dict(OMP_NUM_THREADS='1'))
+    return run_tool(
+        *args, '--cfg-options', *opts, env=dict(OMP_NUM_THREADS='1'))
 
 
 def weights(path):
@@ -92,9 +96,11 @@ def test_two_uninterrupted_runs_are_bit_identical(full_run, toy_data,
     # the student's TSE selection is not empty (the stage changes training)
     selected = losses_in_log(log, 'rdd/tse_selected')
     assert len(selected) == ITERS - SWITCH and all(
-        0 < v < 1 for v in selected), (
-            selected, losses_in_log(log, 'rdd/tse_hard_student'),
-            losses_in_log(log, 'rdd/tse_hard_teacher'))
+        0 < v < 1 for v in selected), (selected,
+                                       losses_in_log(log,
+                                                     'rdd/tse_hard_student'),
+                                       losses_in_log(log,
+                                                     'rdd/tse_hard_teacher'))
 
 
 def check_resumed(log, full_run, k, stage_lines):
@@ -107,13 +113,18 @@ def check_resumed(log, full_run, k, stage_lines):
                                                         key)[k:], key
 
 
-@pytest.mark.parametrize('k, stage_lines', [
-    # stopped before the last TFE iteration: the switch happens after resume
-    (SWITCH - 1, [f'RDD stage TFE from iteration {SWITCH - 1}',
-                  f'RDD stage TSE from iteration {SWITCH}']),
-    # stopped exactly at the switch: the resumed run starts in TSE
-    (SWITCH, [f'RDD stage TSE from iteration {SWITCH}']),
-])
+@pytest.mark.parametrize(
+    'k, stage_lines',
+    [
+        # stopped before the last TFE iteration: the switch comes after
+        # the resume
+        (SWITCH - 1, [
+            f'RDD stage TFE from iteration {SWITCH - 1}',
+            f'RDD stage TSE from iteration {SWITCH}'
+        ]),
+        # stopped exactly at the switch: the resumed run starts in TSE
+        (SWITCH, [f'RDD stage TSE from iteration {SWITCH}']),
+    ])
 def test_resume_from_checkpoint_before_the_switch(full_run, toy_data,
                                                   teacher_run, tmp_path, k,
                                                   stage_lines):

@@ -5,8 +5,8 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import run_tool
+
 from mmrdd.apis.seeds import bootstrap_mean_ci, summarize
 
 TINY = [
@@ -32,15 +32,30 @@ def _direct_bootstrap(diffs, num_boot, seed):
 def test_seeds_tool_json_matches_its_runs(tmp_path):
     work_dir = tmp_path / 'seeds'
     out = tmp_path / 'seeds.json'
-    log = run_tool('tools/analysis_tools/seeds.py', '--seeds', '3', '5',
-                   '--work-dir', str(work_dir), '--data-root',
-                   str(tmp_path / 'toyseg'), '--out', str(out),
-                   '--num-boot', '500', '--boot-seed', '7', '--jobs', '2',
-                   *TINY, timeout=900)
+    log = run_tool(
+        'tools/analysis_tools/seeds.py',
+        '--seeds',
+        '3',
+        '5',
+        '--work-dir',
+        str(work_dir),
+        '--data-root',
+        str(tmp_path / 'toyseg'),
+        '--out',
+        str(out),
+        '--num-boot',
+        '500',
+        '--boot-seed',
+        '7',
+        '--jobs',
+        '2',
+        *TINY,
+        timeout=900)
     report = json.loads(out.read_text())
     runs = report['runs']
     assert sorted((r['seed'], r['variant']) for r in runs) == [
-        (s, v) for s in (3, 5) for v in ('kd', 'rdd', 'student')]
+        (s, v) for s in (3, 5) for v in ('kd', 'rdd', 'student')
+    ]
     for r in runs:
         assert r['num_images'] == 3  # the test split
         values = [v for v in r['per_class'].values() if v == v]
@@ -64,24 +79,37 @@ def test_seeds_tool_json_matches_its_runs(tmp_path):
         assert got['mean'] == pytest.approx(np.mean(diffs), abs=1e-12)
         assert got['wins'] == sum(d > 0 for d in diffs)
         assert got['num_boot'] == 500 and got['boot_seed'] == 7
-        np.testing.assert_allclose(got['ci95'],
-                                   _direct_bootstrap(diffs, 500, 7),
-                                   atol=1e-12)
+        np.testing.assert_allclose(
+            got['ci95'], _direct_bootstrap(diffs, 500, 7), atol=1e-12)
     assert 0 <= report['teacher']['mIoU'] <= 100
     assert 'paired rdd-kd' in log and str(out) in log
     # the seed is the init protocol: the three variants of a seed start
     # from one checkpoint, two seeds from two
-    inits = {r['seed']: [o for o in r['options'] if 'init_cfg.checkpoint'
-                         in o] for r in runs}
+    inits = {
+        r['seed']: [o for o in r['options'] if 'init_cfg.checkpoint' in o]
+        for r in runs
+    }
     assert all(len(v) == 1 for v in inits.values())
     assert len({v[0].split('=', 1)[1] for v in inits.values()}) == 2
 
     # a second call reuses every finished run (nothing is trained again)
-    log2 = run_tool('tools/analysis_tools/seeds.py', '--seeds', '3', '5',
-                    '--work-dir', str(work_dir), '--data-root',
-                    str(tmp_path / 'toyseg'), '--out', str(out),
-                    '--num-boot', '500', '--boot-seed', '7', *TINY,
-                    timeout=600)
+    log2 = run_tool(
+        'tools/analysis_tools/seeds.py',
+        '--seeds',
+        '3',
+        '5',
+        '--work-dir',
+        str(work_dir),
+        '--data-root',
+        str(tmp_path / 'toyseg'),
+        '--out',
+        str(out),
+        '--num-boot',
+        '500',
+        '--boot-seed',
+        '7',
+        *TINY,
+        timeout=600)
     assert 'training, log:' not in log2
     assert json.loads(out.read_text())['runs'] == runs
 
@@ -89,16 +117,14 @@ def test_seeds_tool_json_matches_its_runs(tmp_path):
 def test_summarize_and_bootstrap_on_fixed_values():
     results = [
         dict(variant=v, seed=s, mIoU=m, per_class=dict(a=m, b=float('nan')))
-        for v, values in (('kd', (40.0, 42.0, 41.0)),
-                          ('rdd', (41.0, 45.0, 40.0)))
+        for v, values in (('kd', (40.0, 42.0, 41.0)), ('rdd', (41.0, 45.0,
+                                                               40.0)))
         for s, m in zip((0, 1, 2), values)
     ]
-    out = summarize(results, pairs=[('rdd', 'kd')], num_boot=2000,
-                    boot_seed=1)
+    out = summarize(results, pairs=[('rdd', 'kd')], num_boot=2000, boot_seed=1)
     assert out['variants']['kd']['mean'] == pytest.approx(41.0)
     assert out['variants']['kd']['std'] == pytest.approx(1.0)
-    assert out['variants']['rdd']['per_class_mean']['a'] == pytest.approx(
-        42.0)
+    assert out['variants']['rdd']['per_class_mean']['a'] == pytest.approx(42.0)
     paired = out['paired']['rdd-kd']
     assert paired['diffs'] == [1.0, 3.0, -1.0]
     assert paired['mean'] == pytest.approx(1.0)

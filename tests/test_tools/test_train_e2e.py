@@ -6,9 +6,8 @@ import re
 import textwrap
 
 import torch
-
-from conftest import (ROOT, STUDENT_CFG, TEACHER_CFG, data_options,
-                      last_checkpoint, losses_in_log, run_tool)
+from conftest import (ROOT, STUDENT_CFG, data_options, last_checkpoint,
+                      losses_in_log, run_tool)
 
 RDD_TOY = 'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
 
@@ -70,8 +69,8 @@ def test_stock_mmrazor_cwd_distils_from_the_toy_teacher(
     run_tool('tools/model_converters/convert_kd_ckpt_to_student.py', ckpt)
     student = ckpt[:-len('.pth')] + '_student.pth'
     state = torch.load(student)['state_dict']
-    assert state and not any(k.startswith(('architecture.', 'teacher.'))
-                             for k in state)
+    assert state and not any(
+        k.startswith(('architecture.', 'teacher.')) for k in state)
     test_log = run_tool('tools/test.py', STUDENT_CFG, student, '--work-dir',
                         str(tmp_path / 'test'), '--cfg-options',
                         *data_options(toy_data))
@@ -99,18 +98,21 @@ def test_rdd_toy_config_trains_through_the_stage_switch(
     ckpt = torch.load(last_checkpoint(work_dir))
     teacher = torch.load(teacher_run['ckpt'])['state_dict']
     for key, value in teacher.items():  # the teacher is frozen
-        torch.testing.assert_close(ckpt['state_dict']['teacher.' + key],
-                                   value)
+        torch.testing.assert_close(ckpt['state_dict']['teacher.' + key], value)
 
 
 def test_missing_teacher_checkpoint_is_a_clear_error(toy_data, tmp_path):
     import subprocess
     import sys
-    proc = subprocess.run(
-        [sys.executable, 'tools/train.py', RDD_TOY, '--work-dir',
-         str(tmp_path), '--cfg-options', *data_options(toy_data),
-         'model.teacher_ckpt=/nonexistent/teacher.pth'],
-        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([
+        sys.executable, 'tools/train.py', RDD_TOY, '--work-dir',
+        str(tmp_path), '--cfg-options', *data_options(toy_data),
+        'model.teacher_ckpt=/nonexistent/teacher.pth'
+    ],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
     assert proc.returncode != 0
     assert 'teacher checkpoint "/nonexistent/teacher.pth" does not exist' \
         in proc.stderr

@@ -11,8 +11,10 @@ from mmrdd.utils import (check_resume_checkpoint, checkpoint_problem,
 
 
 def save(path, value=1.0):
-    torch.save(dict(state_dict=dict(w=torch.full((64, 64), value)),
-                    meta=dict(iter=1)), str(path))
+    torch.save(
+        dict(
+            state_dict=dict(w=torch.full((64, 64), value)), meta=dict(iter=1)),
+        str(path))
     return str(path)
 
 
@@ -59,8 +61,8 @@ def test_previous_good_is_the_newest_readable(tmp_path):
     newest = str(tmp_path / 'iter_10.pth')
     assert previous_good_checkpoint(str(tmp_path)) == newest
     # iter_9 is broken: the one before iter_10 is iter_2
-    assert previous_good_checkpoint(str(tmp_path), bad=newest) == str(
-        tmp_path / 'iter_2.pth')
+    assert previous_good_checkpoint(
+        str(tmp_path), bad=newest) == str(tmp_path / 'iter_2.pth')
 
 
 def test_resume_check_names_the_bad_and_the_good_checkpoint(tmp_path):

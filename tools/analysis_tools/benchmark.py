@@ -11,8 +11,8 @@ Usage::
     python tools/analysis_tools/benchmark.py configs/rdd/<rdd config>.py \\
         --synthetic --variant rdd+cirkd=configs/rdd/<rdd+cirkd config>.py
     # a student config and a teacher config (RDD from --distiller)
-    python tools/analysis_tools/benchmark.py configs/toy/deeplabv3_toy-r18-d8_1xb8-2k_toyseg-96x96.py \\
-        configs/toy/deeplabv3_toy-r50-d8_1xb8-4k_toyseg-96x96.py --synthetic --batch-size 8 --crop 96 96
+    python tools/analysis_tools/benchmark.py configs/toy/deeplabv3_toy-r18-d8_1xb8-2k_toyseg-96x96.py \\  # noqa: E501
+        configs/toy/deeplabv3_toy-r50-d8_1xb8-4k_toyseg-96x96.py --synthetic --batch-size 8 --crop 96 96  # noqa: E501
 
 The variants, what a step is and how memory is measured: see
 :mod:`mmrdd.apis.benchmark`.

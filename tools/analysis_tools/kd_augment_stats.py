@@ -1,3 +1,4 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Is an augmentation good for KD? T. stddev and teacher entropy, per variant.
 
     python tools/analysis_tools/kd_augment_stats.py CONFIG [--batches 20]
@@ -14,38 +15,50 @@ lower student test loss). See :mod:`mmrdd.apis.kd_augment_stats`.
 """
 import argparse
 import json
-import os.path as osp
-import sys
 
 import torch
 from mmengine.config import Config, DictAction
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-import mmrdd  # noqa: E402,F401
-from mmrdd.apis.kd_augment_stats import (augment_stats,  # noqa: E402
-                                         default_variants, format_table,
-                                         load_pipeline, teacher_main_logits)
+import mmrdd  # noqa: F401
+from mmrdd.apis.kd_augment_stats import (augment_stats, default_variants,
+                                         format_table, load_pipeline,
+                                         teacher_main_logits)
 
 
 def parse_args() -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='an mmrdd distillation config')
-    parser.add_argument('--batches', type=int, default=20,
-                        help='training batches per variant (default 20)')
-    parser.add_argument('--group', type=int, default=1,
-                        help='batches per subset of T. stddev (default 1)')
-    parser.add_argument('--pool', type=int, default=2,
-                        help='candidate batches of the pick (default 2)')
+    parser.add_argument(
+        '--batches',
+        type=int,
+        default=20,
+        help='training batches per variant (default 20)')
+    parser.add_argument(
+        '--group',
+        type=int,
+        default=1,
+        help='batches per subset of T. stddev (default 1)')
+    parser.add_argument(
+        '--pool',
+        type=int,
+        default=2,
+        help='candidate batches of the pick (default 2)')
     parser.add_argument('--cutmix-prob', type=float, default=0.5)
     parser.add_argument('--mixup-prob', type=float, default=0.5)
-    parser.add_argument('--alpha', type=float, default=1.0,
-                        help='Beta parameter of CutMix and mixup')
+    parser.add_argument(
+        '--alpha',
+        type=float,
+        default=1.0,
+        help='Beta parameter of CutMix and mixup')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--out', help='write the statistics as JSON here')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, key=value')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, key=value')
     return parser.parse_args()
 
 
@@ -56,8 +69,7 @@ def main() -> None:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     torch.manual_seed(args.seed)
-    batches, teacher = load_pipeline(cfg, args.batches, args.device,
-                                     args.seed)
+    batches, teacher = load_pipeline(cfg, args.batches, args.device, args.seed)
     stats = augment_stats(
         batches, teacher_main_logits(teacher),
         default_variants(args.cutmix_prob, args.mixup_prob, args.alpha,

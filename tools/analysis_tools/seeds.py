@@ -21,44 +21,59 @@ import os.path as osp
 import sys
 import time
 
-sys.path.insert(
-    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def parse_args() -> argparse.Namespace:
     """Parse the command line."""
     from mmrdd.apis.seeds import DEFAULT_VARIANTS, VARIANTS
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--seeds', type=int, nargs='+',
-                        default=[0, 1, 2, 3, 4])
-    parser.add_argument('--variants', nargs='+',
-                        default=list(DEFAULT_VARIANTS),
-                        choices=sorted(VARIANTS))
+    parser.add_argument(
+        '--seeds', type=int, nargs='+', default=[0, 1, 2, 3, 4])
+    parser.add_argument(
+        '--variants',
+        nargs='+',
+        default=list(DEFAULT_VARIANTS),
+        choices=sorted(VARIANTS))
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument('--data-root', default='data/toyseg')
-    parser.add_argument('--out', help='JSON output (default: '
-                        '<work-dir>/seeds.json)')
-    parser.add_argument('--iters', type=int,
-                        help='iterations of every student run (default: '
-                        'the configs\')')
-    parser.add_argument('--teacher-iters', type=int,
-                        help='iterations of the teacher, when it is trained '
-                        '(default: its config\'s, or twice --iters)')
-    parser.add_argument('--jobs', type=int, default=2,
-                        help='runs trained at once')
-    parser.add_argument('--threads', type=int, default=1,
-                        help='OMP_NUM_THREADS of every training process')
-    parser.add_argument('--val-interval', type=int,
-                        help='also validate every N iterations (val split)')
+    parser.add_argument(
+        '--out', help='JSON output (default: '
+        '<work-dir>/seeds.json)')
+    parser.add_argument(
+        '--iters',
+        type=int,
+        help='iterations of every student run (default: '
+        'the configs\')')
+    parser.add_argument(
+        '--teacher-iters',
+        type=int,
+        help='iterations of the teacher, when it is trained '
+        '(default: its config\'s, or twice --iters)')
+    parser.add_argument(
+        '--jobs', type=int, default=2, help='runs trained at once')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=1,
+        help='OMP_NUM_THREADS of every training process')
+    parser.add_argument(
+        '--val-interval',
+        type=int,
+        help='also validate every N iterations (val split)')
     parser.add_argument('--num-boot', type=int, default=10000)
     parser.add_argument('--boot-seed', type=int, default=0)
-    parser.add_argument('--no-reuse', action='store_true',
-                        help='train every run again')
+    parser.add_argument(
+        '--no-reuse', action='store_true', help='train every run again')
     parser.add_argument('--num-train', type=int)
     parser.add_argument('--num-val', type=int)
     parser.add_argument('--num-test', type=int)
-    parser.add_argument('--cfg-options', nargs='+', default=[],
-                        help='extra --cfg-options for every training run')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        help='extra --cfg-options for every training run')
     return parser.parse_args()
 
 
@@ -73,42 +88,61 @@ def main() -> None:
     start = time.perf_counter()
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
-    sizes = {k: v for k, v in (('num_train', args.num_train),
-                                ('num_val', args.num_val),
-                                ('num_test', args.num_test)) if v}
+    sizes = {
+        k: v
+        for k, v in (('num_train', args.num_train), ('num_val', args.num_val),
+                     ('num_test', args.num_test)) if v
+    }
     generate_toy_dataset(args.data_root, **sizes)
     extra = list(args.cfg_options)
     teacher_ckpt = teacher_time = None
     if any(is_distill(v) for v in args.variants):  # else: no teacher needed
         teacher_ckpt, teacher_time = train_teacher(
-            work_dir, args.data_root,
+            work_dir,
+            args.data_root,
             args.teacher_iters or (2 * args.iters if args.iters else None),
-            None, 'teacher', threads=None, extra=extra)
-    results = run_seeds(args.seeds, work_dir, args.data_root, teacher_ckpt,
-                        args.variants, args.iters, args.jobs, args.threads,
-                        extra, reuse=not args.no_reuse,
-                        val_interval=args.val_interval)
-    summary = summarize(results, num_boot=args.num_boot,
-                        boot_seed=args.boot_seed)
+            None,
+            'teacher',
+            threads=None,
+            extra=extra)
+    results = run_seeds(
+        args.seeds,
+        work_dir,
+        args.data_root,
+        teacher_ckpt,
+        args.variants,
+        args.iters,
+        args.jobs,
+        args.threads,
+        extra,
+        reuse=not args.no_reuse,
+        val_interval=args.val_interval)
+    summary = summarize(
+        results, num_boot=args.num_boot, boot_seed=args.boot_seed)
     teacher = {}
     if teacher_ckpt:
-        teacher = evaluate_segmentor(TEACHER_CFG, teacher_ckpt,
-                                     args.data_root, split='test_dataloader')
-        teacher = dict(checkpoint=teacher_ckpt, time_s=teacher_time,
-                       **teacher)
+        teacher = evaluate_segmentor(
+            TEACHER_CFG, teacher_ckpt, args.data_root, split='test_dataloader')
+        teacher = dict(checkpoint=teacher_ckpt, time_s=teacher_time, **teacher)
     out = args.out or osp.join(work_dir, 'seeds.json')
     report = dict(
-        settings=dict(seeds=args.seeds, variants=args.variants,
-                      iters=args.iters, jobs=args.jobs,
-                      threads=args.threads, split='test',
-                      cfg_options=extra, data_root=args.data_root),
-        teacher=teacher or None, runs=results, **summary)
+        settings=dict(
+            seeds=args.seeds,
+            variants=args.variants,
+            iters=args.iters,
+            jobs=args.jobs,
+            threads=args.threads,
+            split='test',
+            cfg_options=extra,
+            data_root=args.data_root),
+        teacher=teacher or None,
+        runs=results,
+        **summary)
     with open(out, 'w') as f:
         json.dump(report, f, indent=2)
     if teacher:
         print(f'\n[seeds] teacher {teacher["mIoU"]:.2f} mIoU (test split)')
-    print('[seeds] student runs, test-split mIoU:\n' +
-          format_summary(summary))
+    print('[seeds] student runs, test-split mIoU:\n' + format_summary(summary))
     print(f'[seeds] {len(results)} runs in '
           f'{time.perf_counter() - start:.0f}s; JSON: {out}')
 

@@ -10,8 +10,7 @@ import os.path as osp
 import sys
 import time
 
-sys.path.insert(
-    0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 from mmrdd.datasets import generate_toy_dataset  # noqa: E402
 
 
@@ -26,7 +25,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--num-val', type=int, default=120, help='validation images')
     parser.add_argument(
-        '--num-test', type=int, default=300,
+        '--num-test',
+        type=int,
+        default=300,
         help='held-out test images (the demo\'s table is on them)')
     parser.add_argument(
         '--size', type=int, default=128, help='side of the square images')

@@ -47,8 +47,7 @@ toy_ocrnet_teacher_model = dict(
             norm_cfg=dict(type='BN', requires_grad=True),
             align_corners=False,
             loss_decode=dict(
-                type='CrossEntropyLoss', use_sigmoid=False,
-                loss_weight=0.4)),
+                type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
         dict(
             type='OCRHead',
             in_channels=[32, 64, 128],
@@ -61,8 +60,7 @@ toy_ocrnet_teacher_model = dict(
             norm_cfg=dict(type='BN', requires_grad=True),
             align_corners=False,
             loss_decode=dict(
-                type='CrossEntropyLoss', use_sigmoid=False,
-                loss_weight=1.0)),
+                type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
     ],
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

@@ -61,6 +61,6 @@ class RDDSelectionWatchHook(Hook):
                 f'RDD: TSE selected no pixel in the last {self.interval} '
                 'iterations, so the student task loss was 0 (distillation '
                 'loss only). Usually min_kept '
-                f'({model.distiller.tse.min_kept}) is not below the valid label '
-                'pixels of a batch: scale it as min_kept = 100000 / '
+                f'({model.distiller.tse.min_kept}) is not below the valid '
+                'of a batch: scale it as min_kept = 100000 / '
                 '(4 * 512 * 1024) * batch_size * H * W.')

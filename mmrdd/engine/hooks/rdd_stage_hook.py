@@ -66,7 +66,9 @@ class RDDStageHook(Hook):
                 f'of training (max_iters={runner.max_iters}); use a value in '
                 f'[0, {runner.max_iters}] ({runner.max_iters} = TFE only).')
 
-    def before_train_iter(self, runner, batch_idx: int,
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
                           data_batch=None) -> None:
         """Set the stage of this iteration from ``runner.iter``."""
         distiller = self._distiller(runner)

@@ -89,8 +89,9 @@ class RDDTeacherCheckHook(Hook):
                 min_miou, (int, float)) or not 0 <= min_miou <= 100:
             raise ValueError('RDDTeacherCheckHook: min_miou must be a number '
                              f'of mIoU points in [0, 100], got {min_miou!r}.')
-        if isinstance(num_batches, bool) or not isinstance(
-                num_batches, int) or num_batches < 0:
+        if isinstance(
+                num_batches,
+                bool) or not isinstance(num_batches, int) or num_batches < 0:
             raise ValueError('RDDTeacherCheckHook: num_batches must be an '
                              f'int >= 0 (0 skips), got {num_batches!r}.')
         return float(min_miou), num_batches
@@ -106,8 +107,9 @@ class RDDTeacherCheckHook(Hook):
             raise ValueError(f'{CFG_KEY} in the config has unknown keys '
                              f'{sorted(unknown)}; it takes min_miou and '
                              'num_batches (of RDDTeacherCheckHook).')
-        return self._checked(override.get('min_miou', self.min_miou),
-                             override.get('num_batches', self.num_batches))
+        return self._checked(
+            override.get('min_miou', self.min_miou),
+            override.get('num_batches', self.num_batches))
 
     def before_train(self, runner) -> None:
         """Score the teacher; log the mIoU; stop below the floor."""
@@ -140,8 +142,7 @@ class RDDTeacherCheckHook(Hook):
             f'RDD teacher check: teacher mIoU {self.miou:.2f} on the first '
             f'{images} validation images (floor min_miou={min_miou:g})')
         if not self.miou >= min_miou:  # NaN fails too
-            raise RuntimeError(self._message(runner, model, min_miou,
-                                             images))
+            raise RuntimeError(self._message(runner, model, min_miou, images))
 
     def _message(self, runner, model, min_miou: float, images: int) -> str:
         cfg = getattr(runner, 'cfg', None) or {}
@@ -150,8 +151,9 @@ class RDDTeacherCheckHook(Hook):
         preprocessor = model.data_preprocessor
         mean = getattr(preprocessor, 'mean', None)
         std = getattr(preprocessor, 'std', None)
-        as_list = (lambda t: 'None' if t is None else
-                   str([round(float(v), 3) for v in t.flatten()]))
+        as_list = (
+            lambda t: 'None'
+            if t is None else str([round(float(v), 3) for v in t.flatten()]))
         return (
             f'the teacher scores mIoU {self.miou:.2f} on the first {images} '
             f'validation images, below teacher_check min_miou={min_miou:g}: '
@@ -168,10 +170,12 @@ class RDDTeacherCheckHook(Hook):
 
 
 def _rng_states() -> dict:
-    return dict(torch=torch.get_rng_state(), numpy=np.random.get_state(),
-                python=random.getstate(),
-                cuda=torch.cuda.get_rng_state_all()
-                if torch.cuda.is_available() else None)
+    return dict(
+        torch=torch.get_rng_state(),
+        numpy=np.random.get_state(),
+        python=random.getstate(),
+        cuda=torch.cuda.get_rng_state_all()
+        if torch.cuda.is_available() else None)
 
 
 def _set_rng_states(states: dict) -> None:
@@ -183,8 +187,8 @@ def _set_rng_states(states: dict) -> None:
 
 
 @torch.no_grad()
-def teacher_areas(model, dataloader, num_batches: int
-                  ) -> Tuple[Dict[str, Tensor], int]:
+def teacher_areas(model, dataloader,
+                  num_batches: int) -> Tuple[Dict[str, Tensor], int]:
     """Per-class intersection and union of the teacher's predictions.
 
     Args:
@@ -204,8 +208,9 @@ def teacher_areas(model, dataloader, num_batches: int
     num_classes, ignore = head.num_classes, head.ignore_index
     was_training = teacher.training
     teacher.eval()
-    total = dict(intersect=torch.zeros(num_classes, dtype=torch.float64),
-                 union=torch.zeros(num_classes, dtype=torch.float64))
+    total = dict(
+        intersect=torch.zeros(num_classes, dtype=torch.float64),
+        union=torch.zeros(num_classes, dtype=torch.float64))
     images = 0
     try:
         for i, data in enumerate(dataloader):

@@ -12,8 +12,8 @@ from mmseg.registry import HOOKS
 
 def default_palette(num_classes: int) -> np.ndarray:
     """A fixed palette for data sets without one, (C, 3) uint8."""
-    return np.random.RandomState(0).randint(0, 256, (num_classes, 3),
-                                            dtype=np.uint8)
+    return np.random.RandomState(0).randint(
+        0, 256, (num_classes, 3), dtype=np.uint8)
 
 
 @HOOKS.register_module()
@@ -61,8 +61,8 @@ class RDDDifficultyVisHook(Hook):
                  scale: int = 2,
                  palette: Optional[Sequence[Sequence[int]]] = None) -> None:
         for what, value in (('interval', interval), ('scale', scale)):
-            if isinstance(value, bool) or not isinstance(value,
-                                                         int) or value < 1:
+            if isinstance(value,
+                          bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f'RDDDifficultyVisHook: {what} must be an '
                                  f'int >= 1, got {value!r}.')
         if not isinstance(name, str) or not name:
@@ -107,8 +107,9 @@ class RDDDifficultyVisHook(Hook):
         from mmrdd.visualization import difficulty_maps, difficulty_panel
         distiller = model.distiller
         batch_size = len(data_batch['inputs'])
-        one = dict(inputs=[data_batch['inputs'][0]],
-                   data_samples=[data_batch['data_samples'][0]])
+        one = dict(
+            inputs=[data_batch['inputs'][0]],
+            data_samples=[data_batch['data_samples'][0]])
         was_training = model.training
         try:
             with torch.no_grad():
@@ -124,9 +125,14 @@ class RDDDifficultyVisHook(Hook):
         image = np.ascontiguousarray(
             np.clip(image[:gt.shape[0], :gt.shape[1]], 0, 255), np.uint8)
         ignore = distiller.samplers[distiller.student_main].ignore_index
-        return difficulty_panel(maps, image, gt, self._palette(model, runner),
-                                ignore, stage=distiller.stage,
-                                scale=self.scale)
+        return difficulty_panel(
+            maps,
+            image,
+            gt,
+            self._palette(model, runner),
+            ignore,
+            stage=distiller.stage,
+            scale=self.scale)
 
     def _palette(self, model, runner) -> np.ndarray:
         if self.palette is not None:

@@ -119,10 +119,10 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
         self.teacher.eval()
         return self
 
-    def teacher_forward(self,
-                        batch_inputs: Tensor,
-                        heads: Optional[Sequence[str]] = None
-                        ) -> Dict[str, Tensor]:
+    def teacher_forward(
+            self,
+            batch_inputs: Tensor,
+            heads: Optional[Sequence[str]] = None) -> Dict[str, Tensor]:
         """Run the teacher's backbone and heads, no losses, no gradient.
 
         See :func:`~mmrdd.models.distillers.rdd_distiller.run_heads`.
@@ -143,8 +143,7 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
                     self.teacher, self.distiller.teacher_recorders)
         with torch.no_grad():
             outputs = run_heads(self.teacher,
-                                self.teacher.extract_feat(batch_inputs),
-                                heads)
+                                self.teacher.extract_feat(batch_inputs), heads)
         return outputs
 
     def check_step(self, teacher_logits: Dict[str, Tensor],
@@ -233,8 +232,7 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
                 flipped = self.teacher_forward(
                     batch_inputs.flip(-1), heads=(main, ))[main].flip(-1)
             label_size = data_samples[0].gt_sem_seg.data.shape[-2:]
-            record = distiller.step_record(teacher_logits, label_size,
-                                           flipped)
+            record = distiller.step_record(teacher_logits, label_size, flipped)
         distiller.set_deliveries_override(True)
         with ExitStack() as stack:
             if record is not None:

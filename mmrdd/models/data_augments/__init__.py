@@ -2,8 +2,7 @@
 """Batch augmentations of mmrdd and the data preprocessor that runs them."""
 from .kd_augments import prepare_kd_augments
 from .rdd_candidate_picker import RDDCandidatePicker, keep_recorded
-from .rdd_mixed_label_loss import (RDDMixedLabelLoss,
-                                   install_mixed_label_loss)
+from .rdd_mixed_label_loss import RDDMixedLabelLoss, install_mixed_label_loss
 from .rdd_seg_cutmix import RDDSegCutMix
 from .rdd_seg_data_preprocessor import RDDBatchAugments, RDDSegDataPreProcessor
 from .rdd_seg_mixup import RDDSegMixup

@@ -8,8 +8,7 @@ from torch import nn
 from .rdd_mixed_label_loss import install_mixed_label_loss
 
 
-def prepare_kd_augments(algorithm: nn.Module,
-                        picker: Optional[dict] = None):
+def prepare_kd_augments(algorithm: nn.Module, picker: Optional[dict] = None):
     """Build the picker; make the student's loss read mixup's label maps.
 
     Called once by :class:`~mmrdd.models.RDDSingleTeacherDistill`. When a

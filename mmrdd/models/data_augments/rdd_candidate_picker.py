@@ -10,8 +10,8 @@ from mmseg.structures import SegDataSample
 from torch import Tensor
 
 from mmrdd.functional.distill import match_logit_sizes
-from mmrdd.functional.kd_pick import (PICK_CRITERIA, index_batch,
-                                      pick_scores, top_indices)
+from mmrdd.functional.kd_pick import (PICK_CRITERIA, index_batch, pick_scores,
+                                      top_indices)
 from ..distillers.rdd_distiller import main_head, run_heads, segmentor_heads
 from .rdd_seg_data_preprocessor import RDDBatchAugments
 
@@ -96,20 +96,20 @@ class RDDCandidatePicker:
             CutMix on every sample.
     """
 
-    def __init__(self,
-                 pool: int = 2,
-                 criterion: str = 'entropy',
-                 tau: float = 1.0,
-                 augments: Optional[Union[dict, Sequence[dict]]] = None
-                 ) -> None:
+    def __init__(
+            self,
+            pool: int = 2,
+            criterion: str = 'entropy',
+            tau: float = 1.0,
+            augments: Optional[Union[dict, Sequence[dict]]] = None) -> None:
         if isinstance(pool, bool) or not isinstance(pool, int) or pool < 2:
             raise ValueError(f'RDDCandidatePicker: pool must be an int >= 2 '
                              f'(candidate batches per step), got {pool!r}.')
         if criterion not in PICK_CRITERIA:
             raise ValueError(f'RDDCandidatePicker: criterion must be one of '
                              f'{PICK_CRITERIA}, got {criterion!r}.')
-        if isinstance(tau, bool) or not isinstance(
-                tau, (int, float)) or tau <= 0:
+        if isinstance(tau, bool) or not isinstance(tau,
+                                                   (int, float)) or tau <= 0:
             raise ValueError(f'RDDCandidatePicker: tau must be > 0, got '
                              f'{tau!r}.')
         if augments is None:
@@ -117,8 +117,9 @@ class RDDCandidatePicker:
         if isinstance(augments, dict):
             augments = [augments]
         self.augments = RDDBatchAugments(augments)
-        if any(getattr(a, 'mixes_label_maps', False)
-               for a in self.augments.augments):
+        if any(
+                getattr(a, 'mixes_label_maps', False)
+                for a in self.augments.augments):
             raise ValueError(
                 'RDDCandidatePicker: the candidates must keep one label map '
                 'per image (CutMix), not mixup: the kept images would come '
@@ -127,8 +128,9 @@ class RDDCandidatePicker:
         self.criterion = criterion
         self.tau = float(tau)
 
-    def candidates(self, inputs: Tensor, data_samples: List[SegDataSample]
-                   ) -> Tuple[Tensor, List[SegDataSample]]:
+    def candidates(
+        self, inputs: Tensor, data_samples: List[SegDataSample]
+    ) -> Tuple[Tensor, List[SegDataSample]]:
         """``pool`` augmented copies of the batch, concatenated.
 
         Returns:
@@ -176,14 +178,16 @@ class RDDCandidatePicker:
             if student_logits is None:
                 raise ValueError("criterion 'kl' needs the student logits.")
             student_logits, teacher_logits, _ = match_logit_sizes(
-                student_logits, teacher_logits, resize_to='teacher',
+                student_logits,
+                teacher_logits,
+                resize_to='teacher',
                 align_corners=align_corners)
         return pick_scores(teacher_logits, student_logits, self.criterion,
                            self.tau)
 
-    def __call__(self, algorithm, inputs: Tensor,
-                 data_samples: List[SegDataSample]
-                 ) -> Tuple[Tensor, List[SegDataSample], Dict[str, Tensor]]:
+    def __call__(
+        self, algorithm, inputs: Tensor, data_samples: List[SegDataSample]
+    ) -> Tuple[Tensor, List[SegDataSample], Dict[str, Tensor]]:
         """Pick the training batch; the teacher pass is recorded on it.
 
         Args:
@@ -203,8 +207,8 @@ class RDDCandidatePicker:
         # RDD's configured main head, else the teacher's prediction head
         main = getattr(distiller, 'teacher_main', None) or main_head(
             algorithm.teacher)
-        align_corners = segmentor_heads(algorithm.teacher, main.split('.')[
-            0])[main].align_corners
+        align_corners = segmentor_heads(algorithm.teacher,
+                                        main.split('.')[0])[main].align_corners
         with distiller.teacher_recorders, distiller.deliveries:
             teacher = algorithm.teacher_forward(images)
         student = self.student_logits(algorithm, images) \

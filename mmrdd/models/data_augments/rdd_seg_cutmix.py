@@ -58,11 +58,13 @@ class RDDSegCutMix:
             mixed like the labels. Defaults to ('gt_sem_seg', ).
     """
 
-    def __init__(self,
-                 prob: float = 0.5,
-                 alpha: float = 1.0,
-                 seed: Optional[int] = None,
-                 seg_keys: Sequence[str] = ('gt_sem_seg', )) -> None:
+    def __init__(
+        self,
+        prob: float = 0.5,
+        alpha: float = 1.0,
+        seed: Optional[int] = None,
+        seg_keys: Sequence[str] = ('gt_sem_seg', )
+    ) -> None:
         if not 0 <= prob <= 1:
             raise ValueError(f'RDDSegCutMix: prob must be in [0, 1], got '
                              f'{prob}.')
@@ -86,8 +88,9 @@ class RDDSegCutMix:
                                                             get_rank())
         return self._generator
 
-    def __call__(self, inputs: Tensor, data_samples: List[SegDataSample]
-                 ) -> Tuple[Tensor, List[SegDataSample]]:
+    def __call__(
+        self, inputs: Tensor, data_samples: List[SegDataSample]
+    ) -> Tuple[Tensor, List[SegDataSample]]:
         """Mix ``inputs`` (N, C, H, W) and the samples' label maps in place.
 
         Returns:

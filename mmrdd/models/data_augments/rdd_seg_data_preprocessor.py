@@ -21,15 +21,17 @@ class RDDBatchAugments:
     def __init__(self, augments: Sequence[Any]) -> None:
         # built in MMSeg's scope even inside an MMRazor-scoped algorithm
         self.augments = [
-            MODELS.build(dict(dict(_scope_='mmseg'), **a)) if isinstance(
-                a, dict) else a for a in augments
+            MODELS.build(dict(dict(
+                _scope_='mmseg'), **a)) if isinstance(a, dict) else a
+            for a in augments
         ]
         for aug in self.augments:
             if not callable(aug):
                 raise TypeError(f'batch augmentation {aug!r} is not callable.')
 
-    def __call__(self, inputs: Tensor, data_samples: List[SegDataSample]
-                 ) -> Tuple[Tensor, List[SegDataSample]]:
+    def __call__(
+        self, inputs: Tensor, data_samples: List[SegDataSample]
+    ) -> Tuple[Tensor, List[SegDataSample]]:
         for aug in self.augments:
             inputs, data_samples = aug(inputs, data_samples)
         return inputs, data_samples

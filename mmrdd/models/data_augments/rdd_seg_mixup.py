@@ -66,12 +66,15 @@ class RDDSegMixup:
                  prob: float = 1.0,
                  alpha: float = 1.0,
                  seed: Optional[int] = None) -> None:
-        if isinstance(prob, bool) or not isinstance(
-                prob, (int, float)) or not 0 <= prob <= 1:
+        if isinstance(
+                prob,
+                bool) or not isinstance(prob,
+                                        (int, float)) or not 0 <= prob <= 1:
             raise ValueError(f'RDDSegMixup: prob must be in [0, 1], got '
                              f'{prob!r}.')
-        if isinstance(alpha, bool) or not isinstance(
-                alpha, (int, float)) or alpha <= 0:
+        if isinstance(alpha,
+                      bool) or not isinstance(alpha,
+                                              (int, float)) or alpha <= 0:
             raise ValueError(f'RDDSegMixup: alpha must be > 0, got '
                              f'{alpha!r}.')
         if seed is not None and (isinstance(seed, bool)
@@ -92,8 +95,9 @@ class RDDSegMixup:
                                                             get_rank())
         return self._generator
 
-    def __call__(self, inputs: Tensor, data_samples: List[SegDataSample]
-                 ) -> Tuple[Tensor, List[SegDataSample]]:
+    def __call__(
+        self, inputs: Tensor, data_samples: List[SegDataSample]
+    ) -> Tuple[Tensor, List[SegDataSample]]:
         """Blend ``inputs`` (N, C, H, W); add the partners' label maps.
 
         Returns:

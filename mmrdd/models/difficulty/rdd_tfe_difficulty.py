@@ -77,17 +77,17 @@ class RDDTFEDifficulty:
         size = tuple(size)
         if self.resize_logits:
             weight = tfe_difficulty(
-                resize(main, size, mode='bilinear',
-                       align_corners=align_corners),
-                resize(second, size, mode='bilinear',
-                       align_corners=align_corners), self.direction,
+                resize(
+                    main, size, mode='bilinear', align_corners=align_corners),
+                resize(
+                    second, size, mode='bilinear',
+                    align_corners=align_corners), self.direction,
                 align_corners)
-            return dict(weight=weight,
-                        map=resize_map(weight, main.shape[2:],
-                                          align_corners))
+            return dict(
+                weight=weight,
+                map=resize_map(weight, main.shape[2:], align_corners))
         small = tfe_difficulty(main, second, self.direction, align_corners)
-        return dict(weight=resize_map(small, size, align_corners),
-                    map=small)
+        return dict(weight=resize_map(small, size, align_corners), map=small)
 
     def __call__(self, student_logits: Tensor, label: Tensor, head,
                  record: RDDStepRecord) -> RDDHeadWeights:

@@ -9,9 +9,8 @@ from mmengine.logging import print_log
 from mmrazor.registry import TASK_UTILS
 from torch import Tensor, nn
 
-from mmrdd.functional import (COMBINE_MODES, combine_hard_masks,
-                              gt_class_prob, ohem_hard_mask,
-                              selected_mean_weight)
+from mmrdd.functional import (COMBINE_MODES, combine_hard_masks, gt_class_prob,
+                              ohem_hard_mask, selected_mean_weight)
 from mmrdd.structures import RDDHeadWeights, RDDStepRecord
 
 
@@ -124,15 +123,19 @@ class RDDTSEDifficulty(nn.Module):
             gt_class_prob(student_logits, label, ignore_index, valid), valid,
             self.thresh, min_kept)
         if self.mode == 'student':
-            return dict(valid=valid, hard_student=hard_student,
-                        hard_teacher=hard_student, mask=hard_student)
+            return dict(
+                valid=valid,
+                hard_student=hard_student,
+                hard_teacher=hard_student,
+                mask=hard_student)
         hard_teacher = ohem_hard_mask(
             gt_class_prob(teacher_logits, label, ignore_index, valid,
                           align_corners), valid, self.thresh, min_kept)
-        return dict(valid=valid, hard_student=hard_student,
-                    hard_teacher=hard_teacher,
-                    mask=combine_hard_masks(hard_student, hard_teacher,
-                                            self.mode))
+        return dict(
+            valid=valid,
+            hard_student=hard_student,
+            hard_teacher=hard_teacher,
+            mask=combine_hard_masks(hard_student, hard_teacher, self.mode))
 
     def forward(self, student_logits: Tensor, label: Tensor, head,
                 record: RDDStepRecord) -> RDDHeadWeights:
@@ -157,11 +160,12 @@ class RDDTSEDifficulty(nn.Module):
         """
         teacher = None if self.mode == 'student' else \
             record.teacher_logits[head.teacher_head]
-        m = self.hard_masks(student_logits, teacher, label,
-                            head.ignore_index, record.teacher_align_corners)
+        m = self.hard_masks(student_logits, teacher, label, head.ignore_index,
+                            record.teacher_align_corners)
         weight = selected_mean_weight(m['mask'], label,
-                                  head.loss_divisor(label, m['valid']),
-                                  self.class_weight, head.loss_class_weight)
+                                      head.loss_divisor(label, m['valid']),
+                                      self.class_weight,
+                                      head.loss_class_weight)
         stats = {}
         if head.is_main and not self._min_kept_checked:
             self._check_min_kept(m['valid'])
@@ -190,15 +194,16 @@ class RDDTSEDifficulty(nn.Module):
             f'RDDTSEDifficulty: min_kept={self.min_kept} >= the {n_valid} '
             f'valid label pixels of this batch ({n} x {h} x {w}): every '
             'valid pixel is hard for teacher and student, so '
-            f'mode={self.mode!r} selects '
-            + ('nothing and the task loss is 0 (the student learns from '
-               'the distillation loss alone)' if self.mode in ('xor', )
-               else 'every valid pixel (no mining)') +
+            f'mode={self.mode!r} selects ' +
+            ('nothing and the task loss is 0 (the student learns from '
+             'the distillation loss alone)'
+             if self.mode in ('xor', ) else 'every valid pixel (no mining)') +
             '. Scale min_kept with the batch: the reference keeps 100000 '
             'of 4 x 512 x 1024 label pixels per GPU, i.e. min_kept = '
             f'100000 / (4 * 512 * 1024) * B * H * W = {scaled} here '
             f'(set model.distiller.tse.min_kept={scaled}).',
-            logger='current', level=logging.WARNING)
+            logger='current',
+            level=logging.WARNING)
 
     def distill_weight(self, out: RDDHeadWeights, size: Sequence[int],
                        align_corners: bool) -> Tensor:

@@ -51,8 +51,8 @@ def main_head(model: nn.Module) -> str:
     return list(segmentor_heads(model, 'decode_head'))[-1]
 
 
-def run_heads(model: nn.Module, feats, aux_heads: Sequence[str] = ()
-              ) -> Dict[str, Tensor]:
+def run_heads(model: nn.Module, feats,
+              aux_heads: Sequence[str] = ()) -> Dict[str, Tensor]:
     """The logits of a segmentor's heads on its features, no losses.
 
     A cascade's decode stages run in order, each on the previous one's
@@ -340,9 +340,8 @@ class RDDDistiller(ConfigurableDistiller):
             the TFE maps.
         """
         if self.stage is None:
-            raise RuntimeError(
-                'the RDD stage is not set: add '
-                "dict(type='RDDStageHook') to custom_hooks.")
+            raise RuntimeError('the RDD stage is not set: add '
+                               "dict(type='RDDStageHook') to custom_hooks.")
         estimator = self.tfe if self.stage == 'tfe' else self.tse
         record = RDDStepRecord(self.stage, estimator, teacher_logits,
                                self.teacher_align_corners)
@@ -369,9 +368,9 @@ class RDDDistiller(ConfigurableDistiller):
         """The statistics of ``record`` to log through the loss dict."""
         return record.log_vars(self.student_main)
 
-    def compute_distill_losses(
-            self,
-            record: Optional[RDDStepRecord] = None) -> Dict[str, Tensor]:
+    def compute_distill_losses(self,
+                               record: Optional[RDDStepRecord] = None
+                               ) -> Dict[str, Tensor]:
         """Compute the distillation losses; weighted ones get the map.
 
         Args:
@@ -402,6 +401,6 @@ class RDDDistiller(ConfigurableDistiller):
                 'no RDD difficulty map for this step: the weighted '
                 'distillation losses need the record of a step in which the '
                 'student main head computed its task loss.')
-        return record.estimator.distill_weight(
-            record.heads[self.student_main], size,
-            self.teacher_align_corners)
+        return record.estimator.distill_weight(record.heads[self.student_main],
+                                               size,
+                                               self.teacher_align_corners)

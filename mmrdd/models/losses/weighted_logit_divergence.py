@@ -63,7 +63,8 @@ class WeightedLogitDivergence(nn.Module):
         Returns:
             Tensor: Scalar float32 loss.
         """
-        preds_S, preds_T, weight = match_logit_sizes(
-            preds_S, preds_T, weight, self.resize_to, self.align_corners)
+        preds_S, preds_T, weight = match_logit_sizes(preds_S, preds_T, weight,
+                                                     self.resize_to,
+                                                     self.align_corners)
         return self.loss_weight * type(self).divergence(
             preds_S, preds_T, tau=self.tau, weight=weight)

@@ -18,9 +18,8 @@ def _loss_reduction(head: BaseDecodeHead) -> Tuple[Optional[Tensor], bool]:
     class weights, so it must know the class weights and the divisor that
     the head's ``CrossEntropyLoss`` applies itself.
     """
-    losses = head.loss_decode if isinstance(head.loss_decode,
-                                            nn.ModuleList) else [
-                                                head.loss_decode]
+    losses = head.loss_decode if isinstance(
+        head.loss_decode, nn.ModuleList) else [head.loss_decode]
     settings = set()
     for loss in losses:
         if isinstance(loss, CrossEntropyLoss):
@@ -77,8 +76,8 @@ class RDDPixelSampler(nn.Module):
         self.ignore_index = head.ignore_index
         self.num_classes = head.num_classes
         class_weight, self.avg_non_ignore = _loss_reduction(head)
-        self.register_buffer('loss_class_weight', class_weight,
-                             persistent=False)
+        self.register_buffer(
+            'loss_class_weight', class_weight, persistent=False)
         self.record: Optional[RDDStepRecord] = None
 
     def loss_divisor(self, label: Tensor,
