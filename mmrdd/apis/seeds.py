@@ -121,7 +121,8 @@ def run_options(
     teacher_ckpt: Optional[str],
     iters: Optional[int],
     val_interval: Optional[int] = None,
-    extra: Sequence[str] = ()) -> List[str]:
+    extra: Sequence[str] = ()
+) -> List[str]:  # noqa: E125
     """All ``--cfg-options`` of one run of the comparison."""
     prefix = 'model.architecture' if is_distill(variant) else 'model'
     opts = data_root_options(data_root) + [

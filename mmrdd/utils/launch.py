@@ -3,9 +3,10 @@
 
 MMEngine's ``pytorch`` launcher assumes CUDA: it calls
 ``torch.cuda.set_device`` and its DDP wrapper passes
-``device_ids=[LOCAL_RANK]``, both of which fail on a CPU-only machine. :func:`setup_launcher` makes ``--launcher pytorch`` work on
-CPU with the ``gloo`` backend, and leaves GPU launches untouched. Likewise
-MMEngine's ``AmpOptimWrapper`` (``--amp``) needs a GPU: :func:`setup_amp`
+``device_ids=[LOCAL_RANK]``, both of which fail on a CPU-only machine.
+:func:`setup_launcher` makes ``--launcher pytorch`` work on CPU with the
+``gloo`` backend, and leaves GPU launches untouched. Likewise MMEngine's
+``AmpOptimWrapper`` (``--amp``) needs a GPU: :func:`setup_amp`
 swaps in bfloat16 CPU autocast where there is none.
 """
 import logging
