@@ -40,8 +40,8 @@ def test_toy_variant_trains(config, toy_data, teacher_run, tmp_path):
     losses = losses_in_log(log, 'student.decode.loss_ce') + \
         losses_in_log(log, 'distill.loss_kl')
     assert len(losses) >= 4 and all(math.isfinite(v) for v in losses)
-    if 'cwd' in config:
-        assert all(
-            math.isfinite(v) for v in losses_in_log(log, 'distill.loss_cwd'))
+    if 'cwd' in config:  # one value per iteration, not an empty list
+        cwd = losses_in_log(log, 'distill.loss_cwd')
+        assert len(cwd) >= 2 and all(math.isfinite(v) for v in cwd)
     if is_rdd:
         assert 'RDD stage TSE from iteration 1' in log
