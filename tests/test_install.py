@@ -149,17 +149,22 @@ def test_installed_wheel_works_from_another_directory(wheel, tmp_path):
     assert installed['built'].startswith('mmrdd.models.')
     for split in ('train', 'val'):
         assert os.listdir(tmp_path / 'toy' / 'img_dir' / split)
-    # every class the source decorates is registered, once
-    decorated = 0
+    # every class the source decorates is registered, once, and every alias
+    # the source registers by name (the 0.1 names of renamed classes)
+    decorated = aliases = 0
     for d, _, files in os.walk(osp.join(ROOT, 'mmrdd')):
         for f in files:
             if f.endswith('.py'):
                 with open(osp.join(d, f), encoding='utf-8') as src:
-                    decorated += sum(line.lstrip().startswith('@')
-                                     and '.register_module(' in line
-                                     for line in src)
-    assert decorated > 10
-    assert sum(map(len, installed['registered'].values())) == decorated
+                    for line in src:
+                        line = line.lstrip()
+                        decorated += line.startswith('@') and \
+                            '.register_module(' in line
+                        aliases += not line.startswith(('@', '#')) and \
+                            '.register_module(' in line
+    assert decorated > 10 and aliases == 2
+    assert sum(map(len, installed['registered'].values())) == \
+        decorated + aliases
     # the same registrations as the source tree
     source = probe(ROOT, str(elsewhere), str(tmp_path / 'toy_src'))
     assert source['file'] == osp.join(ROOT, 'mmrdd', '__init__.py')

@@ -189,17 +189,15 @@ def main() -> None:
         osp.join(test_dir, i)
         for i in sorted(os.listdir(test_dir))[:args.num_vis]
     ]
+    tool = osp.join(HERE, 'analysis_tools', 'visualize_difficulty.py')
+    cmd = [
+        sys.executable, tool, VARIANTS['rdd'][1],
+        osp.join(rdd['run_dir'], _last(rdd)), '--images', *images, '--out-dir',
+        vis_dir
+    ]
     with open(osp.join(vis_dir, 'visualize.log'), 'w') as log:
-        subprocess.run([
-            sys.executable,
-            osp.join(HERE, 'visualize_difficulty.py'), VARIANTS['rdd'][1],
-            osp.join(rdd['run_dir'], _last(rdd)), '--images', *images,
-            '--out-dir', vis_dir
-        ],
-                       cwd=ROOT,
-                       check=True,
-                       stdout=log,
-                       stderr=subprocess.STDOUT)
+        subprocess.run(
+            cmd, cwd=ROOT, check=True, stdout=log, stderr=subprocess.STDOUT)
 
     classes = list(rows[0]['per_class'])
     table = format_table(rows, classes)

@@ -47,6 +47,7 @@ def _worker(rank: int, port: int, out_dir: str) -> None:
             ptr=loss.ptr.clone(),
             loss=value.item())
     torch.save(result, osp.join(out_dir, f'rank{rank}.pth'))
+    dist.barrier()  # neither rank closes the group under the other's feet
     dist.destroy_process_group()
 
 

@@ -29,9 +29,13 @@ README = osp.join(ROOT, 'README.md')
 TOY_LAUNCH = 'tools/dist_train.sh configs/rdd/rdd_logits_deeplabv3_toy'
 # shortens the README's 1k-iteration toy run to 4 iterations of 2 crops
 SHORT = [
-    'train_cfg.max_iters=4', 'train_cfg.val_interval=4',
-    'param_scheduler.0.end=4', 'default_hooks.checkpoint.interval=4',
-    'default_hooks.logger.interval=1', 'train_dataloader.batch_size=2'
+    'train_cfg.max_iters=4',
+    'train_cfg.val_interval=4',
+    'param_scheduler.0.end=4',
+    'default_hooks.checkpoint.interval=4',
+    'default_hooks.logger.interval=1',
+    'train_dataloader.batch_size=2',
+    'teacher_check.min_miou=0'  # a 4-iteration teacher
 ]
 for _split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
     SHORT += [f'{_split}.num_workers=0', f'{_split}.persistent_workers=False']

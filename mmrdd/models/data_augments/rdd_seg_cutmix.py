@@ -3,12 +3,12 @@
 from typing import List, Optional, Sequence, Tuple
 
 import torch
-from mmengine.dist import get_rank
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from torch import Tensor
 
 from mmrdd.functional.cutmix import box_masks, cutmix_boxes, paste_boxes
+from .rank_seeded_generator import RankSeededGenerator
 
 
 @MODELS.register_module()
@@ -70,23 +70,16 @@ class RDDSegCutMix:
                              f'{prob}.')
         if alpha <= 0:
             raise ValueError(f'RDDSegCutMix: alpha must be > 0, got {alpha}.')
-        if seed is not None and (isinstance(seed, bool)
-                                 or not isinstance(seed, int)):
-            raise TypeError(f'RDDSegCutMix: seed must be an int or None, '
-                            f'got {seed!r}.')
         self.prob = float(prob)
         self.alpha = float(alpha)
         self.seed = seed
         self.seg_keys = tuple(seg_keys)
-        self._generator: Optional[torch.Generator] = None
+        self._rng = RankSeededGenerator('RDDSegCutMix', seed)
 
     @property
     def generator(self) -> Optional[torch.Generator]:
         """The private generator, created at first use; None for global."""
-        if self.seed is not None and self._generator is None:
-            self._generator = torch.Generator().manual_seed(self.seed +
-                                                            get_rank())
-        return self._generator
+        return self._rng.get()
 
     def __call__(
         self, inputs: Tensor, data_samples: List[SegDataSample]

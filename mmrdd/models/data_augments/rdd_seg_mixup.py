@@ -3,13 +3,13 @@
 from typing import List, Optional, Tuple
 
 import torch
-from mmengine.dist import get_rank
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from torch import Tensor
 
 from mmrdd.functional.mixup import mix_images, mixup_params
+from .rank_seeded_generator import RankSeededGenerator
 
 MIX_LABEL_KEY = 'gt_sem_seg_mix'
 MIX_LAMBDA_KEY = 'mix_lambda'
@@ -77,23 +77,16 @@ class RDDSegMixup:
                                               (int, float)) or alpha <= 0:
             raise ValueError(f'RDDSegMixup: alpha must be > 0, got '
                              f'{alpha!r}.')
-        if seed is not None and (isinstance(seed, bool)
-                                 or not isinstance(seed, int)):
-            raise TypeError(f'RDDSegMixup: seed must be an int or None, '
-                            f'got {seed!r}.')
         self.prob = float(prob)
         self.alpha = float(alpha)
         self.seed = seed
         self.label_loss_installed = False
-        self._generator: Optional[torch.Generator] = None
+        self._rng = RankSeededGenerator('RDDSegMixup', seed)
 
     @property
     def generator(self) -> Optional[torch.Generator]:
         """The private generator, created at first use; None for global."""
-        if self.seed is not None and self._generator is None:
-            self._generator = torch.Generator().manual_seed(self.seed +
-                                                            get_rank())
-        return self._generator
+        return self._rng.get()
 
     def __call__(
         self, inputs: Tensor, data_samples: List[SegDataSample]
