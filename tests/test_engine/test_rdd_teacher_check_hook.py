@@ -73,14 +73,14 @@ def teacher_cfg(base: int = 8) -> dict:
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
     """The right teacher, a wrong one (another seed) and their data."""
-    from mmengine.registry import init_default_scope
+    from mmengine.registry import DefaultScope
     from mmseg.registry import MODELS
-    init_default_scope('mmseg')
     folder = tmp_path_factory.mktemp('teachers')
     out = {}
     for name, seed in (('right', 0), ('wrong', 1)):
         torch.manual_seed(seed)
-        teacher = MODELS.build(teacher_cfg())
+        with DefaultScope.overwrite_default_scope('mmseg'):
+            teacher = MODELS.build(teacher_cfg())
         with torch.no_grad():  # logits that vary over the image
             teacher.decode_head.conv_seg.weight.mul_(100)
         out[name] = str(folder / f'{name}.pth')
