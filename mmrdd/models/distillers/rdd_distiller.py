@@ -34,6 +34,14 @@ def segmentor_heads(model: nn.Module, prefix: str) -> Dict[str, nn.Module]:
     return {prefix: heads}
 
 
+def all_heads(model: nn.Module) -> Dict[str, nn.Module]:
+    """Every decode and auxiliary head of a segmentor, by name."""
+    return {
+        **segmentor_heads(model, 'decode_head'),
+        **segmentor_heads(model, 'auxiliary_head')
+    }
+
+
 def check_heads(heads: Dict[str, nn.Module], who: str) -> None:
     """Refuse heads RDD cannot weight or read: RDD needs MMSeg decode heads
     whose ``forward`` gives dense logits through a ``conv_seg`` classifier
@@ -89,10 +97,7 @@ def recorded_heads(model: nn.Module, recorders) -> List[str]:
         list[str]: Head names (see :func:`segmentor_heads`).
     """
     sources = [r.source for r in recorders.recorders.values()]
-    heads = {
-        **segmentor_heads(model, 'decode_head'),
-        **segmentor_heads(model, 'auxiliary_head')
-    }
+    heads = all_heads(model)
     return [
         name for name in heads
         if any(s == name or s.startswith(name + '.') for s in sources)
@@ -201,10 +206,7 @@ class RDDDistiller(ConfigurableDistiller):
     def prepare_from_student(self, model: nn.Module) -> None:
         """Initialise student recorders; find the heads RDD weights."""
         super().prepare_from_student(model)
-        heads = {
-            **segmentor_heads(model, 'decode_head'),
-            **segmentor_heads(model, 'auxiliary_head')
-        }
+        heads = all_heads(model)
         for name, head in heads.items():
             if getattr(head, 'sampler', None) is not None:
                 raise ValueError(
@@ -221,10 +223,7 @@ class RDDDistiller(ConfigurableDistiller):
 
     def prepare_from_teacher(self, model: nn.Module) -> None:
         """Check the teacher against RDD's config; install the samplers."""
-        teacher = {
-            **segmentor_heads(model, 'decode_head'),
-            **segmentor_heads(model, 'auxiliary_head')
-        }
+        teacher = all_heads(model)
         if not teacher:
             raise ValueError('RDD needs a teacher with a decode_head.')
         check_heads(teacher, 'teacher')
