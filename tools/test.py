@@ -9,8 +9,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
-import mmrdd  # noqa: E402,F401  (torch-2 compatibility before mmrazor loads)
-from mmrdd.utils import check_model_runs_here, setup_launcher  # noqa: E402
+import mmrdd  # noqa: F401  (torch-2 compatibility before mmrazor loads)
+from mmrdd.utils import check_model_runs_here, close_launcher, setup_launcher
 
 
 def parse_args() -> argparse.Namespace:
@@ -113,6 +113,7 @@ def main() -> None:
     runner = Runner.from_cfg(cfg)
     check_model_runs_here(runner.model)
     runner.test()
+    close_launcher()
 
 
 if __name__ == '__main__':

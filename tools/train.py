@@ -11,10 +11,9 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
-import mmrdd  # noqa: E402,F401  (torch-2 compatibility before mmrazor loads)
-from mmrdd.utils import check_model_runs_here  # noqa: E402
-from mmrdd.utils import setup_amp  # noqa: E402
-from mmrdd.utils import check_resume_checkpoint, setup_launcher  # noqa: E402
+import mmrdd  # noqa: F401  (torch-2 compatibility before mmrazor loads)
+from mmrdd.utils import (check_model_runs_here, check_resume_checkpoint,
+                         close_launcher, setup_amp, setup_launcher)
 
 
 def parse_args() -> argparse.Namespace:
@@ -105,6 +104,7 @@ def main() -> None:
     check_model_runs_here(runner.model)
 
     runner.train()
+    close_launcher()
 
 
 if __name__ == '__main__':

@@ -56,6 +56,23 @@ def setup_launcher(cfg: Config, launcher: str) -> None:
     os.environ.setdefault('LOCAL_RANK', '0')
 
 
+def close_launcher() -> None:
+    """Close the process group of a distributed run, all ranks together.
+
+    Without this the ranks leave the process group to the interpreter's exit:
+    a rank that finishes first tears its ``gloo`` pairs down under another
+    rank still inside a collective or a store call, which then aborts with
+    ``terminate called without an active exception`` (SIGABRT) after a run
+    that trained and saved normally. A barrier first, so every rank is done
+    with the group, then ``destroy_process_group``. A non-distributed run is
+    left as it is.
+    """
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    dist.barrier()
+    dist.destroy_process_group()
+
+
 def setup_amp(cfg: Config) -> None:
     """Make a mixed-precision config (``AmpOptimWrapper``) run on this machine.
 

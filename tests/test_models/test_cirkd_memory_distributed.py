@@ -27,6 +27,7 @@ def _worker(rank: int, port: int, out_dir: str) -> None:
     from mmrazor.registry import MODELS
 
     import mmrdd  # noqa: F401
+    from mmrdd.utils import close_launcher
     torch.manual_seed(100 + rank)  # each rank starts from other queues
     result = {}
     for memory in ('pixel', 'region'):
@@ -47,8 +48,7 @@ def _worker(rank: int, port: int, out_dir: str) -> None:
             ptr=loss.ptr.clone(),
             loss=value.item())
     torch.save(result, osp.join(out_dir, f'rank{rank}.pth'))
-    dist.barrier()  # neither rank closes the group under the other's feet
-    dist.destroy_process_group()
+    close_launcher()  # neither rank closes the group under the other's feet
 
 
 def _free_port() -> int:

@@ -1,0 +1,52 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
+"""``close_launcher``: every rank leaves the process group together.
+
+Rank 1 reaches the end of its run a second after rank 0; rank 0's
+``close_launcher`` must not return before rank 1 has arrived (the barrier),
+and afterwards neither rank holds a process group.
+"""
+import os.path as osp
+import socket
+import time
+
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+from mmrdd.utils import close_launcher
+
+LATE = 1.0  # seconds rank 1 arrives after rank 0
+
+
+def _worker(rank: int, port: int, out_dir: str) -> None:
+    dist.init_process_group(
+        'gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
+    dist.barrier()  # both ranks start the clock together
+    if rank == 1:
+        time.sleep(LATE)
+    arrived = time.time()
+    close_launcher()
+    torch.save(
+        dict(
+            arrived=arrived,
+            left=time.time(),
+            initialized=dist.is_initialized()),
+        osp.join(out_dir, f'rank{rank}.pth'))
+
+
+def test_ranks_leave_together_and_the_group_is_closed(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    mp.spawn(_worker, args=(port, str(tmp_path)), nprocs=2, join=True)
+    r0, r1 = (
+        torch.load(osp.join(str(tmp_path), f'rank{r}.pth')) for r in (0, 1))
+    assert r1['arrived'] - r0['arrived'] > 0.5 * LATE
+    assert r0['left'] >= r1['arrived']  # rank 0 waited for rank 1
+    assert not r0['initialized'] and not r1['initialized']
+
+
+def test_no_process_group_is_left_alone():
+    assert not dist.is_initialized()
+    close_launcher()  # nothing to close: no error, nothing started
+    assert not dist.is_initialized()
