@@ -4,8 +4,10 @@ import copy
 from typing import List, Optional, Tuple
 
 import torch
+from mmengine.runner import Runner
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
+from torch.utils.data import Dataset
 
 NUM_CLASSES = 5
 NORM = dict(type='BN', requires_grad=True)
@@ -120,3 +122,69 @@ def batch(n: int = 2,
         s.set_metainfo(dict(img_shape=size, pad_shape=size, ori_shape=size))
         samples.append(s)
     return inputs, samples
+
+
+class TinySegDataset(Dataset):
+    """Eight seeded 32x40 images of :func:`batch` with labels, as a data set.
+
+    Args:
+        uint8 (bool): Give the images as loaded (uint8, ``x * 40 + 128``)
+            rather than as :func:`batch`'s floats. Defaults to False.
+    """
+
+    def __init__(self, uint8: bool = False) -> None:
+        self.uint8 = uint8
+
+    def __len__(self) -> int:
+        return 8
+
+    def __getitem__(self, index: int) -> dict:
+        inputs, samples = batch(n=1, seed=index)
+        image = inputs[0]
+        if self.uint8:
+            image = (image * 40 + 128).clamp(0, 255).to(torch.uint8)
+        return dict(inputs=image, data_samples=samples[0])
+
+
+def tiny_runner(tmp_path,
+                model: dict,
+                name: str,
+                custom_hooks: list,
+                max_iters: int,
+                checkpoint_interval: int,
+                uint8: bool = False,
+                **runner_args) -> Runner:
+    """A real MMEngine runner that trains ``model`` on :class:`TinySegDataset`.
+
+    Batches of 2, SGD with lr 0.01, a log line every iteration; the model's
+    data preprocessor normalises the images of ``TinySegDataset(uint8)`` to
+    :func:`batch`'s floats. ``runner_args`` go to :class:`Runner` as they are.
+    """
+    model['data_preprocessor'] = dict(
+        type='mmseg.SegDataPreProcessor',
+        mean=[128. if uint8 else 0.] * 3,
+        std=[40. if uint8 else 1.] * 3,
+        size=(32, 40),
+        pad_val=0,
+        seg_pad_val=255)
+    return Runner(
+        model=model,
+        work_dir=str(tmp_path),
+        experiment_name=f'{name}-{tmp_path.name}',
+        train_dataloader=dict(
+            dataset=TinySegDataset(uint8),
+            sampler=dict(type='InfiniteSampler', shuffle=False),
+            collate_fn=dict(type='pseudo_collate'),
+            batch_size=2,
+            num_workers=0),
+        train_cfg=dict(by_epoch=False, max_iters=max_iters),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+        default_hooks=dict(
+            logger=dict(type='LoggerHook', interval=1),
+            checkpoint=dict(
+                type='CheckpointHook',
+                interval=checkpoint_interval,
+                by_epoch=False)),
+        custom_hooks=custom_hooks,
+        default_scope='mmseg',
+        **runner_args)

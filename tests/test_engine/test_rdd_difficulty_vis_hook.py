@@ -8,9 +8,8 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from _toy_models import NUM_CLASSES, batch, rdd_cfg
-from mmengine.runner import Runner
-from torch.utils.data import Dataset
+from _toy_models import (NUM_CLASSES, TinySegDataset, batch, rdd_cfg,
+                         tiny_runner)
 
 import mmrdd  # noqa: F401
 from mmrdd.engine import RDDDifficultyVisHook
@@ -22,18 +21,6 @@ SCALE = 2
 BAR, GAP = 22, 4  # render_panel's title bar and gap between tiles
 
 
-class TinySegDataset(Dataset):
-    """Eight seeded 32x40 images (uint8, as loaded) with labels."""
-
-    def __len__(self) -> int:
-        return 8
-
-    def __getitem__(self, index: int) -> dict:
-        inputs, samples = batch(n=1, seed=index)
-        image = (inputs[0] * 40 + 128).clamp(0, 255).to(torch.uint8)
-        return dict(inputs=image, data_samples=samples[0])
-
-
 def build_runner(tmp_path, backends, max_iters=4, interval=2):
     torch.manual_seed(0)
     # thresholds that split the barely trained models' pixels, so the
@@ -41,38 +28,20 @@ def build_runner(tmp_path, backends, max_iters=4, interval=2):
     model = rdd_cfg(
         switch_iter=2,
         tse=dict(type='RDDTSEDifficulty', thresh=0.2, min_kept=2))
-    model['data_preprocessor'] = dict(
-        type='mmseg.SegDataPreProcessor',
-        mean=[128.] * 3,
-        std=[40.] * 3,
-        size=SIZE,
-        pad_val=0,
-        seg_pad_val=255)
-    return Runner(
-        model=model,
-        work_dir=str(tmp_path),
-        experiment_name=f'vis-{tmp_path.name}',
-        train_dataloader=dict(
-            dataset=TinySegDataset(),
-            sampler=dict(type='InfiniteSampler', shuffle=False),
-            collate_fn=dict(type='pseudo_collate'),
-            batch_size=2,
-            num_workers=0),
-        train_cfg=dict(by_epoch=False, max_iters=max_iters),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
-        default_hooks=dict(
-            logger=dict(type='LoggerHook', interval=1),
-            checkpoint=dict(
-                type='CheckpointHook', interval=100, by_epoch=False)),
-        custom_hooks=[
+    return tiny_runner(
+        tmp_path,
+        model,
+        'vis', [
             dict(type='RDDStageHook'),
             dict(type='RDDDifficultyVisHook', interval=interval)
         ],
+        max_iters,
+        checkpoint_interval=100,
+        uint8=True,
         visualizer=dict(
             type='SegLocalVisualizer',
             vis_backends=backends,
-            name=f'vis-{tmp_path.name}'),
-        default_scope='mmseg')
+            name=f'vis-{tmp_path.name}'))
 
 
 def tile(panel: np.ndarray, index: int) -> np.ndarray:
@@ -157,11 +126,12 @@ def test_local_backend_gets_one_picture_per_interval(tmp_path):
     # last batch (items 6, 7 without shuffling)
     model = runner.model
     assert model.training  # the hook restored the training mode
-    maps, gt = maps_of(model, TinySegDataset()[6], min_kept=1)
+    maps, gt = maps_of(model, TinySegDataset(uint8=True)[6], min_kept=1)
     mask = maps['tse_mask'][0].numpy()
     assert 0 < mask.sum() < (gt != 255).sum()
     assert (colour_is(tile(tse, 5), SELECTED_COLOUR) == mask).all()
-    raw = TinySegDataset()[6]['inputs'].numpy()[::-1].transpose(1, 2, 0)
+    raw = TinySegDataset(uint8=True)[6]['inputs'].numpy()[::-1].transpose(
+        1, 2, 0)
     assert (tile(tse, 0) == raw).all()  # BGR as loaded, drawn RGB
 
 

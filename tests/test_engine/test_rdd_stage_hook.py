@@ -4,24 +4,11 @@ runner.iter (also after a resume) and the statistics of the current stage
 only are logged."""
 import pytest
 import torch
-from _toy_models import batch, rdd_cfg
+from _toy_models import rdd_cfg, tiny_runner
 from mmengine.hooks import Hook
-from mmengine.runner import Runner
-from torch.utils.data import Dataset
 
 import mmrdd  # noqa: F401
 from mmrdd.engine import RDDStageHook
-
-
-class TinySegDataset(Dataset):
-    """Eight seeded 32x40 images with labels, as a data set."""
-
-    def __len__(self) -> int:
-        return 8
-
-    def __getitem__(self, index: int) -> dict:
-        inputs, samples = batch(n=1, seed=index)
-        return dict(inputs=inputs[0], data_samples=samples[0])
 
 
 class StageSpy(Hook):
@@ -45,34 +32,14 @@ def build_runner(tmp_path,
                  **distiller):
     torch.manual_seed(0)
     spy = StageSpy()
-    model = rdd_cfg(switch_iter=switch_iter, **distiller)
-    model['data_preprocessor'] = dict(
-        type='mmseg.SegDataPreProcessor',
-        mean=[0.] * 3,
-        std=[1.] * 3,
-        size=(32, 40),
-        pad_val=0,
-        seg_pad_val=255)
-    runner = Runner(
-        model=model,
-        work_dir=str(tmp_path),
-        experiment_name=f'{name}-{switch_iter}-{tmp_path.name}',
-        train_dataloader=dict(
-            dataset=TinySegDataset(),
-            sampler=dict(type='InfiniteSampler', shuffle=False),
-            collate_fn=dict(type='pseudo_collate'),
-            batch_size=2,
-            num_workers=0),
-        train_cfg=dict(by_epoch=False, max_iters=max_iters),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
-        default_hooks=dict(
-            logger=dict(type='LoggerHook', interval=1),
-            checkpoint=dict(type='CheckpointHook', interval=1,
-                            by_epoch=False)),
-        custom_hooks=[dict(type='RDDStageHook'), spy, *hooks],
+    runner = tiny_runner(
+        tmp_path,
+        rdd_cfg(switch_iter=switch_iter, **distiller),
+        f'{name}-{switch_iter}', [dict(type='RDDStageHook'), spy, *hooks],
+        max_iters,
+        checkpoint_interval=1,
         load_from=load_from,
-        resume=load_from is not None,
-        default_scope='mmseg')
+        resume=load_from is not None)
     return runner, spy
 
 
