@@ -8,11 +8,11 @@ from mmseg.structures import SegDataSample
 from torch import Tensor
 
 from mmrdd.functional.cutmix import box_masks, cutmix_boxes, paste_boxes
-from .rank_seeded_generator import RankSeededGenerator
+from .mix_batch_augment import MixBatchAugment
 
 
 @MODELS.register_module()
-class RDDSegCutMix:
+class RDDSegCutMix(MixBatchAugment):
     """CutMix on a preprocessed segmentation batch, labels included.
 
     Wang et al., "Knowledge Distillation Thrives on Data Augmentation",
@@ -65,21 +65,8 @@ class RDDSegCutMix:
         seed: Optional[int] = None,
         seg_keys: Sequence[str] = ('gt_sem_seg', )
     ) -> None:
-        if not 0 <= prob <= 1:
-            raise ValueError(f'RDDSegCutMix: prob must be in [0, 1], got '
-                             f'{prob}.')
-        if alpha <= 0:
-            raise ValueError(f'RDDSegCutMix: alpha must be > 0, got {alpha}.')
-        self.prob = float(prob)
-        self.alpha = float(alpha)
-        self.seed = seed
+        super().__init__(prob, alpha, seed)
         self.seg_keys = tuple(seg_keys)
-        self._rng = RankSeededGenerator('RDDSegCutMix', seed)
-
-    @property
-    def generator(self) -> Optional[torch.Generator]:
-        """The private generator, created at first use; None for global."""
-        return self._rng.get()
 
     def __call__(
         self, inputs: Tensor, data_samples: List[SegDataSample]

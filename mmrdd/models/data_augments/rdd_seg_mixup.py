@@ -2,21 +2,20 @@
 """Teacher-labelled mixup as an MMSeg batch augmentation."""
 from typing import List, Optional, Tuple
 
-import torch
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from torch import Tensor
 
 from mmrdd.functional.mixup import mix_images, mixup_params
-from .rank_seeded_generator import RankSeededGenerator
+from .mix_batch_augment import MixBatchAugment
 
 MIX_LABEL_KEY = 'gt_sem_seg_mix'
 MIX_LAMBDA_KEY = 'mix_lambda'
 
 
 @MODELS.register_module()
-class RDDSegMixup:
+class RDDSegMixup(MixBatchAugment):
     """Mixup on a preprocessed segmentation batch, both label maps kept.
 
     Zhang et al., "mixup", ICLR 2018; teacher-labelled for KD as in Wang et
@@ -66,27 +65,8 @@ class RDDSegMixup:
                  prob: float = 1.0,
                  alpha: float = 1.0,
                  seed: Optional[int] = None) -> None:
-        if isinstance(
-                prob,
-                bool) or not isinstance(prob,
-                                        (int, float)) or not 0 <= prob <= 1:
-            raise ValueError(f'RDDSegMixup: prob must be in [0, 1], got '
-                             f'{prob!r}.')
-        if isinstance(alpha,
-                      bool) or not isinstance(alpha,
-                                              (int, float)) or alpha <= 0:
-            raise ValueError(f'RDDSegMixup: alpha must be > 0, got '
-                             f'{alpha!r}.')
-        self.prob = float(prob)
-        self.alpha = float(alpha)
-        self.seed = seed
+        super().__init__(prob, alpha, seed)
         self.label_loss_installed = False
-        self._rng = RankSeededGenerator('RDDSegMixup', seed)
-
-    @property
-    def generator(self) -> Optional[torch.Generator]:
-        """The private generator, created at first use; None for global."""
-        return self._rng.get()
 
     def __call__(
         self, inputs: Tensor, data_samples: List[SegDataSample]
