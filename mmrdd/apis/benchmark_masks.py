@@ -241,7 +241,8 @@ class DistillerStep:
         d.set_stage(stage)
         record = d.step_record(
             dict(decode_head=x['teacher'], auxiliary_head=x['aux']),
-            x['label'].shape[-2:])
+            x['label'].shape[-2:],
+            tfe_second=x['aux'])
         logits = dict(
             decode_head=x['student'], auxiliary_head=x['student_aux'])
         label = x['label'][:, None]

@@ -67,13 +67,7 @@ def difficulty_maps(model,
     maps = dict(
         teacher_pred=t_logits.argmax(1), student_pred=s_logits.argmax(1))
     main = teacher[distiller.teacher_main]
-    second = None
-    if distiller.tfe.second_view == 'flip':
-        main_name = distiller.teacher_main
-        second = model.teacher_forward(
-            inputs.flip(-1), heads=(main_name, ))[main_name].flip(-1)
-    elif distiller.teacher_aux in teacher:
-        second = teacher[distiller.teacher_aux]
+    second = model.tfe_second_view(inputs, teacher)
     if second is not None:
         maps['tfe_weight'] = distiller.tfe.prepare(main, second, size,
                                                    align_corners)['weight']

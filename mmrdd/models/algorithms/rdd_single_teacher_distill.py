@@ -192,6 +192,31 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
                 "whose 0 means 'unlabelled' without reduce_zero_label=True, "
                 'or num_classes of the models not matching the data set.')
 
+    def tfe_second_view(self, batch_inputs: Tensor,
+                        teacher_logits: Dict[str, Tensor]) -> Optional[Tensor]:
+        """What plays TFE's ``Ta`` beside the teacher's main head.
+
+        With ``tfe.second_view='flip'`` the teacher's main-head logits on
+        the horizontally flipped batch, flipped back (one more teacher
+        pass, without gradient); with ``'aux'`` (the paper) the teacher's
+        auxiliary-head logits from ``teacher_logits``.
+
+        Args:
+            batch_inputs (Tensor): The batch the teacher saw, (N, 3, H, W).
+            teacher_logits (dict[str, Tensor]): The teacher's logits by head
+                name (:meth:`teacher_forward`).
+
+        Returns:
+            Tensor, optional: (N, C, h, w) logits; None when the teacher has
+            no auxiliary head for ``'aux'``.
+        """
+        distiller = self.distiller
+        if distiller.tfe.second_view == 'flip':
+            main = distiller.teacher_main
+            return self.teacher_forward(
+                batch_inputs.flip(-1), heads=(main, ))[main].flip(-1)
+        return teacher_logits.get(distiller.teacher_aux)
+
     def loss(
         self,
         batch_inputs: Tensor,
@@ -226,13 +251,10 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
         self.check_step(teacher_logits, data_samples)
         record = None
         if isinstance(distiller, RDDDistiller):
-            flipped = None
-            if distiller.needs_flipped_teacher:
-                main = distiller.teacher_main
-                flipped = self.teacher_forward(
-                    batch_inputs.flip(-1), heads=(main, ))[main].flip(-1)
+            second = self.tfe_second_view(batch_inputs, teacher_logits) \
+                if distiller.stage == 'tfe' else None
             label_size = data_samples[0].gt_sem_seg.data.shape[-2:]
-            record = distiller.step_record(teacher_logits, label_size, flipped)
+            record = distiller.step_record(teacher_logits, label_size, second)
         distiller.set_deliveries_override(True)
         with ExitStack() as stack:
             if record is not None:

@@ -314,25 +314,20 @@ class RDDDistiller(ConfigurableDistiller):
                              f'{stage!r}.')
         self.stage = stage
 
-    @property
-    def needs_flipped_teacher(self) -> bool:
-        """Whether this step's TFE needs the teacher on the flipped batch."""
-        return self.stage == 'tfe' and self.tfe.second_view == 'flip'
-
     # ------------------------------------------------------------- one step
     def step_record(self,
                     teacher_logits: Dict[str, Tensor],
                     label_size: Sequence[int],
-                    flipped: Optional[Tensor] = None) -> RDDStepRecord:
+                    tfe_second: Optional[Tensor] = None) -> RDDStepRecord:
         """The record of one step, right after the teacher pass.
 
         Args:
             teacher_logits (dict[str, Tensor]): Logits of the teacher heads
                 in :attr:`teacher_heads`, (N, C, h, w).
             label_size (Sequence[int]): ``(H, W)`` of the label map.
-            flipped (Tensor, optional): The teacher's main-head logits on
-                the flipped batch, flipped back; needed when
-                :attr:`needs_flipped_teacher`. Defaults to None.
+            tfe_second (Tensor, optional): What plays TFE's ``Ta``, from
+                :meth:`RDDSingleTeacherDistill.tfe_second_view`; needed in
+                stage ``'tfe'``. Defaults to None.
 
         Returns:
             RDDStepRecord: The stage, the teacher logits and, in stage 1,
@@ -345,10 +340,11 @@ class RDDDistiller(ConfigurableDistiller):
         record = RDDStepRecord(self.stage, estimator, teacher_logits,
                                self.teacher_align_corners)
         if self.stage == 'tfe':
-            second = flipped if self.tfe.second_view == 'flip' else \
-                teacher_logits[self.teacher_aux]
+            if tfe_second is None:
+                raise ValueError('step_record: stage tfe needs tfe_second, '
+                                 "the teacher's second view.")
             record.teacher_maps = self.tfe.prepare(
-                teacher_logits[self.teacher_main], second, label_size,
+                teacher_logits[self.teacher_main], tfe_second, label_size,
                 self.teacher_align_corners)
         return record
 
