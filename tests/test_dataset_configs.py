@@ -14,6 +14,7 @@ import mmrdd  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 RDD = osp.join(ROOT, 'configs', 'rdd')
+TEACHERS = osp.join(ROOT, 'configs', 'teachers')
 # the reference: 100000 of the pixels of 4 crops of 512x1024 per GPU
 SHARE = 100000 / (4 * 512 * 1024)
 DATASETS = dict(voc12aug=21, ade20k=150, camvid=11)
@@ -171,8 +172,7 @@ def test_students_are_mmseg_r18(configs, student, dataset):
 
 def test_camvid_teacher_is_mmseg_r101():
     train = Config.fromfile(
-        osp.join(RDD, 'teachers',
-                 'deeplabv3_r101-d8_4xb4-40k_camvid-360x480.py'))
+        osp.join(TEACHERS, 'deeplabv3_r101-d8_4xb4-40k_camvid-360x480.py'))
     ours = plain(train.model)
     ref = plain(
         get_config('mmseg::deeplabv3/'
@@ -191,7 +191,7 @@ def test_camvid_teacher_is_mmseg_r101():
 
 def test_camvid_distillation_uses_the_trained_teacher(configs):
     train_name = 'deeplabv3_r101-d8_4xb4-40k_camvid-360x480'
-    train = Config.fromfile(osp.join(RDD, 'teachers', train_name + '.py'))
+    train = Config.fromfile(osp.join(TEACHERS, train_name + '.py'))
     for name, cfg in configs:
         if 'camvid' not in name:
             continue

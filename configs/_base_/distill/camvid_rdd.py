@@ -19,7 +19,7 @@ num_classes = 11
 train_dataloader = dict(batch_size=4, num_workers=4)
 
 # MMSeg publishes no CamVid model: train the teacher first with
-#     tools/dist_train.sh configs/rdd/teachers/deeplabv3_r101-d8_4xb4-40k_camvid-360x480.py 4  # noqa: E501
+#     tools/dist_train.sh configs/teachers/deeplabv3_r101-d8_4xb4-40k_camvid-360x480.py 4  # noqa: E501
 # which writes the checkpoint below (see configs/rdd/README.md).
 # Its ImageNet initialisation is not needed here (the checkpoint replaces it).
 teacher_ckpt = 'work_dirs/deeplabv3_r101-d8_4xb4-40k_camvid-360x480/iter_40000.pth'  # noqa: E501
