@@ -354,3 +354,28 @@ def test_losses_are_finite_on_large_logits():
                 dict(type='DSDCategorySimilarityLoss'),
                 dict(type='CIRKDMiniBatchLoss')):
         assert math.isfinite(MODELS.build(cfg)(s, t).item())
+
+
+# ------------------------------------------- the pair check (PairKDLoss) ----
+@pytest.mark.parametrize('cfg, logits', [
+    (dict(type='CIRKDMiniBatchLoss'), False),
+    (dict(type='SKDLoss'), False),
+    (dict(type='DSDCategorySimilarityLoss'), True),
+    (dict(type='RDDSegDISTLoss'), True),
+])
+def test_pair_losses_check_the_pair_once_and_weight_it(cfg, logits):
+    loss = MODELS.build(cfg)
+    s, t = _randn(2, 5, 4, 4, seed=1), _randn(2, 5, 4, 4, seed=2)
+    weighted = MODELS.build(dict(cfg, loss_weight=3.0))
+    assert weighted(s, t).item() == pytest.approx(3.0 * loss(s, t).item())
+    other_channels = _randn(2, 7, 4, 4, seed=3)
+    if logits:  # logits of other classes: an error
+        with pytest.raises(ValueError, match='same shape'):
+            loss(s, other_channels)
+    else:  # features of other widths: fine
+        assert torch.isfinite(loss(s, other_channels))
+    for bad in (t[:, :, :2], t[:1]):  # spatial size, batch
+        with pytest.raises(ValueError, match='must have the same'):
+            loss(s, bad)
+    with pytest.raises(ValueError, match=r'expected \(N, C, H, W\)'):
+        loss(s[0], t[0])

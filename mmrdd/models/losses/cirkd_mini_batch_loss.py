@@ -1,14 +1,14 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-import torch.nn as nn
 from mmrazor.registry import MODELS
 from torch import Tensor
 
 from ...functional.cirkd import minibatch_pixel_pair_kd
-from ._checks import check_positive, check_same_size
+from ._checks import check_positive
+from .pair_kd_loss import PairKDLoss
 
 
 @MODELS.register_module()
-class CIRKDMiniBatchLoss(nn.Module):
+class CIRKDMiniBatchLoss(PairKDLoss):
     """CIRKD mini-batch pixel-to-pixel relation loss.
 
     `Cross-Image Relational Knowledge Distillation for Semantic Segmentation
@@ -31,20 +31,9 @@ class CIRKDMiniBatchLoss(nn.Module):
     """
 
     def __init__(self, tau: float = 0.1, loss_weight: float = 1.0) -> None:
-        super().__init__()
+        super().__init__(loss_weight)
         self.tau = check_positive('tau', tau)
-        self.loss_weight = loss_weight
 
-    def forward(self, preds_S: Tensor, preds_T: Tensor) -> Tensor:
-        """Compute the loss.
-
-        Args:
-            preds_S (Tensor): Student features of shape (N, C_s, H, W).
-            preds_T (Tensor): Teacher features of shape (N, C_t, H, W).
-
-        Returns:
-            Tensor: Scalar float32 loss.
-        """
-        check_same_size(preds_S, preds_T)
-        return self.loss_weight * minibatch_pixel_pair_kd(
-            preds_S, preds_T, self.tau)
+    def kd(self, preds_S: Tensor, preds_T: Tensor) -> Tensor:
+        """The relation loss of features (N, C_s, H, W), (N, C_t, H, W)."""
+        return minibatch_pixel_pair_kd(preds_S, preds_T, self.tau)

@@ -1,14 +1,14 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-import torch.nn as nn
 from mmrazor.registry import MODELS
 from torch import Tensor
 
 from ...functional.dsd import category_similarity_kd
-from ._checks import check_positive, check_positive_int, check_same_size
+from ._checks import check_positive, check_positive_int
+from .pair_kd_loss import PairKDLoss
 
 
 @MODELS.register_module()
-class DSDCategorySimilarityLoss(nn.Module):
+class DSDCategorySimilarityLoss(PairKDLoss):
     """DSD category similarity loss.
 
     `Double Similarity Distillation for Semantic Image Segmentation
@@ -29,25 +29,16 @@ class DSDCategorySimilarityLoss(nn.Module):
             Defaults to 1.0.
     """
 
+    same_channels = True
+
     def __init__(self,
                  tau: float = 4.0,
                  pool: int = 2,
                  loss_weight: float = 1.0) -> None:
-        super().__init__()
+        super().__init__(loss_weight)
         self.tau = check_positive('tau', tau)
         self.pool = check_positive_int('pool', pool)
-        self.loss_weight = loss_weight
 
-    def forward(self, preds_S: Tensor, preds_T: Tensor) -> Tensor:
-        """Compute the loss.
-
-        Args:
-            preds_S (Tensor): Student logits of shape (N, C, H, W).
-            preds_T (Tensor): Teacher logits of shape (N, C, H, W).
-
-        Returns:
-            Tensor: Scalar float32 loss.
-        """
-        check_same_size(preds_S, preds_T, same_channels=True)
-        return self.loss_weight * category_similarity_kd(
-            preds_S, preds_T, self.tau, self.pool)
+    def kd(self, preds_S: Tensor, preds_T: Tensor) -> Tensor:
+        """The category similarity loss of logits (N, C, H, W)."""
+        return category_similarity_kd(preds_S, preds_T, self.tau, self.pool)

@@ -1,14 +1,14 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-import torch.nn as nn
 from mmrazor.registry import MODELS
 from torch import Tensor
 
 from ...functional.dist import seg_dist_loss
-from ._checks import check_positive, check_same_size
+from ._checks import check_positive
+from .pair_kd_loss import PairKDLoss
 
 
 @MODELS.register_module()
-class RDDSegDISTLoss(nn.Module):
+class RDDSegDISTLoss(PairKDLoss):
     """DIST for segmentation logits, over the pixels of the batch.
 
     `Knowledge Distillation from A Stronger Teacher
@@ -37,28 +37,19 @@ class RDDSegDISTLoss(nn.Module):
         loss_weight (float): Weight of the loss. Defaults to 1.0.
     """
 
+    same_channels = True
+
     def __init__(self,
                  inter_loss_weight: float = 1.0,
                  intra_loss_weight: float = 1.0,
                  tau: float = 1.0,
                  loss_weight: float = 1.0) -> None:
-        super().__init__()
+        super().__init__(loss_weight)
         self.inter_loss_weight = inter_loss_weight
         self.intra_loss_weight = intra_loss_weight
         self.tau = check_positive('tau', tau)
-        self.loss_weight = loss_weight
 
-    def forward(self, preds_S: Tensor, preds_T: Tensor) -> Tensor:
-        """Compute the loss.
-
-        Args:
-            preds_S (Tensor): Student logits of shape (N, C, H, W).
-            preds_T (Tensor): Teacher logits of shape (N, C, H, W).
-
-        Returns:
-            Tensor: Scalar float32 loss.
-        """
-        check_same_size(preds_S, preds_T, same_channels=True)
-        return self.loss_weight * seg_dist_loss(
-            preds_S, preds_T, self.inter_loss_weight, self.intra_loss_weight,
-            self.tau)
+    def kd(self, preds_S: Tensor, preds_T: Tensor) -> Tensor:
+        """The DIST loss of logits (N, C, H, W)."""
+        return seg_dist_loss(preds_S, preds_T, self.inter_loss_weight,
+                             self.intra_loss_weight, self.tau)

@@ -1,14 +1,14 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-import torch.nn as nn
 from mmrazor.registry import MODELS
 from torch import Tensor
 
 from ...functional.skd import pairwise_similarity_kd
-from ._checks import check_positive_int, check_same_size
+from ._checks import check_positive_int
+from .pair_kd_loss import PairKDLoss
 
 
 @MODELS.register_module()
-class SKDLoss(nn.Module):
+class SKDLoss(PairKDLoss):
     """Structured KD pair-wise similarity loss.
 
     `Structured Knowledge Distillation for Semantic Segmentation
@@ -30,20 +30,9 @@ class SKDLoss(nn.Module):
     """
 
     def __init__(self, pool: int = 2, loss_weight: float = 1.0) -> None:
-        super().__init__()
+        super().__init__(loss_weight)
         self.pool = check_positive_int('pool', pool)
-        self.loss_weight = loss_weight
 
-    def forward(self, preds_S: Tensor, preds_T: Tensor) -> Tensor:
-        """Compute the loss.
-
-        Args:
-            preds_S (Tensor): Student features of shape (N, C_s, H, W).
-            preds_T (Tensor): Teacher features of shape (N, C_t, H, W).
-
-        Returns:
-            Tensor: Scalar float32 loss.
-        """
-        check_same_size(preds_S, preds_T)
-        return self.loss_weight * pairwise_similarity_kd(
-            preds_S, preds_T, self.pool)
+    def kd(self, preds_S: Tensor, preds_T: Tensor) -> Tensor:
+        """The pair-wise loss of features (N, C_s, H, W), (N, C_t, H, W)."""
+        return pairwise_similarity_kd(preds_S, preds_T, self.pool)
