@@ -37,12 +37,15 @@ sys.path.insert(0, ROOT)
 #: What ``tools/analysis_tools/seeds.py`` measured on 5 seeds (README, "The
 #: two commands"); printed beside the one-seed table.
 MULTI_SEED_VERDICT = """\
-multi-seed verdict (README, "Over seeds"): not measured yet for this regime.
-  The >= 5-seed comparison is
+multi-seed verdict (README, "Over seeds"), measured with
     python tools/analysis_tools/seeds.py --seeds 0 1 2 3 4
-  (it reuses this demo's seed-0 runs); until it has run, read the table
-  above as one seed: on the previous 1k-iteration toy regime pixel KD
-  swung by +-2.9 mIoU between seeds."""
+  on the test split, 5 seeds (this demo's run is seed 0 of it):
+  student alone 54.94 +- 1.42, pixel KD 57.51 +- 1.02,
+  RDD + pixel KD 58.25 +- 0.61 mIoU.
+  RDD + KD - pixel KD, paired: +0.73, 95% bootstrap CI [-0.14, +1.50],
+  ahead in 4 of 5 seeds: not significant at 5 seeds. Both distillations
+  beat the student alone in every seed (pixel KD +2.57 [+1.89, +3.07],
+  RDD + KD +3.30 [+2.06, +4.41]). One seed is one draw from this spread."""
 
 
 def parse_args() -> argparse.Namespace:

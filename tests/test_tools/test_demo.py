@@ -3,10 +3,11 @@
 summary figure and the difficulty PNGs come out, with sane values."""
 import json
 import os.path as osp
+import re
 
 import cv2
 import numpy as np
-from conftest import run_tool
+from conftest import ROOT, run_tool
 
 from mmrdd.datasets.toy_generator import CLASSES
 
@@ -76,3 +77,19 @@ def test_demo_pipeline_produces_table_and_pngs(tmp_path):
         assert img.std() > 10  # not a blank image
     assert f'everything is in {work_dir}' in out
     assert osp.isfile(work_dir / 'teacher.pth')
+
+
+def test_the_demo_prints_the_readme_multi_seed_verdict():
+    """Every number of the verdict ``make demo`` prints stands in the
+    README's "Over seeds" section (minus signs as typeset there)."""
+    with open(osp.join(ROOT, 'tools', 'demo.py'), encoding='utf-8') as f:
+        demo = f.read()
+    verdict = re.search(r'MULTI_SEED_VERDICT = """(.*?)"""', demo, re.S)
+    assert verdict, 'tools/demo.py has no MULTI_SEED_VERDICT'
+    with open(osp.join(ROOT, 'README.md'), encoding='utf-8') as f:
+        readme = f.read().replace('\u2212', '-')
+    section = readme.split('### Over seeds', 1)[1].split('\n## ', 1)[0]
+    numbers = re.findall(r'[-+]?\d+\.\d+', verdict.group(1))
+    assert len(numbers) >= 10, numbers
+    missing = [n for n in numbers if n not in section]
+    assert not missing, f'not in the README: {missing}'
