@@ -24,6 +24,7 @@ def _rank_inputs(rank: int):
 def _worker(rank: int, port: int, out_dir: str) -> None:
     dist.init_process_group(
         'gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
+    from _dist_worker import leave_worker
     from mmrazor.registry import MODELS
 
     import mmrdd  # noqa: F401
@@ -49,6 +50,7 @@ def _worker(rank: int, port: int, out_dir: str) -> None:
             loss=value.item())
     torch.save(result, osp.join(out_dir, f'rank{rank}.pth'))
     close_launcher()  # neither rank closes the group under the other's feet
+    leave_worker()
 
 
 def _free_port() -> int:

@@ -12,6 +12,7 @@ import time
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from _dist_worker import leave_worker
 
 from mmrdd.utils import close_launcher
 
@@ -32,6 +33,7 @@ def _worker(rank: int, port: int, out_dir: str) -> None:
             left=time.time(),
             initialized=dist.is_initialized()),
         osp.join(out_dir, f'rank{rank}.pth'))
+    leave_worker()
 
 
 def test_ranks_leave_together_and_the_group_is_closed(tmp_path):
