@@ -6,6 +6,8 @@ import torch
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
 
+from mmrdd.arg_checks import is_int
+
 #: Multiplier that spreads (seed, iteration) pairs over torch's seed space.
 _STRIDE = 1_000_003
 
@@ -51,8 +53,7 @@ class IterSeedHook(Hook):
     priority = 'VERY_HIGH'
 
     def __init__(self, seed: Optional[int] = None) -> None:
-        if seed is not None and (isinstance(seed, bool)
-                                 or not isinstance(seed, int)):
+        if seed is not None and not is_int(seed):
             raise ValueError(
                 f'IterSeedHook: seed must be an int or None, got {seed!r}')
         self.seed = seed

@@ -6,6 +6,8 @@ from mmengine.hooks import Hook, LoggerHook
 from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 
+from mmrdd.arg_checks import is_int
+
 
 @HOOKS.register_module()
 class RDDSelectionWatchHook(Hook):
@@ -26,9 +28,7 @@ class RDDSelectionWatchHook(Hook):
     priority = 'BELOW_NORMAL'
 
     def __init__(self, interval: Optional[int] = None) -> None:
-        if interval is not None and (isinstance(interval, bool)
-                                     or not isinstance(interval, int)
-                                     or interval < 1):
+        if interval is not None and (not is_int(interval) or interval < 1):
             raise ValueError('RDDSelectionWatchHook: interval must be an int '
                              f'>= 1 or None, got {interval!r}.')
         self.interval = interval

@@ -12,6 +12,8 @@ from mmseg.evaluation import IoUMetric
 from mmseg.registry import HOOKS
 from torch import Tensor
 
+from mmrdd.arg_checks import is_int, is_number
+
 #: The top-level config key whose entries override the hook's arguments.
 CFG_KEY = 'teacher_check'
 
@@ -85,13 +87,10 @@ class RDDTeacherCheckHook(Hook):
 
     @staticmethod
     def _checked(min_miou, num_batches) -> Tuple[float, int]:
-        if isinstance(min_miou, bool) or not isinstance(
-                min_miou, (int, float)) or not 0 <= min_miou <= 100:
+        if not is_number(min_miou) or not 0 <= min_miou <= 100:
             raise ValueError('RDDTeacherCheckHook: min_miou must be a number '
                              f'of mIoU points in [0, 100], got {min_miou!r}.')
-        if isinstance(
-                num_batches,
-                bool) or not isinstance(num_batches, int) or num_batches < 0:
+        if not is_int(num_batches) or num_batches < 0:
             raise ValueError('RDDTeacherCheckHook: num_batches must be an '
                              f'int >= 0 (0 skips), got {num_batches!r}.')
         return float(min_miou), num_batches

@@ -4,6 +4,7 @@ from typing import Optional
 
 import torch
 
+from mmrdd.arg_checks import is_number
 from .rank_seeded_generator import RankSeededGenerator
 
 
@@ -24,14 +25,9 @@ class MixBatchAugment:
 
     def __init__(self, prob: float, alpha: float, seed: Optional[int]) -> None:
         name = type(self).__name__
-        if isinstance(
-                prob,
-                bool) or not isinstance(prob,
-                                        (int, float)) or not 0 <= prob <= 1:
+        if not is_number(prob) or not 0 <= prob <= 1:
             raise ValueError(f'{name}: prob must be in [0, 1], got {prob!r}.')
-        if isinstance(alpha,
-                      bool) or not isinstance(alpha,
-                                              (int, float)) or alpha <= 0:
+        if not is_number(alpha) or alpha <= 0:
             raise ValueError(f'{name}: alpha must be > 0, got {alpha!r}.')
         self.prob = float(prob)
         self.alpha = float(alpha)

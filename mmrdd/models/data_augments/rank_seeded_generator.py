@@ -5,6 +5,8 @@ from typing import Optional
 import torch
 from mmengine.dist import get_rank
 
+from mmrdd.arg_checks import is_int
+
 
 class RankSeededGenerator:
     """torch's global RNG, or a private generator seeded with seed + rank.
@@ -18,8 +20,7 @@ class RankSeededGenerator:
     """
 
     def __init__(self, owner: str, seed: Optional[int]) -> None:
-        if seed is not None and (isinstance(seed, bool)
-                                 or not isinstance(seed, int)):
+        if seed is not None and not is_int(seed):
             raise TypeError(f'{owner}: seed must be an int or None, got '
                             f'{seed!r}.')
         self.seed = seed

@@ -9,6 +9,7 @@ from mmengine.logging import print_log
 from mmrazor.registry import TASK_UTILS
 from torch import Tensor, nn
 
+from mmrdd.arg_checks import is_int, is_number
 from mmrdd.functional import (COMBINE_MODES, combine_hard_masks, gt_class_prob,
                               ohem_hard_mask, selected_mean_weight)
 from mmrdd.structures import RDDHeadWeights, RDDStepRecord
@@ -56,12 +57,10 @@ class RDDTSEDifficulty(nn.Module):
                  mode: str = 'xor',
                  class_weight: Optional[Sequence[float]] = None) -> None:
         super().__init__()
-        if isinstance(thresh, bool) or not isinstance(
-                thresh, (int, float)) or not 0.0 < float(thresh) < 1.0:
+        if not is_number(thresh) or not 0.0 < float(thresh) < 1.0:
             raise ValueError('RDDTSEDifficulty: thresh must be in (0, 1), a '
                              f'probability such as 0.7, got {thresh!r}.')
-        if isinstance(min_kept, bool) or not isinstance(min_kept, int) \
-                or min_kept < 1:
+        if not is_int(min_kept) or min_kept < 1:
             raise ValueError(f'RDDTSEDifficulty: min_kept must be an int >= '
                              f'1 (hard pixels per batch), got {min_kept!r}.')
         if mode not in COMBINE_MODES:

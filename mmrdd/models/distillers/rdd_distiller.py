@@ -9,6 +9,7 @@ from mmrazor.models.distillers import ConfigurableDistiller
 from mmrazor.registry import MODELS, TASK_UTILS
 from torch import Tensor, nn
 
+from mmrdd.arg_checks import is_int
 from mmrdd.structures import RDDStepRecord
 from ..samplers import RDDPixelSampler
 
@@ -169,8 +170,7 @@ class RDDDistiller(ConfigurableDistiller):
                  weighted_losses: Sequence[str] = (),
                  **kwargs) -> None:
         super().__init__(**kwargs)
-        if isinstance(switch_iter, bool) or not isinstance(switch_iter, int) \
-                or switch_iter < 0:
+        if not is_int(switch_iter) or switch_iter < 0:
             raise ValueError('RDDDistiller: switch_iter must be an int >= 0 '
                              f'(the first TSE iteration), got '
                              f'{switch_iter!r}.')

@@ -2,18 +2,19 @@
 """Argument and shape checks shared by the distillation losses."""
 from torch import Tensor
 
+from mmrdd.arg_checks import is_int, is_number
+
 
 def check_positive(name: str, value: float) -> float:
     """``value`` if it is a positive number, else a ValueError."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) \
-            or not value > 0:
+    if not is_number(value) or not value > 0:
         raise ValueError(f'{name} must be a positive number, got {value!r}')
     return float(value)
 
 
 def check_positive_int(name: str, value: int) -> int:
     """``value`` if it is a positive int, else a ValueError."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if not is_int(value) or value < 1:
         raise ValueError(f'{name} must be a positive int, got {value!r}')
     return value
 

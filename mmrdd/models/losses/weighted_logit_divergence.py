@@ -5,6 +5,7 @@ from typing import Callable, Optional
 import torch.nn as nn
 from torch import Tensor
 
+from mmrdd.arg_checks import is_number
 from mmrdd.functional import RESIZE_TO, match_logit_sizes
 
 
@@ -36,8 +37,7 @@ class WeightedLogitDivergence(nn.Module):
                  resize_to: str = 'student',
                  align_corners: bool = False) -> None:
         super().__init__()
-        if isinstance(tau, bool) or not isinstance(tau, (int, float)) \
-                or not tau > 0:
+        if not is_number(tau) or not tau > 0:
             raise ValueError(f'{type(self).__name__}: tau must be a positive '
                              f'number, got {tau!r}.')
         if resize_to not in RESIZE_TO:

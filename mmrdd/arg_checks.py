@@ -1,0 +1,17 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
+"""Type predicates for the arguments that enter from a config.
+
+A config's ``True`` is an ``int`` to Python; every numeric argument of
+mmrdd rejects it, so each check asks the same two questions. The messages
+stay with the classes that check (each names its class and argument).
+"""
+
+
+def is_number(value) -> bool:
+    """Whether ``value`` is an int or a float, and not a bool."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def is_int(value) -> bool:
+    """Whether ``value`` is an int, and not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
