@@ -15,3 +15,11 @@ def is_number(value) -> bool:
 def is_int(value) -> bool:
     """Whether ``value`` is an int, and not a bool."""
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_choice(owner: str, name: str, value, choices) -> None:
+    """A ValueError naming ``owner``, ``name`` and the choices unless
+    ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f'{owner}: {name} must be one of {choices}, got '
+                         f'{value!r}.')

@@ -1,8 +1,9 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-"""The two type predicates every numeric config argument is checked with."""
+"""The shared checks of config arguments: the two type predicates and the
+choice check."""
 import pytest
 
-from mmrdd.arg_checks import is_int, is_number
+from mmrdd.arg_checks import check_choice, is_int, is_number
 
 # value, is_number, is_int
 TABLE = [
@@ -23,3 +24,10 @@ TABLE = [
 def test_truth_table(value, number, integer):
     assert is_number(value) is number
     assert is_int(value) is integer
+
+
+def test_check_choice_names_owner_argument_choices_and_value():
+    check_choice('Owner', 'mode', 'b', ('a', 'b'))  # a choice: no error
+    with pytest.raises(ValueError) as err:
+        check_choice('Owner', 'mode', 'c', ('a', 'b'))
+    assert str(err.value) == "Owner: mode must be one of ('a', 'b'), got 'c'."

@@ -9,7 +9,7 @@ from mmrazor.registry import TASK_UTILS
 from mmseg.structures import SegDataSample
 from torch import Tensor
 
-from mmrdd.arg_checks import is_int, is_number
+from mmrdd.arg_checks import check_choice, is_int, is_number
 from mmrdd.functional.distill import match_logit_sizes
 from mmrdd.functional.kd_pick import (PICK_CRITERIA, index_batch, pick_scores,
                                       top_indices)
@@ -106,9 +106,8 @@ class RDDCandidatePicker:
         if not is_int(pool) or pool < 2:
             raise ValueError(f'RDDCandidatePicker: pool must be an int >= 2 '
                              f'(candidate batches per step), got {pool!r}.')
-        if criterion not in PICK_CRITERIA:
-            raise ValueError(f'RDDCandidatePicker: criterion must be one of '
-                             f'{PICK_CRITERIA}, got {criterion!r}.')
+        check_choice('RDDCandidatePicker', 'criterion', criterion,
+                     PICK_CRITERIA)
         if not is_number(tau) or tau <= 0:
             raise ValueError(f'RDDCandidatePicker: tau must be > 0, got '
                              f'{tau!r}.')

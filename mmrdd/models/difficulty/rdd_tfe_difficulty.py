@@ -6,6 +6,7 @@ from mmrazor.registry import TASK_UTILS
 from mmseg.models.utils import resize
 from torch import Tensor
 
+from mmrdd.arg_checks import check_choice
 from mmrdd.functional import TFE_DIRECTIONS, resize_map, tfe_difficulty
 from mmrdd.structures import RDDHeadWeights, RDDStepRecord
 
@@ -50,12 +51,9 @@ class RDDTFEDifficulty:
                  direction: str = 'aux_main',
                  resize_logits: bool = False,
                  second_view: str = 'aux') -> None:
-        if direction not in TFE_DIRECTIONS:
-            raise ValueError(f'RDDTFEDifficulty: direction must be one of '
-                             f'{TFE_DIRECTIONS}, got {direction!r}.')
-        if second_view not in TFE_VIEWS:
-            raise ValueError(f'RDDTFEDifficulty: second_view must be one of '
-                             f'{TFE_VIEWS}, got {second_view!r}.')
+        check_choice('RDDTFEDifficulty', 'direction', direction,
+                     TFE_DIRECTIONS)
+        check_choice('RDDTFEDifficulty', 'second_view', second_view, TFE_VIEWS)
         self.direction = direction
         self.resize_logits = resize_logits
         self.second_view = second_view

@@ -9,7 +9,7 @@ from mmengine.logging import print_log
 from mmrazor.registry import TASK_UTILS
 from torch import Tensor, nn
 
-from mmrdd.arg_checks import is_int, is_number
+from mmrdd.arg_checks import check_choice, is_int, is_number
 from mmrdd.functional import (COMBINE_MODES, combine_hard_masks, gt_class_prob,
                               ohem_hard_mask, selected_mean_weight)
 from mmrdd.structures import RDDHeadWeights, RDDStepRecord
@@ -63,9 +63,7 @@ class RDDTSEDifficulty(nn.Module):
         if not is_int(min_kept) or min_kept < 1:
             raise ValueError(f'RDDTSEDifficulty: min_kept must be an int >= '
                              f'1 (hard pixels per batch), got {min_kept!r}.')
-        if mode not in COMBINE_MODES:
-            raise ValueError(f'RDDTSEDifficulty: mode must be one of '
-                             f'{COMBINE_MODES}, got {mode!r}.')
+        check_choice('RDDTSEDifficulty', 'mode', mode, COMBINE_MODES)
         self.thresh = float(thresh)
         self.min_kept = min_kept
         self.mode = mode

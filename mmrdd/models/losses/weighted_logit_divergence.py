@@ -5,7 +5,7 @@ from typing import Callable, Optional
 import torch.nn as nn
 from torch import Tensor
 
-from mmrdd.arg_checks import is_number
+from mmrdd.arg_checks import check_choice, is_number
 from mmrdd.functional import RESIZE_TO, match_logit_sizes
 
 
@@ -40,9 +40,7 @@ class WeightedLogitDivergence(nn.Module):
         if not is_number(tau) or not tau > 0:
             raise ValueError(f'{type(self).__name__}: tau must be a positive '
                              f'number, got {tau!r}.')
-        if resize_to not in RESIZE_TO:
-            raise ValueError(f'{type(self).__name__}: resize_to must be one '
-                             f'of {RESIZE_TO}, got {resize_to!r}.')
+        check_choice(type(self).__name__, 'resize_to', resize_to, RESIZE_TO)
         self.tau = tau
         self.loss_weight = loss_weight
         self.resize_to = resize_to
