@@ -1,9 +1,11 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-"""Type predicates for the arguments that enter from a config.
+"""Checks shared by the arguments that enter from a config.
 
 A config's ``True`` is an ``int`` to Python; every numeric argument of
-mmrdd rejects it, so each check asks the same two questions. The messages
-stay with the classes that check (each names its class and argument).
+mmrdd rejects it, so each check asks one of the same two questions
+(:func:`is_number`, :func:`is_int`); the range and its message stay with
+the class that checks. :func:`check_choice` is the whole check of an
+argument with a fixed set of values.
 """
 
 
