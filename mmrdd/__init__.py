@@ -7,23 +7,31 @@ The method:
 * :mod:`mmrdd.structures` -- what one training step passes along;
 * :mod:`mmrdd.models` -- the registered components: algorithm, distiller,
   difficulty estimators, the per-head sampler, losses, batch augments;
-* ``mmrdd.engine.hooks`` -- the stage switch and the selection watch.
+* :mod:`mmrdd.engine` -- its runner hooks: the stage switch, the selection
+  watch, the teacher check, the difficulty pictures;
+* :mod:`mmrdd.visualization` -- how those pictures are drawn.
 
-The infrastructure around it: :mod:`mmrdd.compat` (patches for the pinned
-OpenMMLab stack), :mod:`mmrdd.utils` (checkpoints, launchers),
-``mmrdd.engine.optimizers`` and ``IterSeedHook`` (CPU AMP, exact resume),
-:mod:`mmrdd.datasets` (the toy data set, CamVid), :mod:`mmrdd.apis`
-(evaluation and analysis for tools), :mod:`mmrdd.visualization`.
+The infrastructure around it (``tests/test_layout.py`` keeps the two
+apart):
+
+* :mod:`mmrdd.runtime` -- patches for the pinned OpenMMLab stack, CPU
+  launch and AMP, exact resume, checkpoints;
+* :mod:`mmrdd.datasets` -- the toy data set and its generator, CamVid;
+* :mod:`mmrdd.apis` -- evaluation, benchmarks and the analyses behind
+  ``tools/``.
+
+Shared by both: :mod:`mmrdd.arg_checks`, the predicates every config check
+uses.
 
 ``custom_imports = dict(imports=['mmrdd'], allow_failed_imports=False)`` in a
 config registers every component: the compatibility patches of
-:mod:`mmrdd.compat` come first, before anything imports MMRazor.
+:mod:`mmrdd.runtime.compat` come first, before anything imports MMRazor.
 """
-from .compat import apply_patches
+from .runtime.compat import apply_patches
 
 apply_patches()
 
-from . import datasets, engine, models  # noqa: E402,F401
+from . import datasets, engine, models, runtime  # noqa: E402,F401
 from .version import __version__, version_info  # noqa: E402
 
 __all__ = ['__version__', 'version_info']

@@ -7,7 +7,7 @@ import sys
 def leave_worker() -> None:
     """Exit a spawned worker whose results are written, without teardown.
 
-    Call it after :func:`mmrdd.utils.close_launcher` and after the worker
+    Call it after :func:`mmrdd.runtime.close_launcher` and after the worker
     has saved what the test checks. On the 2-core CI machine, under the
     whole suite's load, a worker that had closed its gloo group still died
     once in interpreter finalisation (``terminate called without an active

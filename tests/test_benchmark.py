@@ -142,7 +142,7 @@ def test_memory_is_measured_in_a_fresh_process():
 
 def test_cpu_amp_uses_the_training_wrapper():
     """--amp on CPU times the wrapper that tools/train.py --amp uses."""
-    from mmrdd.engine import CPUAmpOptimWrapper
+    from mmrdd.runtime import CPUAmpOptimWrapper
     model = torch.nn.Linear(2, 2)
     optim = benchmark.build_optim(model, 0.01, True, 'cpu')
     assert type(optim) is CPUAmpOptimWrapper

@@ -1,16 +1,16 @@
 # Copyright (c) OpenMMLab. All rights reserved. Adapted for mmrdd.
 """Test (and evaluate) a segmentor or a distilled student (MMSeg 1.x style)."""
 import argparse
-import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 import mmrdd  # noqa: F401  (torch-2 compatibility before mmrazor loads)
-from mmrdd.utils import check_model_runs_here, close_launcher, setup_launcher
+from mmrdd.runtime import (add_launch_arguments, check_model_runs_here,
+                           close_launcher, load_tool_config)
 
 
 def parse_args() -> argparse.Namespace:
@@ -19,10 +19,6 @@ def parse_args() -> argparse.Namespace:
         description='MMSeg test (and eval) a model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument(
-        '--work-dir',
-        help='if specified, the evaluation metric results will be dumped '
-        'into the directory as json')
     parser.add_argument(
         '--out',
         type=str,
@@ -36,23 +32,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file.')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument(
         '--tta', action='store_true', help='Test time augmentation')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_launch_arguments(parser)
+    return parser.parse_args()
 
 
 def trigger_visualization_hook(cfg: Config,
@@ -77,17 +59,7 @@ def trigger_visualization_hook(cfg: Config,
 def main() -> None:
     """Build the runner from the config and test the checkpoint."""
     args = parse_args()
-
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    setup_launcher(cfg, args.launcher)
-
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args)
 
     if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
         raise FileNotFoundError(

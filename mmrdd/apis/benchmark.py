@@ -609,7 +609,7 @@ def prepare(settings: StepBenchmarkSettings,
     ref_student = build_model(setup['student'], crop)
     ref_teacher = build_model(setup['teacher'], crop)
     if settings.teacher_ckpt:
-        from mmrdd.utils import load_checkpoint_strict
+        from mmrdd.runtime import load_checkpoint_strict
         load_checkpoint_strict(ref_teacher, settings.teacher_ckpt)
     head = _heads(ref_student)[main_head(ref_student)]
     if settings.synthetic:

@@ -9,7 +9,7 @@ from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, MODELS
 
-from mmrdd.utils import load_checkpoint_strict
+from mmrdd.runtime import load_checkpoint_strict
 
 
 def confusion_iou(confusion: np.ndarray) -> np.ndarray:

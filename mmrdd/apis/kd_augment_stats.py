@@ -200,7 +200,7 @@ def load_pipeline(
     from mmrazor.registry import MODELS as RAZOR_MODELS
     from mmseg.registry import MODELS as SEG_MODELS
 
-    from mmrdd.utils import load_checkpoint_strict
+    from mmrdd.runtime import load_checkpoint_strict
     teacher = RAZOR_MODELS.build(cfg.model.teacher)
     if cfg.model.get('teacher_ckpt'):
         load_checkpoint_strict(teacher, cfg.model.teacher_ckpt)

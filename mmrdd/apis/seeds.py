@@ -145,7 +145,7 @@ def student_checkpoint(variant: str, run_dir: str) -> str:
         return ckpt
     import torch
 
-    from mmrdd.utils import kd_to_student_checkpoint
+    from mmrdd.runtime import kd_to_student_checkpoint
     student = osp.join(run_dir, 'student.pth')
     torch.save(
         kd_to_student_checkpoint(torch.load(ckpt, map_location='cpu')),

@@ -1,11 +1,9 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-"""Engine components of mmrdd."""
-from .hooks import (IterSeedHook, RDDDifficultyVisHook, RDDSelectionWatchHook,
-                    RDDStageHook, RDDTeacherCheckHook)
-from .optimizers import CPUAmpOptimWrapper
+"""The method's runner hooks: the stage switch and what watches RDD."""
+from .hooks import (RDDDifficultyVisHook, RDDSelectionWatchHook, RDDStageHook,
+                    RDDTeacherCheckHook)
 
 __all__ = [
-    'IterSeedHook', 'RDDSelectionWatchHook', 'RDDStageHook',
-    'CPUAmpOptimWrapper'
+    'RDDStageHook', 'RDDSelectionWatchHook', 'RDDTeacherCheckHook',
+    'RDDDifficultyVisHook'
 ]
-__all__ += ['RDDTeacherCheckHook', 'RDDDifficultyVisHook']

@@ -28,7 +28,7 @@ def _worker(rank: int, port: int, out_dir: str) -> None:
     from mmrazor.registry import MODELS
 
     import mmrdd  # noqa: F401
-    from mmrdd.utils import close_launcher
+    from mmrdd.runtime import close_launcher
     torch.manual_seed(100 + rank)  # each rank starts from other queues
     result = {}
     for memory in ('pixel', 'region'):

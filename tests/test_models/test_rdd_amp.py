@@ -14,7 +14,7 @@ from mmengine.registry import OPTIM_WRAPPERS
 from mmrazor.registry import MODELS
 
 import mmrdd  # noqa: F401
-from mmrdd.engine.optimizers import CPUAmpOptimWrapper
+from mmrdd.runtime import CPUAmpOptimWrapper
 
 # bfloat16 keeps 8 significant bits (relative spacing 2**-8 ~ 0.4%); a few
 # layers of the tiny models compound it to ~1% on these losses.

@@ -8,7 +8,7 @@ from conftest import data_options, losses_in_log, run_tool
 from mmengine.config import Config
 
 import mmrdd  # noqa: F401
-from mmrdd.utils.launch import setup_amp
+from mmrdd.runtime.launch import setup_amp
 
 RDD_TOY = 'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
 CPU_ONLY = pytest.mark.skipif(

@@ -29,7 +29,7 @@ from mmrazor.registry import MODELS
 from mmseg.registry import DATASETS
 
 import mmrdd  # noqa: F401
-from mmrdd.utils import kd_to_student_checkpoint, load_checkpoint_strict
+from mmrdd.runtime import kd_to_student_checkpoint, load_checkpoint_strict
 from mmrdd.visualization import difficulty_maps, difficulty_panel
 
 

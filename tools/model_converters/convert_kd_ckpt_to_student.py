@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 import mmrdd  # noqa: F401  (safe loading of mmengine checkpoints)
-from mmrdd.utils import kd_to_student_checkpoint
+from mmrdd.runtime import kd_to_student_checkpoint
 
 
 def parse_args() -> argparse.Namespace:

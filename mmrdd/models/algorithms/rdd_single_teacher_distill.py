@@ -13,7 +13,7 @@ from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 from torch import Tensor
 
-from mmrdd.utils import load_checkpoint_strict
+from mmrdd.runtime import load_checkpoint_strict
 from ..data_augments.kd_augments import prepare_kd_augments
 from ..distillers.rdd_distiller import (RDDDistiller, main_head,
                                         recorded_heads, run_heads,

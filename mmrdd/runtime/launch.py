@@ -8,16 +8,73 @@ MMEngine's ``pytorch`` launcher assumes CUDA: it calls
 ``gloo`` backend, and leaves GPU launches untouched. Likewise MMEngine's
 ``AmpOptimWrapper`` (``--amp``) needs a GPU: :func:`setup_amp`
 swaps in bfloat16 CPU autocast where there is none.
+
+:func:`add_launch_arguments` and :func:`load_tool_config` are the part of
+the command line that ``tools/train.py`` and ``tools/test.py`` share.
 """
+import argparse
 import logging
 import os
+import os.path as osp
 
 import torch
 import torch.distributed as dist
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 
-from mmrdd.engine.optimizers import CPUAmpOptimWrapper
+from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
+
+
+def add_launch_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add MMSeg's ``--work-dir``, ``--cfg-options``, ``--launcher`` and
+    ``--local_rank`` / ``--local-rank`` to a tool's parser."""
+    parser.add_argument('--work-dir', help='the dir to save logs and results')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override some settings in the used config, the key-value pair '
+        'in xxx=yyy format will be merged into config file. If the value to '
+        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
+        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
+        'Note that the quotation marks are necessary and that no white space '
+        'is allowed.')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local-rank, older versions
+    # --local_rank; torchrun sets LOCAL_RANK.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_tool_config(args: argparse.Namespace) -> Config:
+    """The config a tool runs: the file, ``--cfg-options`` merged, the
+    launcher prepared (:func:`setup_launcher`) and ``work_dir`` set.
+
+    ``work_dir`` is, in this priority: ``--work-dir``, the config's own,
+    ``./work_dirs/<config name>``.
+
+    Args:
+        args (argparse.Namespace): Parsed by a parser that has
+            :func:`add_launch_arguments` and a ``config`` argument.
+
+    Returns:
+        Config: The config, ready for ``Runner.from_cfg``.
+    """
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    setup_launcher(cfg, args.launcher)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    return cfg
 
 
 def setup_launcher(cfg: Config, launcher: str) -> None:
@@ -78,7 +135,7 @@ def setup_amp(cfg: Config) -> None:
 
     With CUDA nothing changes. Without, MMEngine's ``AmpOptimWrapper`` cannot
     be built (it asserts a GPU); it is replaced by
-    :class:`~mmrdd.engine.optimizers.CPUAmpOptimWrapper`, i.e. bfloat16
+    :class:`~mmrdd.runtime.CPUAmpOptimWrapper`, i.e. bfloat16
     autocast without loss scaling (``loss_scale`` and ``use_fsdp`` are
     dropped; a ``dtype`` other than bfloat16 is an error).
 

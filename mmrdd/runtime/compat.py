@@ -3,7 +3,7 @@
 
 Two small, targeted patches, applied by ``import mmrdd`` before anything
 imports MMRazor. Neither touches site-packages; each is tested in
-``tests/test_compat.py``.
+``tests/test_runtime/test_compat.py``.
 
 1. **MMRazor quantization on torch >= 2** (open-mmlab/mmrazor#615):
    ``mmrazor.structures.quantization`` builds backend tables at import time
@@ -25,8 +25,9 @@ imports MMRazor. Neither touches site-packages; each is tested in
    exactly those names and refuses everything else. A checkpoint with any
    other global still fails to load, as torch intends.
 
-Each patch branches on the torch version, and ``tests/test_compat.py`` runs
-every branch, the ones of other torch releases with the version patched:
+Each patch branches on the torch version, and
+``tests/test_runtime/test_compat.py`` runs every branch, the ones of other
+torch releases with the version patched:
 
 - torch < 2.0: MMRazor's quantization imports; no stand-in.
 - torch 2.0 to 2.3: no ``add_safe_globals``, and ``torch.load`` is not

@@ -21,7 +21,7 @@ class CPUAmpOptimWrapper(OptimWrapper):
     scaling is needed (torch's CPU AMP recipe has none). This wrapper is that
     recipe: the data preprocessor and the forward run under
     ``autocast(device_type='cpu', dtype=torch.bfloat16)``, the backward and
-    the update are plain ``OptimWrapper``'s. :func:`mmrdd.utils.setup_amp`
+    the update are plain ``OptimWrapper``'s. :func:`mmrdd.runtime.setup_amp`
     puts it in place of ``AmpOptimWrapper`` on machines without CUDA.
 
     Registered in MMEngine's root ``OPTIM_WRAPPERS``, next to

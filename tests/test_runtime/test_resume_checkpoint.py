@@ -6,8 +6,8 @@ import os.path as osp
 import pytest
 import torch
 
-from mmrdd.utils import (check_resume_checkpoint, checkpoint_problem,
-                         previous_good_checkpoint)
+from mmrdd.runtime import (check_resume_checkpoint, checkpoint_problem,
+                           previous_good_checkpoint)
 
 
 def save(path, value=1.0):

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import mmrdd  # noqa: F401
-from mmrdd.engine import IterSeedHook
-from mmrdd.engine.hooks.iter_seed_hook import iter_seed
+from mmrdd.runtime import IterSeedHook
+from mmrdd.runtime.iter_seed_hook import iter_seed
 
 
 def draws(hook, seed, it, before=0):
@@ -52,7 +52,7 @@ def test_old_config_names_build_the_renamed_classes():
     from mmengine.registry import OPTIM_WRAPPERS
     from mmseg.registry import HOOKS
 
-    from mmrdd.engine import CPUAmpOptimWrapper
+    from mmrdd.runtime import CPUAmpOptimWrapper
     assert type(HOOKS.build(dict(type='RDDIterSeedHook'))) is IterSeedHook
     opt = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1)
     wrapper = OPTIM_WRAPPERS.build(

@@ -14,7 +14,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from _dist_worker import leave_worker
 
-from mmrdd.utils import close_launcher
+from mmrdd.runtime import close_launcher
 
 LATE = 1.0  # seconds rank 1 arrives after rank 0
 

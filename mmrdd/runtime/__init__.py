@@ -1,0 +1,33 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
+"""What runs the method on a user's machine; none of it is RDD.
+
+* :mod:`.compat` -- patches for the pinned OpenMMLab stack on torch >= 2,
+  applied by ``import mmrdd`` before anything imports MMRazor;
+* :mod:`.launch` -- ``--launcher pytorch`` and ``--amp`` on CPU-only
+  machines, and a clean end of a distributed run;
+* :mod:`.cpu_amp_optim_wrapper` -- bfloat16 CPU autocast for ``--amp``;
+* :mod:`.iter_seed_hook` -- per-iteration seeds, so a resumed run continues
+  bit-exactly;
+* :mod:`.checkpoint`, :mod:`.resume` -- strict checkpoint loading, the KD to
+  student conversion, and checks of a checkpoint before resuming from it.
+
+Nothing here imports the method (``mmrdd.functional``, ``mmrdd.models``,
+``mmrdd.structures``, ``mmrdd.engine``, ``mmrdd.visualization``);
+``tests/test_layout.py`` checks it.
+"""
+from .checkpoint import kd_to_student_checkpoint, load_checkpoint_strict
+from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
+from .iter_seed_hook import IterSeedHook
+from .launch import (add_launch_arguments, check_model_runs_here,
+                     close_launcher, load_tool_config, setup_amp,
+                     setup_launcher)
+from .resume import (check_resume_checkpoint, checkpoint_problem,
+                     previous_good_checkpoint)
+
+__all__ = [
+    'CPUAmpOptimWrapper', 'IterSeedHook', 'add_launch_arguments',
+    'load_tool_config', 'setup_launcher', 'close_launcher',
+    'check_model_runs_here', 'setup_amp', 'kd_to_student_checkpoint',
+    'load_checkpoint_strict', 'check_resume_checkpoint', 'checkpoint_problem',
+    'previous_good_checkpoint'
+]
