@@ -3,27 +3,11 @@
 #   tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS [ARGS...]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
 # Without GPUs the processes run on CPU with the gloo backend.
+# PYTHON: see tools/launch_common.sh.
 set -euo pipefail
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
 shift 3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-# PYTHON: see tools/find_python.sh (default: the python on PATH
-# if it has the stack, else the repository's .venv)
-source "$(dirname "$0")/find_python.sh"
-mmrdd_find_python
-
-PYTHONPATH="$(dirname "$0")/..":${PYTHONPATH:-} \
-"$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" \
-    --master_port="$PORT" \
-    "$(dirname "$0")/test.py" \
-    "$CONFIG" "$CHECKPOINT" \
-    --launcher pytorch "$@"
+source "$(dirname "$0")/launch_common.sh"
+mmrdd_torchrun "$GPUS" test.py "$CONFIG" "$CHECKPOINT" "$@"

@@ -3,7 +3,7 @@
 
 A new user runs ``make demo`` and then ``tools/dist_train.sh CONFIG 2`` in a
 shell whose ``python`` is not the project's: the launchers must find
-``.venv`` themselves (``tools/find_python.sh``), and the README's ``python
+``.venv`` themselves (``tools/launch_common.sh``), and the README's ``python
 tools/...`` commands run after ``source .venv/bin/activate``.
 
 The commands run in a stand-in clone: ``tools/`` copied (the scripts find
@@ -190,8 +190,12 @@ def test_slurm_scripts_pick_the_environment(tmp_path, activated):
     srun.chmod(0o755)
     expected = 'python' if activated else osp.join(repo, '.venv', 'bin',
                                                    'python')
-    for cmd in ('GPUS=4 tools/slurm_train.sh PARTITION rdd CONFIG',
-                'GPUS=4 tools/slurm_test.sh PARTITION rdd CONFIG CKPT'):
+    for cmd, tail in (
+        ('GPUS=4 tools/slurm_train.sh PARTITION rdd CONFIG --amp',
+         ['tools/train.py', 'CONFIG', '--amp']),
+        ('GPUS=4 SRUN_ARGS="--qos=high --time=1" '
+         'tools/slurm_test.sh PARTITION rdd CONFIG CKPT',
+         ['tools/test.py', 'CONFIG', 'CKPT'])):
         proc = bash(cmd, repo, env)
         assert proc.returncode == 0, proc.stderr
         srun_line = [
@@ -199,10 +203,42 @@ def test_slurm_scripts_pick_the_environment(tmp_path, activated):
             if line.startswith('srun ')
         ]
         assert len(srun_line) == 1, proc.stdout
-        args = srun_line[0].split()
-        assert '--ntasks=4' in args
-        assert args[args.index('--kill-on-bad-exit=1') + 1] == expected
+        srun_args = ['--qos=high', '--time=1'] if 'SRUN_ARGS' in cmd else []
+        assert srun_line[0].split() == [
+            'srun', '-p', 'PARTITION', '--job-name=rdd', '--gres=gpu:4',
+            '--ntasks=4', '--ntasks-per-node=4', '--cpus-per-task=5',
+            '--kill-on-bad-exit=1', *srun_args, expected, '-u', *tail,
+            '--launcher=slurm'
+        ]
         assert ('[mmrdd] using' in proc.stderr) == (not activated)
+
+
+def test_dist_scripts_hand_torchrun_the_tool_and_the_node_settings(tmp_path):
+    """``dist_*.sh`` run ``python -m torch.distributed.run`` with the
+    multi-node variables (PYTHON is a fake that prints its arguments)."""
+    repo = fake_clone(tmp_path)
+    fake = tmp_path / 'bin' / 'fake-python'
+    env = shell_env(tmp_path)
+    fake.write_text('#!/bin/sh\necho "python $*"\n')
+    fake.chmod(0o755)
+    env['PYTHON'] = str(fake)
+    env.pop('PORT', None)  # the default, 29500
+    for cmd, procs, tail in (
+        ('NNODES=2 NODE_RANK=1 MASTER_ADDR=10.0.0.1 PORT=29600 '
+         'tools/dist_train.sh CONFIG 4 --amp', '4',
+         ['tools/train.py', 'CONFIG', '--amp']),
+        ('tools/dist_test.sh CONFIG CKPT 2', '2',
+         ['tools/test.py', 'CONFIG', 'CKPT'])):
+        proc = bash(cmd, repo, env)
+        assert proc.returncode == 0, proc.stderr
+        nodes = (['2', '1', '10.0.0.1', '29600']
+                 if 'NNODES' in cmd else ['1', '0', '127.0.0.1', '29500'])
+        assert proc.stdout.split() == [
+            'python', '-m', 'torch.distributed.run', f'--nnodes={nodes[0]}',
+            f'--node_rank={nodes[1]}', f'--master_addr={nodes[2]}',
+            f'--nproc_per_node={procs}', f'--master_port={nodes[3]}', *tail,
+            '--launcher', 'pytorch'
+        ]
 
 
 def test_launcher_without_any_environment_says_how_to_make_one(tmp_path):
