@@ -50,26 +50,15 @@ multi-seed verdict (README, "Over seeds"), measured with
 
 def parse_args() -> argparse.Namespace:
     """Parse the command line."""
+    from mmrdd.apis.train_runs import add_toy_run_arguments
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--work-dir', default='work_dirs/demo')
-    parser.add_argument('--data-root', default='data/toyseg')
+    add_toy_run_arguments(parser)
     parser.add_argument(
         '--seed',
         type=int,
         default=0,
         help='seed of the student runs (initial weights, '
         'data order)')
-    parser.add_argument(
-        '--iters',
-        type=int,
-        help='training iterations of every student run '
-        '(default: the configs\'; the RDD switch moves to '
-        '10%% of it)')
-    parser.add_argument(
-        '--teacher-iters',
-        type=int,
-        help='training iterations of the teacher (default: '
-        'its config\'s, or twice --iters when given)')
     parser.add_argument('--retrain-teacher', action='store_true')
     parser.add_argument(
         '--rerun',
@@ -81,21 +70,6 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=3,
         help='test images whose difficulty maps are drawn')
-    parser.add_argument(
-        '--num-train',
-        type=int,
-        help='toy training images (default: generator\'s)')
-    parser.add_argument(
-        '--num-val',
-        type=int,
-        help='toy validation images (default: generator\'s)')
-    parser.add_argument(
-        '--num-test', type=int, help='toy test images (default: generator\'s)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        default=[],
-        help='extra --cfg-options for every training run')
     return parser.parse_args()
 
 
@@ -120,18 +94,14 @@ def main() -> None:
     from mmrdd.apis.demo_summary import plot_demo_summary
     from mmrdd.apis.seeds import (DEFAULT_VARIANTS, TEACHER_CFG, VARIANTS,
                                   init_checkpoint, run_variant, train_teacher)
-    from mmrdd.apis.train_runs import make_progress
+    from mmrdd.apis.train_runs import (make_progress, teacher_iters,
+                                       toy_data_sizes)
     from mmrdd.datasets import generate_toy_dataset
 
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
     start = time.perf_counter()
-    sizes = {
-        k: v
-        for k, v in (('num_train', args.num_train), ('num_val', args.num_val),
-                     ('num_test', args.num_test)) if v
-    }
-    meta = generate_toy_dataset(args.data_root, **sizes)
+    meta = generate_toy_dataset(args.data_root, **toy_data_sizes(args))
     print(
         f'[demo] toy data set in {args.data_root}: {meta["num_train"]} '
         f'train, {meta["num_val"]} val, {meta["num_test"]} test images '
@@ -144,7 +114,7 @@ def main() -> None:
         teacher_ckpt, teacher_time = train_teacher(
             work_dir,
             args.data_root,
-            args.teacher_iters or (2 * args.iters if args.iters else None),
+            teacher_iters(args),
             progress,
             f'run 1/{num_runs} teacher',
             extra=extra,

@@ -8,6 +8,7 @@ user would type. Here the subprocess's output goes to ``<run dir>/train.log``
 shows one progress bar per run, fed by MMEngine's ``Iter(train)`` log lines:
 iterations, ETA and the current loss.
 """
+import argparse
 import os
 import os.path as osp
 import re
@@ -27,6 +28,49 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 _ITER = re.compile(r'Iter\(train\)\s*\[\s*(\d+)/\s*(\d+)\]')
 _ETA = re.compile(r'\beta: (\S+)')
 _LOSS = re.compile(r'\sloss: (\S+)')
+
+
+def add_toy_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options ``tools/demo.py`` and ``tools/analysis_tools/seeds.py``
+    share: where runs and data go, the schedule, the toy data set's size and
+    extra ``--cfg-options`` for every training run."""
+    parser.add_argument('--work-dir', default='work_dirs/demo')
+    parser.add_argument('--data-root', default='data/toyseg')
+    parser.add_argument(
+        '--iters',
+        type=int,
+        help='training iterations of every student run '
+        '(default: the configs\'; the RDD switch moves to '
+        '10%% of it)')
+    parser.add_argument(
+        '--teacher-iters',
+        type=int,
+        help='training iterations of the teacher, when it is trained '
+        '(default: its config\'s, or twice --iters when given)')
+    for split in ('train', 'val', 'test'):
+        parser.add_argument(
+            f'--num-{split}',
+            type=int,
+            help=f'toy {split} images (default: the generator\'s)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        help='extra --cfg-options for every training run')
+
+
+def toy_data_sizes(args: argparse.Namespace) -> Dict[str, int]:
+    """The toy data set sizes given on the command line, as keyword
+    arguments of :func:`mmrdd.datasets.generate_toy_dataset`."""
+    sizes = dict(
+        num_train=args.num_train, num_val=args.num_val, num_test=args.num_test)
+    return {k: v for k, v in sizes.items() if v}
+
+
+def teacher_iters(args: argparse.Namespace) -> Optional[int]:
+    """``--teacher-iters``, else twice ``--iters``, else None (the
+    teacher config's schedule)."""
+    return args.teacher_iters or (2 * args.iters if args.iters else None)
 
 
 def _echo(line: str) -> bool:

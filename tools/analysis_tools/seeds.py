@@ -28,7 +28,9 @@ sys.path.insert(0,
 def parse_args() -> argparse.Namespace:
     """Parse the command line."""
     from mmrdd.apis.seeds import DEFAULT_VARIANTS, VARIANTS
+    from mmrdd.apis.train_runs import add_toy_run_arguments
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    add_toy_run_arguments(parser)
     parser.add_argument(
         '--seeds', type=int, nargs='+', default=[0, 1, 2, 3, 4])
     parser.add_argument(
@@ -36,21 +38,9 @@ def parse_args() -> argparse.Namespace:
         nargs='+',
         default=list(DEFAULT_VARIANTS),
         choices=sorted(VARIANTS))
-    parser.add_argument('--work-dir', default='work_dirs/demo')
-    parser.add_argument('--data-root', default='data/toyseg')
     parser.add_argument(
         '--out', help='JSON output (default: '
         '<work-dir>/seeds.json)')
-    parser.add_argument(
-        '--iters',
-        type=int,
-        help='iterations of every student run (default: '
-        'the configs\')')
-    parser.add_argument(
-        '--teacher-iters',
-        type=int,
-        help='iterations of the teacher, when it is trained '
-        '(default: its config\'s, or twice --iters)')
     parser.add_argument(
         '--jobs', type=int, default=2, help='runs trained at once')
     parser.add_argument(
@@ -66,14 +56,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--boot-seed', type=int, default=0)
     parser.add_argument(
         '--no-reuse', action='store_true', help='train every run again')
-    parser.add_argument('--num-train', type=int)
-    parser.add_argument('--num-val', type=int)
-    parser.add_argument('--num-test', type=int)
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        default=[],
-        help='extra --cfg-options for every training run')
     return parser.parse_args()
 
 
@@ -83,24 +65,20 @@ def main() -> None:
     from mmrdd.apis import evaluate_segmentor
     from mmrdd.apis.seeds import (TEACHER_CFG, format_summary, is_distill,
                                   run_seeds, summarize, train_teacher)
+    from mmrdd.apis.train_runs import teacher_iters, toy_data_sizes
     from mmrdd.datasets import generate_toy_dataset
 
     start = time.perf_counter()
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
-    sizes = {
-        k: v
-        for k, v in (('num_train', args.num_train), ('num_val', args.num_val),
-                     ('num_test', args.num_test)) if v
-    }
-    generate_toy_dataset(args.data_root, **sizes)
+    generate_toy_dataset(args.data_root, **toy_data_sizes(args))
     extra = list(args.cfg_options)
     teacher_ckpt = teacher_time = None
     if any(is_distill(v) for v in args.variants):  # else: no teacher needed
         teacher_ckpt, teacher_time = train_teacher(
             work_dir,
             args.data_root,
-            args.teacher_iters or (2 * args.iters if args.iters else None),
+            teacher_iters(args),
             None,
             'teacher',
             threads=None,

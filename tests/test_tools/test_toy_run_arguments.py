@@ -1,0 +1,38 @@
+# Copyright (c) mmrdd contributors. All rights reserved.
+"""The options tools/demo.py and tools/analysis_tools/seeds.py share."""
+import argparse
+
+import pytest
+
+from mmrdd.apis.train_runs import (add_toy_run_arguments, teacher_iters,
+                                   toy_data_sizes)
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser()
+    add_toy_run_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def test_defaults_are_the_demo_layout_and_the_configs_schedule():
+    args = parse([])
+    assert (args.work_dir, args.data_root) == ('work_dirs/demo', 'data/toyseg')
+    assert args.cfg_options == []
+    assert toy_data_sizes(args) == {}
+    assert teacher_iters(args) is None
+
+
+@pytest.mark.parametrize('argv, expected', [
+    (['--iters', '300'], 600),
+    (['--iters', '300', '--teacher-iters', '50'], 50),
+    (['--teacher-iters', '50'], 50),
+])
+def test_teacher_iters_given_else_twice_the_students(argv, expected):
+    assert teacher_iters(parse(argv)) == expected
+
+
+def test_only_the_sizes_given_reach_the_generator():
+    args = parse(
+        ['--num-train', '8', '--num-test', '4', '--cfg-options', 'a=1', 'b=2'])
+    assert toy_data_sizes(args) == dict(num_train=8, num_test=4)
+    assert args.cfg_options == ['a=1', 'b=2']
