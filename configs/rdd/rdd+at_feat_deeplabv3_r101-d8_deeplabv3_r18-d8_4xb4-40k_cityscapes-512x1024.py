@@ -7,10 +7,4 @@ _base_ = [
     './rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py',  # noqa: E501
     '../_base_/distill/kd_family/at.py',
 ]
-model = dict(
-    distiller=dict(
-        student_recorders={{_base_.kd_student_recorders}},
-        teacher_recorders={{_base_.kd_teacher_recorders}},
-        connectors={{_base_.kd_connectors}},
-        distill_losses={{_base_.kd_losses}},
-        loss_forward_mappings={{_base_.kd_mappings}}))
+model = dict(distiller=_base_.kd_distiller)

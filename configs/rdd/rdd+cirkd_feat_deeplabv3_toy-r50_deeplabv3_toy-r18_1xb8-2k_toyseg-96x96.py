@@ -11,8 +11,7 @@ _base_ = [
 ]
 model = dict(
     distiller=dict(
-        student_recorders={{_base_.kd_student_recorders}},
-        teacher_recorders={{_base_.kd_teacher_recorders}},
+        _base_.kd_distiller,
         connectors=dict(cirkd_proj=[
             dict(
                 type='ConvModuleConnector',
@@ -30,8 +29,8 @@ model = dict(
                 act_cfg=None),
         ]),
         distill_losses=dict(
-            loss_kl={{_base_.kd_losses.loss_kl}},
-            loss_cirkd_batch={{_base_.kd_losses.loss_cirkd_batch}},
+            loss_cirkd_batch=_base_.kd_distiller.distill_losses.
+            loss_cirkd_batch,
             loss_cirkd_pixel=dict(
                 type='CIRKDMemoryLoss',
                 num_classes=8,
@@ -47,5 +46,4 @@ model = dict(
                 memory='region',
                 memory_size=200,
                 contrast_size=256,
-                loss_weight=0.1)),
-        loss_forward_mappings={{_base_.kd_mappings}}))
+                loss_weight=0.1))))

@@ -10,15 +10,9 @@ _base_ = [
 ]
 model = dict(
     distiller=dict(
-        student_recorders={{_base_.kd_student_recorders}},
-        teacher_recorders={{_base_.kd_teacher_recorders}},
+        _base_.kd_distiller,
         connectors=dict(
             cwd_proj=dict(
-                type='ConvModuleConnector',
+                _base_.kd_distiller.connectors.cwd_proj,
                 in_channel=32,
-                out_channel=64,
-                bias=False,
-                norm_cfg=None,
-                act_cfg=None)),
-        distill_losses={{_base_.kd_losses}},
-        loss_forward_mappings={{_base_.kd_mappings}}))
+                out_channel=64))))

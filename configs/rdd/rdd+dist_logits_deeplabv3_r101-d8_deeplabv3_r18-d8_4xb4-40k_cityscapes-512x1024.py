@@ -7,16 +7,4 @@ _base_ = [
     './rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py',  # noqa: E501
     '../_base_/distill/kd_family/dist.py',
 ]
-model = dict(
-    distiller=dict(
-        student_recorders={{_base_.kd_student_recorders}},
-        teacher_recorders={{_base_.kd_teacher_recorders}},
-        connectors={{_base_.kd_connectors}},
-        distill_losses=dict(
-            _delete_=True,
-            loss_dist={{_base_.kd_losses.loss_dist}},
-            loss_dist_aux={{_base_.kd_losses.loss_dist_aux}}),
-        loss_forward_mappings=dict(
-            _delete_=True,
-            loss_dist={{_base_.kd_mappings.loss_dist}},
-            loss_dist_aux={{_base_.kd_mappings.loss_dist_aux}})))
+model = dict(distiller=_base_.kd_distiller)

@@ -8,16 +8,4 @@ _base_ = [
     './rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py',  # noqa: E501
     '../_base_/distill/kd_family/dsd.py',
 ]
-model = dict(
-    distiller=dict(
-        student_recorders={{_base_.kd_student_recorders}},
-        teacher_recorders={{_base_.kd_teacher_recorders}},
-        connectors={{_base_.kd_connectors}},
-        distill_losses=dict(
-            _delete_=True,
-            loss_psd={{_base_.kd_losses.loss_psd}},
-            loss_csd={{_base_.kd_losses.loss_csd}}),
-        loss_forward_mappings=dict(
-            _delete_=True,
-            loss_psd={{_base_.kd_mappings.loss_psd}},
-            loss_csd={{_base_.kd_mappings.loss_csd}})))
+model = dict(distiller=_base_.kd_distiller)

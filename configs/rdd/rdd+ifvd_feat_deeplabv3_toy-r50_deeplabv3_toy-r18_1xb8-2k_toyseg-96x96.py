@@ -9,10 +9,7 @@ _base_ = [
 ]
 model = dict(
     distiller=dict(
-        student_recorders={{_base_.kd_student_recorders}},
-        teacher_recorders={{_base_.kd_teacher_recorders}},
-        connectors={{_base_.kd_connectors}},
+        _base_.kd_distiller,
         distill_losses=dict(
-            loss_kl={{_base_.kd_losses.loss_kl}},
-            loss_ifvd=dict(type='IFVDLoss', num_classes=8, loss_weight=20.0)),
-        loss_forward_mappings={{_base_.kd_mappings}}))
+            loss_ifvd=dict(
+                _base_.kd_distiller.distill_losses.loss_ifvd, num_classes=8))))

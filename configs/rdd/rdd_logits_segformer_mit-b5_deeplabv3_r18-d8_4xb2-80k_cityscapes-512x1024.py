@@ -9,32 +9,15 @@
 # - The teacher decodes at 1/4 (128x256 on a 512x1024 crop), the student at
 #   1/8 (64x128): the pixel KL resizes the teacher's logits to the
 #   student's size (resize_to='student'; 'teacher' is the other choice).
-_base_ = [
-    'mmseg::_base_/datasets/cityscapes.py',
-    'mmseg::_base_/default_runtime.py',
-    'mmseg::_base_/schedules/schedule_80k.py',
-    '../_base_/distill/rdd_logits.py',
-    '../_base_/distill/cityscapes_class_weight.py',
-]
-custom_imports = dict(imports=['mmrdd'], allow_failed_imports=False)
-train_dataloader = dict(batch_size=2, num_workers=2)
+_base_ = ['../_base_/distill/cityscapes_r18_recipe_rdd.py']
 
 # SegFormer MiT-B5, MMSeg model zoo (82.25 mIoU on Cityscapes val; trained
 # on 1024x1024 crops, it runs on any input size).
 teacher_cfg_path = 'mmseg::segformer/segformer_mit-b5_8xb1-160k_cityscapes-1024x1024.py'  # noqa: E501
 teacher_ckpt = 'https://download.openmmlab.com/mmsegmentation/v0.5/segformer/segformer_mit-b5_8x1_1024x1024_160k_cityscapes/segformer_mit-b5_8x1_1024x1024_160k_cityscapes_20211206_072934-87a052ec.pth'  # noqa: E501
-# DeepLabV3-R18-D8 with its ImageNet R18 backbone (76.70 mIoU alone).
-student_cfg_path = 'mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py'  # noqa: E501
 model = dict(
-    architecture=dict(cfg_path=student_cfg_path, pretrained=False),
     teacher=dict(cfg_path=teacher_cfg_path, pretrained=False),
     teacher_ckpt=teacher_ckpt,
     distiller=dict(
-        # 10% of the schedule, as 4000 of 40000 in the reference
-        switch_iter=8000,
         tfe=dict(second_view='flip'),
-        # 100000 / (4 * 512 * 1024) of a GPU batch of 2 x 512 x 1024
-        # pixels, and the reference's 19 class weights
-        tse=dict(
-            min_kept=50000, class_weight={{_base_.cityscapes_class_weight}}),
         distill_losses=dict(loss_kl=dict(resize_to='student'))))

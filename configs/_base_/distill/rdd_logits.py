@@ -3,6 +3,22 @@
 # custom_imports = dict(imports=['mmrdd'], allow_failed_imports=False)
 # (in a runtime base, or the experiment config itself).
 
+# Pixel KD of the decode-head logits: KL(P(T) || P(S)) per pixel, mean over
+# all B*h*w pixels, T=1, w=1. The RDD distiller below runs it; the one-stage
+# kd_logits_* configs run it alone (MMRazor's ConfigurableDistiller), and
+# kd_family/*.py add to it.
+pixel_kd = dict(
+    student_recorders=dict(
+        logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+    teacher_recorders=dict(
+        logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+    distill_losses=dict(
+        loss_kl=dict(type='RDDWeightedKLDivergence', tau=1.0,
+                     loss_weight=1.0)),
+    loss_forward_mappings=dict(
+        loss_kl=dict(
+            preds_S=dict(from_student=True, recorder='logits'),
+            preds_T=dict(from_student=False, recorder='logits'))))
 model = dict(
     _scope_='mmrazor',
     type='RDDSingleTeacherDistill',
@@ -19,18 +35,7 @@ model = dict(
             min_kept=100000,
             mode='xor',
             class_weight=None),
-        student_recorders=dict(
-            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
-        teacher_recorders=dict(
-            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
-        # KL(P(T) || P(S)) per pixel, mean over all B*h*w pixels, T=1, w=1
-        distill_losses=dict(
-            loss_kl=dict(
-                type='RDDWeightedKLDivergence', tau=1.0, loss_weight=1.0)),
-        loss_forward_mappings=dict(
-            loss_kl=dict(
-                preds_S=dict(from_student=True, recorder='logits'),
-                preds_T=dict(from_student=False, recorder='logits')))))
+        **pixel_kd))
 
 # RDDStageHook sets the stage of every iteration from runner.iter;
 # RDDSelectionWatchHook warns when TSE selected nothing for a logging

@@ -1,5 +1,6 @@
 # CIRKD as in the RDD reference (train_cirkd_two_stage_diff.py defaults):
-# pixel KD 1, mini-batch pixel-to-pixel 1, memory pixel-to-pixel 0.1 and
+# pixel KD 1 (the experiment's base: pixel_kd of ../rdd_logits.py),
+# mini-batch pixel-to-pixel 1, memory pixel-to-pixel 0.1 and
 # pixel-to-region 0.1, 20000 pixel / 2000 region entries per class, contrast
 # 4096 / 1024 entries, temperature 0.1, KD temperature 1, on the decode
 # head's last feature (input of conv_seg). The memories take the teacher's
@@ -9,64 +10,63 @@
 # teacher (MMSeg) 512; 19 Cityscapes classes. Each memory loss calls the
 # connector (same output twice in a step; its BN running statistics, unused
 # at inference, are updated twice).
-kd_student_recorders = dict(
-    logits=dict(type='ModuleOutputs', source='decode_head.conv_seg'),
-    feat=dict(type='ModuleInputs', source='decode_head.conv_seg'),
-    gt=dict(type='ModuleInputs', source='decode_head.loss_decode'))
-kd_teacher_recorders = dict(
-    logits=dict(type='ModuleOutputs', source='decode_head.conv_seg'),
-    feat=dict(type='ModuleInputs', source='decode_head.conv_seg'))
-kd_connectors = dict(cirkd_proj=[
-    dict(
-        type='ConvModuleConnector',
-        in_channel=128,
-        out_channel=512,
-        bias=False,
-        norm_cfg=dict(type='SyncBN'),
-        act_cfg=dict(type='ReLU')),
-    dict(
-        type='ConvModuleConnector',
-        in_channel=512,
-        out_channel=512,
-        bias=False,
-        norm_cfg=None,
-        act_cfg=None),
-])
-kd_losses = dict(
-    loss_kl=dict(type='RDDWeightedKLDivergence', tau=1.0, loss_weight=1.0),
-    loss_cirkd_batch=dict(type='CIRKDMiniBatchLoss', tau=0.1, loss_weight=1.0),
-    loss_cirkd_pixel=dict(
-        type='CIRKDMemoryLoss',
-        num_classes=19,
-        feat_channels=512,
-        memory='pixel',
-        memory_size=20000,
-        contrast_size=4096,
-        tau=0.1,
-        kd_tau=1.0,
-        loss_weight=0.1),
-    loss_cirkd_region=dict(
-        type='CIRKDMemoryLoss',
-        num_classes=19,
-        feat_channels=512,
-        memory='region',
-        memory_size=2000,
-        contrast_size=1024,
-        tau=0.1,
-        kd_tau=1.0,
-        loss_weight=0.1))
+# A variable, not `model`: what the method adds to the distiller of the
+# experiment config that inherits this file next to an RDD or a KD config,
+#     model = dict(distiller=_base_.kd_distiller)
 kd_memory_inputs = dict(
     preds_S=dict(
         from_student=True, recorder='feat', data_idx=0,
         connector='cirkd_proj'),
     preds_T=dict(from_student=False, recorder='feat', data_idx=0),
     gt_labels=dict(from_student=True, recorder='gt', data_idx=1))
-kd_mappings = dict(
-    loss_kl=dict(
-        preds_S=dict(from_student=True, recorder='logits'),
-        preds_T=dict(from_student=False, recorder='logits')),
-    loss_cirkd_batch=dict(
-        preds_S=dict(from_student=True, recorder='feat', data_idx=0),
-        preds_T=dict(from_student=False, recorder='feat', data_idx=0)),
-    loss_cirkd_pixel=kd_memory_inputs,
-    loss_cirkd_region=kd_memory_inputs)
+kd_distiller = dict(
+    student_recorders=dict(
+        feat=dict(type='ModuleInputs', source='decode_head.conv_seg'),
+        gt=dict(type='ModuleInputs', source='decode_head.loss_decode')),
+    teacher_recorders=dict(
+        feat=dict(type='ModuleInputs', source='decode_head.conv_seg')),
+    connectors=dict(cirkd_proj=[
+        dict(
+            type='ConvModuleConnector',
+            in_channel=128,
+            out_channel=512,
+            bias=False,
+            norm_cfg=dict(type='SyncBN'),
+            act_cfg=dict(type='ReLU')),
+        dict(
+            type='ConvModuleConnector',
+            in_channel=512,
+            out_channel=512,
+            bias=False,
+            norm_cfg=None,
+            act_cfg=None),
+    ]),
+    distill_losses=dict(
+        loss_cirkd_batch=dict(
+            type='CIRKDMiniBatchLoss', tau=0.1, loss_weight=1.0),
+        loss_cirkd_pixel=dict(
+            type='CIRKDMemoryLoss',
+            num_classes=19,
+            feat_channels=512,
+            memory='pixel',
+            memory_size=20000,
+            contrast_size=4096,
+            tau=0.1,
+            kd_tau=1.0,
+            loss_weight=0.1),
+        loss_cirkd_region=dict(
+            type='CIRKDMemoryLoss',
+            num_classes=19,
+            feat_channels=512,
+            memory='region',
+            memory_size=2000,
+            contrast_size=1024,
+            tau=0.1,
+            kd_tau=1.0,
+            loss_weight=0.1)),
+    loss_forward_mappings=dict(
+        loss_cirkd_batch=dict(
+            preds_S=dict(from_student=True, recorder='feat', data_idx=0),
+            preds_T=dict(from_student=False, recorder='feat', data_idx=0)),
+        loss_cirkd_pixel=kd_memory_inputs,
+        loss_cirkd_region=kd_memory_inputs))

@@ -4,38 +4,37 @@
 # MMRazor's ChannelWiseDivergence, which is that formula. The student's
 # feature (input of conv_seg, 128 channels) goes through a learned 1x1
 # convolution without bias to the teacher's 512 (MMRazor
-# ConvModuleConnector), trained with the student, as in the reference.
-kd_student_recorders = dict(
-    logits=dict(type='ModuleOutputs', source='decode_head.conv_seg'),
-    feat=dict(type='ModuleInputs', source='decode_head.conv_seg'))
-kd_teacher_recorders = dict(
-    logits=dict(type='ModuleOutputs', source='decode_head.conv_seg'),
-    feat=dict(type='ModuleInputs', source='decode_head.conv_seg'))
-kd_connectors = dict(
-    cwd_proj=dict(
-        type='ConvModuleConnector',
-        in_channel=128,
-        out_channel=512,
-        bias=False,
-        norm_cfg=None,
-        act_cfg=None))
-kd_losses = dict(
-    loss_kl=dict(type='RDDWeightedKLDivergence', tau=1.0, loss_weight=1.0),
-    loss_cwd_feat=dict(
-        type='ChannelWiseDivergence', tau=4.0, loss_weight=50.0),
-    loss_cwd_logits=dict(
-        type='ChannelWiseDivergence', tau=4.0, loss_weight=3.0))
-kd_mappings = dict(
-    loss_kl=dict(
-        preds_S=dict(from_student=True, recorder='logits'),
-        preds_T=dict(from_student=False, recorder='logits')),
-    loss_cwd_feat=dict(
-        preds_S=dict(
-            from_student=True,
-            recorder='feat',
-            data_idx=0,
-            connector='cwd_proj'),
-        preds_T=dict(from_student=False, recorder='feat', data_idx=0)),
-    loss_cwd_logits=dict(
-        preds_S=dict(from_student=True, recorder='logits'),
-        preds_T=dict(from_student=False, recorder='logits')))
+# ConvModuleConnector), trained with the student, as in the reference. The
+# pixel KD is the experiment's base (pixel_kd of ../rdd_logits.py).
+# A variable, not `model`: what the method adds to the distiller of the
+# experiment config that inherits this file next to an RDD or a KD config,
+#     model = dict(distiller=_base_.kd_distiller)
+kd_distiller = dict(
+    student_recorders=dict(
+        feat=dict(type='ModuleInputs', source='decode_head.conv_seg')),
+    teacher_recorders=dict(
+        feat=dict(type='ModuleInputs', source='decode_head.conv_seg')),
+    connectors=dict(
+        cwd_proj=dict(
+            type='ConvModuleConnector',
+            in_channel=128,
+            out_channel=512,
+            bias=False,
+            norm_cfg=None,
+            act_cfg=None)),
+    distill_losses=dict(
+        loss_cwd_feat=dict(
+            type='ChannelWiseDivergence', tau=4.0, loss_weight=50.0),
+        loss_cwd_logits=dict(
+            type='ChannelWiseDivergence', tau=4.0, loss_weight=3.0)),
+    loss_forward_mappings=dict(
+        loss_cwd_feat=dict(
+            preds_S=dict(
+                from_student=True,
+                recorder='feat',
+                data_idx=0,
+                connector='cwd_proj'),
+            preds_T=dict(from_student=False, recorder='feat', data_idx=0)),
+        loss_cwd_logits=dict(
+            preds_S=dict(from_student=True, recorder='logits'),
+            preds_T=dict(from_student=False, recorder='logits'))))

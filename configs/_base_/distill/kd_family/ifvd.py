@@ -2,22 +2,21 @@
 # (--lambda-ifv 20 --lambda-kd 1; its adversarial term is not included), on
 # the decode head's last feature (input of conv_seg) and the labels (second
 # input of the student's decode_head.loss_decode); 19 Cityscapes classes.
-kd_student_recorders = dict(
-    logits=dict(type='ModuleOutputs', source='decode_head.conv_seg'),
-    feat=dict(type='ModuleInputs', source='decode_head.conv_seg'),
-    gt=dict(type='ModuleInputs', source='decode_head.loss_decode'))
-kd_teacher_recorders = dict(
-    logits=dict(type='ModuleOutputs', source='decode_head.conv_seg'),
-    feat=dict(type='ModuleInputs', source='decode_head.conv_seg'))
-kd_connectors = dict()
-kd_losses = dict(
-    loss_kl=dict(type='RDDWeightedKLDivergence', tau=1.0, loss_weight=1.0),
-    loss_ifvd=dict(type='IFVDLoss', num_classes=19, loss_weight=20.0))
-kd_mappings = dict(
-    loss_kl=dict(
-        preds_S=dict(from_student=True, recorder='logits'),
-        preds_T=dict(from_student=False, recorder='logits')),
-    loss_ifvd=dict(
-        preds_S=dict(from_student=True, recorder='feat', data_idx=0),
-        preds_T=dict(from_student=False, recorder='feat', data_idx=0),
-        gt_labels=dict(from_student=True, recorder='gt', data_idx=1)))
+# The pixel KD is the experiment's base (pixel_kd of ../rdd_logits.py).
+# A variable, not `model`: what the method adds to the distiller of the
+# experiment config that inherits this file next to an RDD or a KD config,
+#     model = dict(distiller=_base_.kd_distiller)
+kd_distiller = dict(
+    student_recorders=dict(
+        feat=dict(type='ModuleInputs', source='decode_head.conv_seg'),
+        gt=dict(type='ModuleInputs', source='decode_head.loss_decode')),
+    teacher_recorders=dict(
+        feat=dict(type='ModuleInputs', source='decode_head.conv_seg')),
+    connectors=dict(),
+    distill_losses=dict(
+        loss_ifvd=dict(type='IFVDLoss', num_classes=19, loss_weight=20.0)),
+    loss_forward_mappings=dict(
+        loss_ifvd=dict(
+            preds_S=dict(from_student=True, recorder='feat', data_idx=0),
+            preds_T=dict(from_student=False, recorder='feat', data_idx=0),
+            gt_labels=dict(from_student=True, recorder='gt', data_idx=1))))
