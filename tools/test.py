@@ -9,8 +9,7 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 import mmrdd  # noqa: F401  (torch-2 compatibility before mmrazor loads)
-from mmrdd.runtime import (add_launch_arguments, check_model_runs_here,
-                           close_launcher, load_tool_config)
+from mmrdd.runtime import add_launch_arguments, load_tool_config, run_and_close
 
 
 def parse_args() -> argparse.Namespace:
@@ -83,9 +82,7 @@ def main() -> None:
         cfg.test_evaluator['keep_results'] = True
 
     runner = Runner.from_cfg(cfg)
-    check_model_runs_here(runner.model)
-    runner.test()
-    close_launcher()
+    run_and_close(runner, 'test')
 
 
 if __name__ == '__main__':

@@ -10,9 +10,8 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 import mmrdd  # noqa: F401  (torch-2 compatibility before mmrazor loads)
-from mmrdd.runtime import (add_launch_arguments, check_model_runs_here,
-                           check_resume_checkpoint, close_launcher,
-                           load_tool_config, setup_amp)
+from mmrdd.runtime import (add_launch_arguments, check_resume_checkpoint,
+                           load_tool_config, run_and_close, setup_amp)
 
 
 def parse_args() -> argparse.Namespace:
@@ -68,10 +67,7 @@ def main() -> None:
     else:
         from mmseg.registry import RUNNERS
         runner = RUNNERS.build(cfg)
-    check_model_runs_here(runner.model)
-
-    runner.train()
-    close_launcher()
+    run_and_close(runner, 'train')
 
 
 if __name__ == '__main__':

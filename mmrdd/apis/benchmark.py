@@ -92,6 +92,26 @@ CLOCKS = {'wall': time.perf_counter, 'cpu': time.process_time}
 _MEMORY_TAG = '@@MEMORY@@'
 
 
+def settings_from_args(settings_type: type, args: argparse.Namespace):
+    """A benchmark's settings from its command line, or the exit a command
+    line wants: ``error: <why>`` when the settings reject a value.
+
+    Args:
+        settings_type (type): :class:`StepBenchmarkSettings` or
+            :class:`~mmrdd.apis.benchmark_masks.MaskBenchmarkSettings`;
+            its ``__post_init__`` raises ``ValueError`` on bad values.
+        args (argparse.Namespace): The parsed options, named as the
+            settings' fields.
+
+    Returns:
+        The settings.
+    """
+    try:
+        return settings_type(**vars(args))
+    except ValueError as e:
+        raise SystemExit(f'error: {e}') from None
+
+
 @dataclass
 class StepBenchmarkSettings:
     """What :func:`run_step_benchmark` measures (the CLI's options).

@@ -19,14 +19,14 @@ from .checkpoint import kd_to_student_checkpoint, load_checkpoint_strict
 from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
 from .iter_seed_hook import IterSeedHook
 from .launch import (add_launch_arguments, check_model_runs_here,
-                     close_launcher, load_tool_config, setup_amp,
-                     setup_launcher)
+                     close_launcher, load_tool_config, run_and_close,
+                     setup_amp, setup_launcher)
 from .resume import (check_resume_checkpoint, checkpoint_problem,
                      previous_good_checkpoint)
 
 __all__ = [
     'CPUAmpOptimWrapper', 'IterSeedHook', 'add_launch_arguments',
-    'load_tool_config', 'setup_launcher', 'close_launcher',
+    'load_tool_config', 'run_and_close', 'setup_launcher', 'close_launcher',
     'check_model_runs_here', 'setup_amp', 'kd_to_student_checkpoint',
     'load_checkpoint_strict', 'check_resume_checkpoint', 'checkpoint_problem',
     'previous_good_checkpoint'

@@ -130,6 +130,20 @@ def close_launcher() -> None:
     dist.destroy_process_group()
 
 
+def run_and_close(runner, mode: str) -> None:
+    """The end of ``tools/train.py`` and ``tools/test.py``: check that the
+    model can run on this machine, ``runner.train()`` or ``runner.test()``,
+    then :func:`close_launcher`.
+
+    Args:
+        runner (mmengine.runner.Runner): The built runner.
+        mode (str): ``'train'`` or ``'test'``.
+    """
+    check_model_runs_here(runner.model)
+    getattr(runner, mode)()
+    close_launcher()
+
+
 def setup_amp(cfg: Config) -> None:
     """Make a mixed-precision config (``AmpOptimWrapper``) run on this machine.
 

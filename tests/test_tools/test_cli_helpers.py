@@ -1,5 +1,6 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-"""The options tools/demo.py and tools/analysis_tools/seeds.py share."""
+"""What the command-line tools share: the toy-run options of
+tools/demo.py and tools/analysis_tools/seeds.py, the benchmarks' exit."""
 import argparse
 
 import pytest
@@ -36,3 +37,16 @@ def test_only_the_sizes_given_reach_the_generator():
         ['--num-train', '8', '--num-test', '4', '--cfg-options', 'a=1', 'b=2'])
     assert toy_data_sizes(args) == dict(num_train=8, num_test=4)
     assert args.cfg_options == ['a=1', 'b=2']
+
+
+def test_a_rejected_benchmark_setting_exits_with_the_reason():
+    """``settings_from_args``: the settings' ValueError becomes the command
+    line's ``error: ...`` exit, not a traceback (device cuda with the CPU
+    clock is refused on every machine)."""
+    from mmrdd.apis.benchmark import settings_from_args
+    from mmrdd.apis.benchmark_masks import MaskBenchmarkSettings
+    ok = argparse.Namespace(device='cpu', clock='cpu', reps=4)
+    assert settings_from_args(MaskBenchmarkSettings, ok).reps == 4
+    bad = argparse.Namespace(device='cuda', clock='cpu')
+    with pytest.raises(SystemExit, match='^error: '):
+        settings_from_args(MaskBenchmarkSettings, bad)

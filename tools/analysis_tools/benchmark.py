@@ -24,7 +24,7 @@ from mmengine.config import DictAction
 
 from mmrdd.apis.benchmark import (BASE_VARIANTS, BUILTIN_VARIANTS, CLOCKS,
                                   StepBenchmarkSettings, parse_variant,
-                                  run_step_benchmark)
+                                  run_step_benchmark, settings_from_args)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_DISTILLER = osp.join(ROOT, 'configs', '_base_', 'distill',
@@ -138,11 +138,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    try:
-        settings = StepBenchmarkSettings(**vars(args))
-    except ValueError as e:
-        raise SystemExit(f'error: {e}')
-    run_step_benchmark(settings)
+    run_step_benchmark(settings_from_args(StepBenchmarkSettings, args))
 
 
 if __name__ == '__main__':

@@ -11,7 +11,7 @@ What is timed and checked: see :mod:`mmrdd.apis.benchmark_masks`.
 """
 import argparse
 
-from mmrdd.apis.benchmark import CLOCKS
+from mmrdd.apis.benchmark import CLOCKS, settings_from_args
 from mmrdd.apis.benchmark_masks import (MaskBenchmarkSettings,
                                         run_mask_benchmark)
 
@@ -70,11 +70,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     args.label_size = tuple(args.label_size)
-    try:
-        settings = MaskBenchmarkSettings(**vars(args))
-    except ValueError as e:
-        raise SystemExit(f'error: {e}')
-    run_mask_benchmark(settings)
+    run_mask_benchmark(settings_from_args(MaskBenchmarkSettings, args))
 
 
 if __name__ == '__main__':
