@@ -1,7 +1,20 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-"""The end of a test's ``torch.multiprocessing.spawn`` worker."""
+"""Helpers of the tests that start several processes: a free port for the
+process group, and the end of a ``torch.multiprocessing.spawn`` worker."""
 import os
+import socket
 import sys
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now.
+
+    Returns:
+        int: The port, for a rendezvous (``init_method``, ``PORT``).
+    """
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
 
 
 def leave_worker() -> None:

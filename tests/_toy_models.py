@@ -13,6 +13,61 @@ NUM_CLASSES = 5
 NORM = dict(type='BN', requires_grad=True)
 
 
+def head_cfg(type: str,
+             in_channels: int,
+             in_index: int,
+             loss_decode: dict,
+             num_classes: int = NUM_CLASSES,
+             **extra) -> dict:
+    """A tiny MMSeg decode head: 8 channels, dropout 0.1, BN.
+
+    Args:
+        type (str): The head class, e.g. ``'ASPPHead'``.
+        in_channels (int): Channels of the backbone output it reads.
+        in_index (int): Which backbone output it reads.
+        loss_decode (dict): The head's loss.
+        num_classes (int): Classes it predicts. Defaults to NUM_CLASSES.
+        **extra: The head class's own arguments.
+
+    Returns:
+        dict: The head's config.
+    """
+    return dict(
+        type=type,
+        in_channels=in_channels,
+        in_index=in_index,
+        channels=8,
+        dropout_ratio=0.1,
+        num_classes=num_classes,
+        norm_cfg=NORM,
+        align_corners=False,
+        loss_decode=loss_decode,
+        **extra)
+
+
+def fcn_head_cfg(in_channels: int, in_index: int, loss_decode: dict,
+                 **kwargs) -> dict:
+    """A one-conv FCNHead (an auxiliary head, a cascade's first stage).
+
+    Args:
+        in_channels (int): See :func:`head_cfg`.
+        in_index (int): See :func:`head_cfg`.
+        loss_decode (dict): See :func:`head_cfg`.
+        **kwargs: Further arguments of :func:`head_cfg` (``num_classes``).
+
+    Returns:
+        dict: The head's config.
+    """
+    return head_cfg(
+        'FCNHead',
+        in_channels,
+        in_index,
+        loss_decode,
+        num_convs=1,
+        concat_input=False,
+        **kwargs)
+
+
 def segmentor_cfg(base: int = 4,
                   aux: bool = True,
                   num_classes: int = NUM_CLASSES,
@@ -45,35 +100,21 @@ def segmentor_cfg(base: int = 4,
             norm_cfg=NORM,
             norm_eval=False,
             contract_dilation=True),
-        decode_head=dict(
-            type='ASPPHead',
-            in_channels=base * 8,
-            in_index=3,
-            channels=8,
+        decode_head=head_cfg(
+            'ASPPHead',
+            base * 8,
+            3,
+            copy.deepcopy(loss),
+            num_classes,
             dilations=(1, 2, 3, 4),
-            dropout_ratio=0.1,
-            num_classes=num_classes,
-            norm_cfg=NORM,
-            align_corners=False,
-            loss_decode=copy.deepcopy(loss),
             sampler=sampler),
         train_cfg=dict(),
         test_cfg=dict(mode='whole'))
     if aux:
         aux_loss = copy.deepcopy(loss)
         aux_loss['loss_weight'] = 0.4
-        cfg['auxiliary_head'] = dict(
-            type='FCNHead',
-            in_channels=base * 4,
-            in_index=2,
-            channels=8,
-            num_convs=1,
-            concat_input=False,
-            dropout_ratio=0.1,
-            num_classes=num_classes,
-            norm_cfg=NORM,
-            align_corners=False,
-            loss_decode=aux_loss)
+        cfg['auxiliary_head'] = fcn_head_cfg(
+            base * 4, 2, aux_loss, num_classes=num_classes)
     return cfg
 
 
@@ -104,6 +145,34 @@ def rdd_cfg(teacher: Optional[dict] = None,
         architecture=student,
         teacher=teacher or segmentor_cfg(base=8),
         distiller=dist)
+
+
+def augmented_rdd(batch_augment: dict, stage: str,
+                  **distiller) -> torch.nn.Module:
+    """An RDD algorithm whose preprocessor runs a batch augmentation.
+
+    Args:
+        batch_augment (dict): The ``RDDSegDataPreProcessor``'s only batch
+            augmentation, on :func:`batch`-sized images.
+        stage (str): The distiller's stage, ``'tfe'`` or ``'tse'``.
+        **distiller: Overrides of :func:`rdd_cfg`'s distiller.
+
+    Returns:
+        torch.nn.Module: The model, built with torch seed 0, in train mode.
+    """
+    from mmrazor.registry import MODELS
+    cfg = rdd_cfg(**distiller)
+    cfg['data_preprocessor'] = dict(
+        type='mmseg.RDDSegDataPreProcessor',
+        mean=[0., 0., 0.],
+        std=[1., 1., 1.],
+        size=(32, 40),
+        batch_augments=[batch_augment])
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    model.train()
+    model.distiller.set_stage(stage)
+    return model
 
 
 def batch(n: int = 2,
@@ -146,6 +215,25 @@ class TinySegDataset(Dataset):
         return dict(inputs=image, data_samples=samples[0])
 
 
+def loader_cfg(dataset: Dataset, sampler: str) -> dict:
+    """A dataloader of batches of 2, in order, in the main process.
+
+    Args:
+        dataset (Dataset): The data set object.
+        sampler (str): ``'InfiniteSampler'`` (training) or
+            ``'DefaultSampler'`` (validation).
+
+    Returns:
+        dict: The dataloader's config.
+    """
+    return dict(
+        dataset=dataset,
+        sampler=dict(type=sampler, shuffle=False),
+        collate_fn=dict(type='pseudo_collate'),
+        batch_size=2,
+        num_workers=0)
+
+
 def tiny_runner(tmp_path,
                 model: dict,
                 name: str,
@@ -153,12 +241,16 @@ def tiny_runner(tmp_path,
                 max_iters: int,
                 checkpoint_interval: int,
                 uint8: bool = False,
+                dataset: Optional[Dataset] = None,
+                val_interval: Optional[int] = None,
                 **runner_args) -> Runner:
     """A real MMEngine runner that trains ``model`` on :class:`TinySegDataset`.
 
     Batches of 2, SGD with lr 0.01, a log line every iteration; the model's
     data preprocessor normalises the images of ``TinySegDataset(uint8)`` to
-    :func:`batch`'s floats. ``runner_args`` go to :class:`Runner` as they are.
+    :func:`batch`'s floats. ``dataset`` (32x40 float images) replaces
+    :class:`TinySegDataset`; ``val_interval`` goes to ``train_cfg``;
+    ``runner_args`` go to :class:`Runner` as they are.
     """
     model['data_preprocessor'] = dict(
         type='mmseg.SegDataPreProcessor',
@@ -167,17 +259,16 @@ def tiny_runner(tmp_path,
         size=(32, 40),
         pad_val=0,
         seg_pad_val=255)
+    train_set = TinySegDataset(uint8) if dataset is None else dataset
+    train_cfg = dict(by_epoch=False, max_iters=max_iters)
+    if val_interval is not None:
+        train_cfg['val_interval'] = val_interval
     return Runner(
         model=model,
         work_dir=str(tmp_path),
         experiment_name=f'{name}-{tmp_path.name}',
-        train_dataloader=dict(
-            dataset=TinySegDataset(uint8),
-            sampler=dict(type='InfiniteSampler', shuffle=False),
-            collate_fn=dict(type='pseudo_collate'),
-            batch_size=2,
-            num_workers=0),
-        train_cfg=dict(by_epoch=False, max_iters=max_iters),
+        train_dataloader=loader_cfg(train_set, 'InfiniteSampler'),
+        train_cfg=train_cfg,
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
         default_hooks=dict(
             logger=dict(type='LoggerHook', interval=1),

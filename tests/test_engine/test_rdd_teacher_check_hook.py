@@ -7,9 +7,9 @@ import random
 import numpy as np
 import pytest
 import torch
-from _toy_models import NUM_CLASSES, rdd_cfg, segmentor_cfg
+from _toy_models import (NUM_CLASSES, loader_cfg, rdd_cfg, segmentor_cfg,
+                         tiny_runner)
 from mmengine.config import ConfigDict
-from mmengine.runner import Runner
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 from torch.utils.data import Dataset
@@ -108,47 +108,25 @@ def build_runner(tmp_path,
     model = rdd_cfg(
         teacher=teacher_cfg(), student=teacher_cfg(4), switch_iter=1)
     model['teacher_ckpt'] = data[ckpt]
-    model['data_preprocessor'] = dict(
-        type='mmseg.SegDataPreProcessor',
-        mean=[0.] * 3,
-        std=[1.] * 3,
-        size=SIZE,
-        pad_val=0,
-        seg_pad_val=255)
     val_kwargs = dict(
-        val_dataloader=dict(
-            dataset=data['val'],
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            collate_fn=dict(type='pseudo_collate'),
-            batch_size=2,
-            num_workers=0),
+        val_dataloader=loader_cfg(data['val'], 'DefaultSampler'),
         val_cfg=dict(type='ValLoop'),
         val_evaluator=dict(type='IoUMetric')) if val else {}
-    cfg = dict(
-        model=model,
-        work_dir=str(tmp_path),
-        experiment_name=f'check-{tmp_path.name}',
-        train_dataloader=dict(
-            dataset=data['train'],
-            sampler=dict(type='InfiniteSampler', shuffle=False),
-            collate_fn=dict(type='pseudo_collate'),
-            batch_size=2,
-            num_workers=0),
-        train_cfg=dict(by_epoch=False, max_iters=2, val_interval=100),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
-        default_hooks=dict(
-            logger=dict(type='LoggerHook', interval=1),
-            checkpoint=dict(
-                type='CheckpointHook', interval=100, by_epoch=False)),
-        custom_hooks=[dict(type='RDDStageHook'), hook],
-        default_scope='mmseg',
-        **val_kwargs)
     # what the hook reads from the config (the data sets are objects here,
-    # which a Config cannot dump)
-    cfg['cfg'] = dict(model=model)
+    # which a Config cannot dump); tiny_runner adds the data preprocessor
+    cfg = dict(model=model)
     if teacher_check is not None:
-        cfg['cfg']['teacher_check'] = teacher_check
-    return Runner(**cfg)
+        cfg['teacher_check'] = teacher_check
+    return tiny_runner(
+        tmp_path,
+        model,
+        'check', [dict(type='RDDStageHook'), hook],
+        max_iters=2,
+        checkpoint_interval=100,
+        dataset=data['train'],
+        val_interval=100,
+        cfg=cfg,
+        **val_kwargs)
 
 
 def check_hook(runner) -> RDDTeacherCheckHook:

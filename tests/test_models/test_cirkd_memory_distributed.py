@@ -2,13 +2,14 @@
 """CIRKD's memories with 2 CPU processes (gloo): after one step both ranks
 hold the same queues, and those hold the entries of both ranks."""
 import os.path as osp
-import socket
 
 import numpy as np
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
+from _cirkd import memory_loss_cfg
+from _dist_worker import free_port, leave_worker
 
 # label maps at feature size (2 x 2), one image per rank
 LABELS = {0: [[0, 0], [1, 255]], 1: [[1, 2], [2, 2]]}
@@ -24,7 +25,6 @@ def _rank_inputs(rank: int):
 def _worker(rank: int, port: int, out_dir: str) -> None:
     dist.init_process_group(
         'gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
-    from _dist_worker import leave_worker
     from mmrazor.registry import MODELS
 
     import mmrdd  # noqa: F401
@@ -33,10 +33,7 @@ def _worker(rank: int, port: int, out_dir: str) -> None:
     result = {}
     for memory in ('pixel', 'region'):
         loss = MODELS.build(
-            dict(
-                type='CIRKDMemoryLoss',
-                num_classes=3,
-                feat_channels=4,
+            memory_loss_cfg(
                 memory=memory,
                 memory_size=8,
                 contrast_size=6,
@@ -53,12 +50,6 @@ def _worker(rank: int, port: int, out_dir: str) -> None:
     leave_worker()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def _teacher_pixels(rank: int, cls: int) -> np.ndarray:
     """The rank's normalised teacher embeddings of one class, (K, D)."""
     _, t, labels = _rank_inputs(rank)
@@ -67,7 +58,7 @@ def _teacher_pixels(rank: int, cls: int) -> np.ndarray:
 
 
 def test_memory_holds_both_ranks_entries_and_is_the_same_on_both(tmp_path):
-    mp.spawn(_worker, args=(_free_port(), str(tmp_path)), nprocs=2, join=True)
+    mp.spawn(_worker, args=(free_port(), str(tmp_path)), nprocs=2, join=True)
     ranks = [
         torch.load(osp.join(str(tmp_path), f'rank{r}.pth')) for r in (0, 1)
     ]

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from _cirkd import memory_loss_cfg
 from mmrazor.registry import MODELS
 
 import mmrdd  # noqa: F401  (registers the losses)
@@ -151,10 +152,7 @@ def _cirkd_inputs(seed=0):
 def test_cirkd_region_memory_value_and_update():
     s, t, labels = _cirkd_inputs()
     loss = MODELS.build(
-        dict(
-            type='CIRKDMemoryLoss',
-            num_classes=3,
-            feat_channels=4,
+        memory_loss_cfg(
             memory='region',
             memory_size=4,
             contrast_size=9,
@@ -184,10 +182,7 @@ def test_cirkd_region_memory_value_and_update():
 def test_cirkd_pixel_memory_value_with_ignored_pixels():
     s, t, labels = _cirkd_inputs(1)
     loss = MODELS.build(
-        dict(
-            type='CIRKDMemoryLoss',
-            num_classes=3,
-            feat_channels=4,
+        memory_loss_cfg(
             memory='pixel',
             memory_size=10,
             contrast_size=27,
@@ -216,13 +211,8 @@ def test_cirkd_pixel_memory_value_with_ignored_pixels():
 def test_cirkd_pixel_memory_wraps_like_the_reference():
     s, t, labels = _cirkd_inputs(2)
     loss = MODELS.build(
-        dict(
-            type='CIRKDMemoryLoss',
-            num_classes=3,
-            feat_channels=4,
-            memory='pixel',
-            memory_size=5,
-            contrast_size=3,
+        memory_loss_cfg(
+            memory='pixel', memory_size=5, contrast_size=3,
             pixels_per_class=3))
     loss.ptr.fill_(3)
     loss(s, t, labels)
@@ -235,14 +225,8 @@ def test_cirkd_pixel_memory_wraps_like_the_reference():
 @pytest.mark.parametrize('memory', ['pixel', 'region'])
 def test_cirkd_memory_minimum_gradients_and_all_ignored(memory):
     s, t, labels = _cirkd_inputs(3)
-    cfg = dict(
-        type='CIRKDMemoryLoss',
-        num_classes=3,
-        feat_channels=4,
-        memory=memory,
-        memory_size=6,
-        contrast_size=6,
-        pixels_per_class=2)
+    cfg = memory_loss_cfg(
+        memory=memory, memory_size=6, contrast_size=6, pixels_per_class=2)
     t.requires_grad_(True)
     loss = MODELS.build(cfg)
     assert loss(t.detach() * 3, t, labels).item() == pytest.approx(0, abs=1e-6)
@@ -254,7 +238,7 @@ def test_cirkd_memory_minimum_gradients_and_all_ignored(memory):
 
 
 def test_cirkd_memory_bad_config_names_the_fix():
-    base = dict(type='CIRKDMemoryLoss', num_classes=3, feat_channels=4)
+    base = memory_loss_cfg()
     with pytest.raises(ValueError, match='memory must be one of'):
         MODELS.build(dict(base, memory='pixels'))
     with pytest.raises(ValueError, match='raise memory_size'):

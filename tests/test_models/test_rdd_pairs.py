@@ -8,7 +8,7 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
-from _toy_models import NORM, NUM_CLASSES, batch, rdd_cfg, segmentor_cfg
+from _toy_models import batch, fcn_head_cfg, head_cfg, rdd_cfg, segmentor_cfg
 from mmrazor.registry import MODELS
 from test_rdd_distill import labels, ref_ohem, ref_weighted_ce, up
 
@@ -48,6 +48,23 @@ def no_dropout(model):
             m.p = 0.0
 
 
+def step(model, stage, seed):
+    """One training step without dropout at ``stage`` on ``batch(seed)``.
+
+    Args:
+        model: The RDD algorithm.
+        stage (str): ``'tfe'`` or ``'tse'``.
+        seed (int): The seed of :func:`batch`.
+
+    Returns:
+        tuple: The images, the loss dict and the labels, (N, H, W).
+    """
+    no_dropout(model)
+    model.distiller.set_stage(stage)
+    x, samples = batch(seed=seed)
+    return x, model.loss(x, samples), labels(samples)
+
+
 CASCADE_RECORDERS = dict(
     logits=dict(type='ModuleOutputs', source='decode_head.1.conv_seg'))
 
@@ -59,29 +76,8 @@ def cascade_teacher(base=8):
     cfg['num_stages'] = 2
     loss = cfg['decode_head']['loss_decode']
     cfg['decode_head'] = [
-        dict(
-            type='FCNHead',
-            in_channels=base * 8,
-            in_index=3,
-            channels=8,
-            num_convs=1,
-            concat_input=False,
-            dropout_ratio=0.1,
-            num_classes=NUM_CLASSES,
-            norm_cfg=NORM,
-            align_corners=False,
-            loss_decode=dict(loss, loss_weight=0.4)),
-        dict(
-            type='OCRHead',
-            in_channels=base * 8,
-            in_index=3,
-            channels=8,
-            ocr_channels=8,
-            dropout_ratio=0.1,
-            num_classes=NUM_CLASSES,
-            norm_cfg=NORM,
-            align_corners=False,
-            loss_decode=loss)
+        fcn_head_cfg(base * 8, 3, dict(loss, loss_weight=0.4)),
+        head_cfg('OCRHead', base * 8, 3, loss, ocr_channels=8)
     ]
     return cfg
 
@@ -101,11 +97,7 @@ def test_flip_tfe_for_a_teacher_without_aux_head():
         teacher=segmentor_cfg(base=8, aux=False),
         tfe=dict(type='RDDTFEDifficulty', second_view='flip'))
     sharpen(model.teacher, 40.0)
-    no_dropout(model)
-    model.distiller.set_stage('tfe')
-    x, samples = batch(seed=11)
-    losses = model.loss(x, samples)
-    y = labels(samples)
+    x, losses, y = step(model, 'tfe', 11)
     t = copy.deepcopy(model.teacher).eval()
     with torch.no_grad():
         main = t.decode_head(t.extract_feat(x))
@@ -145,11 +137,7 @@ def test_cascade_teacher_tfe_uses_its_two_stages():
     sharpen(model.teacher, 20.0)
     assert model.distiller.teacher_main == 'decode_head.1'
     assert model.distiller.teacher_aux == 'decode_head.0'
-    no_dropout(model)
-    model.distiller.set_stage('tfe')
-    x, samples = batch(seed=12)
-    losses = model.loss(x, samples)
-    y = labels(samples)
+    x, losses, y = step(model, 'tfe', 12)
     t0, t1 = cascade_logits(model, x)
     w = up(torch.exp(-kl_map(t0, t1))[:, None], y.shape[-2:])[:, 0]
     s, sa = student_heads(model)
@@ -176,11 +164,7 @@ def test_cascade_teacher_tse_pairs(pairs):
         tse=dict(type='RDDTSEDifficulty', thresh=0.7, min_kept=50))
     sharpen(model.teacher, 40.0)
     sharpen(model.student, 15.0)
-    no_dropout(model)
-    model.distiller.set_stage('tse')
-    x, samples = batch(seed=13)
-    losses = model.loss(x, samples)
-    y = labels(samples)
+    x, losses, y = step(model, 'tse', 13)
     t0, t1 = cascade_logits(model, x)
     s, sa = student_heads(model)
     aux_partner = t1 if pairs else t0
@@ -204,12 +188,8 @@ def test_several_teacher_aux_heads_and_a_student_without_aux():
     model = build(teacher=teacher, student=segmentor_cfg(base=4, aux=False))
     assert model.distiller.teacher_aux == 'auxiliary_head.0'
     assert model.distiller.teacher_heads == ('decode_head', 'auxiliary_head.0')
-    no_dropout(model)
-    model.distiller.set_stage('tfe')
-    x, samples = batch(seed=14)
-    losses = model.loss(x, samples)
+    x, losses, y = step(model, 'tfe', 14)
     assert 'student.aux.loss_ce' not in losses
-    y = labels(samples)
     t = copy.deepcopy(model.teacher).eval()
     with torch.no_grad():
         feats = t.extract_feat(x)

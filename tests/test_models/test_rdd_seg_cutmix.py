@@ -105,19 +105,9 @@ def test_preprocessor_runs_batch_augments_in_training_only():
 def test_teacher_and_student_see_the_mixed_batch():
     """In RDDSingleTeacherDistill the algorithm's preprocessor mixes once;
     the recorded teacher logits are those of the mixed images."""
-    from _toy_models import batch, rdd_cfg
-    from mmrazor.registry import MODELS as RAZOR_MODELS
-    cfg = rdd_cfg()
-    cfg['data_preprocessor'] = dict(
-        type='mmseg.RDDSegDataPreProcessor',
-        mean=[0., 0., 0.],
-        std=[1., 1., 1.],
-        size=(32, 40),
-        batch_augments=[dict(type='RDDSegCutMix', prob=1.0, seed=0)])
-    torch.manual_seed(0)
-    model = RAZOR_MODELS.build(cfg)
-    model.train()
-    model.distiller.set_stage('tfe')
+    from _toy_models import augmented_rdd, batch
+    model = augmented_rdd(
+        dict(type='RDDSegCutMix', prob=1.0, seed=0), stage='tfe')
     inputs, ds = batch(n=3)
     labels = torch.stack([s.gt_sem_seg.data for s in ds])
     ref = seg_cutmix(

@@ -6,8 +6,7 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
-from _toy_models import batch, rdd_cfg, segmentor_cfg
-from mmrazor.registry import MODELS as RAZOR_MODELS
+from _toy_models import augmented_rdd, batch, segmentor_cfg
 from mmseg.registry import MODELS
 
 import mmrdd  # noqa: F401
@@ -102,17 +101,10 @@ def test_rdd_weights_apply_to_each_label_map(stage):
     """In RDD: mixed loss = lam * RDD loss on y + (1-lam) * RDD loss on y',
     each computed by the same algorithm on a one-map batch; the logged
     statistics are those of the own maps y."""
-    cfg = rdd_cfg(tse=dict(type='RDDTSEDifficulty', thresh=0.2, min_kept=1))
-    cfg['data_preprocessor'] = dict(
-        type='mmseg.RDDSegDataPreProcessor',
-        mean=[0., 0., 0.],
-        std=[1., 1., 1.],
-        size=(32, 40),
-        batch_augments=[dict(type='RDDSegMixup', prob=1.0, seed=2)])
-    torch.manual_seed(0)
-    model = RAZOR_MODELS.build(cfg)
-    model.train()
-    model.distiller.set_stage(stage)
+    model = augmented_rdd(
+        dict(type='RDDSegMixup', prob=1.0, seed=2),
+        stage,
+        tse=dict(type='RDDTSEDifficulty', thresh=0.2, min_kept=1))
     inputs, samples = batch(n=N)
     data = model.data_preprocessor(
         dict(inputs=list(inputs), data_samples=samples), training=True)

@@ -1,5 +1,6 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """Shared fixtures: a small toy data set and a toy teacher trained on it."""
+import math
 import os
 import os.path as osp
 import re
@@ -34,6 +35,68 @@ def data_options(data_root: str, iters: int = 4) -> list:
         'teacher_check.min_miou=0'
     ]
     return opts
+
+
+def tool_options(*extra: str) -> list:
+    """``--cfg-options`` for the demo and seeds tools' tiny runs.
+
+    Batches of 2 without worker processes, ``extra`` options, and a teacher
+    check that only logs (the tools' teachers train a few iterations).
+
+    Args:
+        *extra (str): Options to add before the teacher check.
+
+    Returns:
+        list: ``'--cfg-options'`` followed by the options.
+    """
+    return [
+        '--cfg-options', 'train_dataloader.batch_size=2',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False', *extra,
+        'teacher_check.min_miou=0'
+    ]
+
+
+def tse_options(teacher_ckpt: str) -> list:
+    """Options of a toy RDD run whose TSE stage selects pixels.
+
+    Args:
+        teacher_ckpt (str): The barely trained toy teacher's checkpoint.
+
+    Returns:
+        list: The teacher, a low TSE threshold that still gives a non-empty
+        XOR selection with that teacher, and no validation.
+    """
+    return [
+        f'model.teacher_ckpt={teacher_ckpt}',
+        'model.distiller.tse.thresh=0.13',
+        'model.distiller.tse.min_kept=1',
+        'val_cfg=None',
+        'val_dataloader=None',
+        'val_evaluator=None',
+    ]
+
+
+def check_switch_log(log: str, iters: int, switch: int) -> None:
+    """Assert a toy RDD run's log went through the TFE -> TSE switch.
+
+    The TSE stage starts at ``switch``, ``rdd/stage`` is logged 0 then 1,
+    and the total, task and KD losses are finite at every iteration.
+
+    Args:
+        log (str): The run's output.
+        iters (int): The run's iterations.
+        switch (int): ``model.distiller.switch_iter``.
+    """
+    assert f'RDD stage TSE from iteration {switch}' in log
+    assert losses_in_log(log, 'rdd/stage') == [0.0] * switch + [1.0] * (
+        iters - switch)
+    for key in ('loss', 'student.decode.loss_ce', 'student.aux.loss_ce',
+                'distill.loss_kl'):
+        values = losses_in_log(log, key)
+        assert len(values) == iters and all(map(math.isfinite, values)), key
 
 
 def run_tool(*args, timeout=600, env=None) -> str:

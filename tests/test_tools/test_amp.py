@@ -1,10 +1,9 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """``tools/train.py --amp`` on CPU: bfloat16 autocast instead of GPU AMP."""
-import math
-
 import pytest
 import torch
-from conftest import data_options, losses_in_log, run_tool
+from conftest import (check_switch_log, data_options, losses_in_log, run_tool,
+                      tse_options)
 from mmengine.config import Config
 
 import mmrdd  # noqa: F401
@@ -43,22 +42,11 @@ def test_train_amp_on_cpu_through_the_stage_switch(toy_data, teacher_run,
         str(tmp_path),
         '--cfg-options',
         *data_options(toy_data, iters=iters),
-        f'model.teacher_ckpt={teacher_run["ckpt"]}',
         f'model.distiller.switch_iter={switch}',
-        'model.distiller.tse.thresh=0.13',
-        'model.distiller.tse.min_kept=1',
-        'val_cfg=None',
-        'val_dataloader=None',
-        'val_evaluator=None',
+        *tse_options(teacher_run['ckpt']),
         env=dict(OMP_NUM_THREADS='1'))
     assert 'mixed precision runs as bfloat16 CPU autocast' in log
     assert "type='CPUAmpOptimWrapper'" in log
-    assert f'RDD stage TSE from iteration {switch}' in log
-    assert losses_in_log(log, 'rdd/stage') == [0.0] * switch + [1.0] * (
-        iters - switch)
-    for key in ('loss', 'student.decode.loss_ce', 'student.aux.loss_ce',
-                'distill.loss_kl'):
-        values = losses_in_log(log, key)
-        assert len(values) == iters and all(map(math.isfinite, values)), key
+    check_switch_log(log, iters, switch)
     selected = losses_in_log(log, 'rdd/tse_selected')
     assert selected and all(0 <= v <= 1 for v in selected)

@@ -7,7 +7,7 @@ import re
 
 import cv2
 import numpy as np
-from conftest import ROOT, run_tool
+from conftest import ROOT, run_tool, tool_options
 
 from mmrdd.datasets.toy_generator import CLASSES
 
@@ -30,13 +30,7 @@ def test_demo_pipeline_produces_table_and_pngs(tmp_path):
         '4',
         '--num-vis',
         '2',
-        '--cfg-options',
-        'train_dataloader.batch_size=2',
-        'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        'val_dataloader.num_workers=0',
-        'val_dataloader.persistent_workers=False',
-        'teacher_check.min_miou=0',  # a 4-iteration teacher
+        *tool_options(),  # teacher_check.min_miou=0: a 4-iteration teacher
         timeout=900)
     results = json.loads((work_dir / 'results.json').read_text())
     names = [row['name'] for row in results['rows']]

@@ -18,11 +18,11 @@ import os
 import os.path as osp
 import re
 import shutil
-import socket
 import subprocess
 import sys
 
 import pytest
+from _dist_worker import free_port
 from conftest import ROOT
 
 README = osp.join(ROOT, 'README.md')
@@ -39,12 +39,6 @@ SHORT = [
 ]
 for _split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
     SHORT += [f'{_split}.num_workers=0', f'{_split}.persistent_workers=False']
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def readme_block(first: str) -> list:
@@ -192,10 +186,10 @@ def test_slurm_scripts_pick_the_environment(tmp_path, activated):
                                                    'python')
     for cmd, tail in (
         ('GPUS=4 tools/slurm_train.sh PARTITION rdd CONFIG --amp',
-         ['tools/train.py', 'CONFIG', '--amp']),
-        ('GPUS=4 SRUN_ARGS="--qos=high --time=1" '
-         'tools/slurm_test.sh PARTITION rdd CONFIG CKPT',
-         ['tools/test.py', 'CONFIG', 'CKPT'])):
+         ['tools/train.py', 'CONFIG',
+          '--amp']), ('GPUS=4 SRUN_ARGS="--qos=high --time=1" '
+                      'tools/slurm_test.sh PARTITION rdd CONFIG CKPT',
+                      ['tools/test.py', 'CONFIG', 'CKPT'])):
         proc = bash(cmd, repo, env)
         assert proc.returncode == 0, proc.stderr
         srun_line = [
@@ -226,9 +220,9 @@ def test_dist_scripts_hand_torchrun_the_tool_and_the_node_settings(tmp_path):
     for cmd, procs, tail in (
         ('NNODES=2 NODE_RANK=1 MASTER_ADDR=10.0.0.1 PORT=29600 '
          'tools/dist_train.sh CONFIG 4 --amp', '4',
-         ['tools/train.py', 'CONFIG', '--amp']),
-        ('tools/dist_test.sh CONFIG CKPT 2', '2',
-         ['tools/test.py', 'CONFIG', 'CKPT'])):
+         ['tools/train.py', 'CONFIG',
+          '--amp']), ('tools/dist_test.sh CONFIG CKPT 2', '2',
+                      ['tools/test.py', 'CONFIG', 'CKPT'])):
         proc = bash(cmd, repo, env)
         assert proc.returncode == 0, proc.stderr
         nodes = (['2', '1', '10.0.0.1', '29600']

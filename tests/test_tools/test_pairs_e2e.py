@@ -87,28 +87,34 @@ def logit_sizes(config):
             tuple(distiller.get_record('logits', True).shape[-2:]))
 
 
-def test_transformer_teacher_without_aux_to_cnn(toy_data, tmp_path):
-    """Flip-TFE, logits at 1/4 (teacher) vs 1/8 (student), both student
-    heads weighted, the auxiliary one against the teacher's only head."""
-    assert logit_sizes(SEGFORMER_CNN) == ((24, 24), (12, 12))
-    log = train(SEGFORMER_CNN, toy_data, tmp_path)
-    check_through_the_switch(log, flip=True)
-    assert ('RDD: teacher main head decode_head, no auxiliary view; TSE '
-            'pairs (student: teacher) decode_head: decode_head, '
-            'auxiliary_head: decode_head') in log
-    assert finite(losses_in_log(log, 'student.aux.loss_ce'))
+@pytest.mark.parametrize('config, sizes, flip, pairs', [
+    pytest.param(
+        SEGFORMER_CNN, ((24, 24), (12, 12)),
+        True,
+        'RDD: teacher main head decode_head, no auxiliary view; TSE pairs '
+        '(student: teacher) decode_head: decode_head, auxiliary_head: '
+        'decode_head',
+        id='transformer_teacher_without_aux'),
+    pytest.param(
+        CASCADE_CNN, ((12, 12), (12, 12)),
+        False, 'RDD: teacher main head decode_head.1, auxiliary view '
+        'decode_head.0; TSE pairs (student: teacher) decode_head: '
+        'decode_head.1, auxiliary_head: decode_head.0',
+        id='cascade_teacher'),
+])
+def test_teacher_to_cnn(config, sizes, flip, pairs, toy_data, tmp_path):
+    """Both student heads weighted, each against its TSE partner.
 
-
-def test_cascade_teacher_to_cnn(toy_data, tmp_path):
-    """OCRNet-like [FCNHead, OCRHead]: the OCR stage is the main head and
-    the KD target, the FCN stage TFE's second view and the auxiliary
-    head's TSE partner."""
-    assert logit_sizes(CASCADE_CNN) == ((12, 12), (12, 12))
-    log = train(CASCADE_CNN, toy_data, tmp_path)
-    check_through_the_switch(log, flip=False)
-    assert ('RDD: teacher main head decode_head.1, auxiliary view '
-            'decode_head.0; TSE pairs (student: teacher) decode_head: '
-            'decode_head.1, auxiliary_head: decode_head.0') in log
+    ``transformer_teacher_without_aux``: flip-TFE, logits at 1/4 (teacher)
+    vs 1/8 (student), the auxiliary head against the teacher's only head.
+    ``cascade_teacher``: OCRNet-like [FCNHead, OCRHead], the OCR stage is
+    the main head and the KD target, the FCN stage TFE's second view and
+    the auxiliary head's TSE partner.
+    """
+    assert logit_sizes(config) == sizes
+    log = train(config, toy_data, tmp_path)
+    check_through_the_switch(log, flip=flip)
+    assert pairs in log
     assert finite(losses_in_log(log, 'student.aux.loss_ce'))
 
 

@@ -5,28 +5,36 @@ import json
 
 import numpy as np
 import pytest
-from conftest import run_tool
+from conftest import run_tool, tool_options
 
 from mmrdd.apis.seeds import bootstrap_mean_ci, summarize
 
 TINY = [
-    '--num-train',
-    '8',
-    '--num-val',
-    '2',
-    '--num-test',
-    '3',
-    '--iters',
-    '2',
-    '--cfg-options',
-    'train_dataloader.batch_size=2',
-    'train_dataloader.num_workers=0',
-    'train_dataloader.persistent_workers=False',
-    'val_dataloader.num_workers=0',
-    'val_dataloader.persistent_workers=False',
-    'default_hooks.logger.interval=1',
-    'teacher_check.min_miou=0'  # a 4-iteration teacher
+    '--num-train', '8', '--num-val', '2', '--num-test', '3', '--iters', '2',
+    *tool_options('default_hooks.logger.interval=1')
 ]
+
+
+def _seeds_tool(tmp_path, *jobs, timeout) -> str:
+    """Run the seeds tool on seeds 3 and 5 of the tiny runs; its log."""
+    return run_tool(
+        'tools/analysis_tools/seeds.py',
+        '--seeds',
+        '3',
+        '5',
+        '--work-dir',
+        str(tmp_path / 'seeds'),
+        '--data-root',
+        str(tmp_path / 'toyseg'),
+        '--out',
+        str(tmp_path / 'seeds.json'),
+        '--num-boot',
+        '500',
+        '--boot-seed',
+        '7',
+        *jobs,
+        *TINY,
+        timeout=timeout)
 
 
 def _direct_bootstrap(diffs, num_boot, seed):
@@ -42,25 +50,7 @@ def _direct_bootstrap(diffs, num_boot, seed):
 def test_seeds_tool_json_matches_its_runs(tmp_path):
     work_dir = tmp_path / 'seeds'
     out = tmp_path / 'seeds.json'
-    log = run_tool(
-        'tools/analysis_tools/seeds.py',
-        '--seeds',
-        '3',
-        '5',
-        '--work-dir',
-        str(work_dir),
-        '--data-root',
-        str(tmp_path / 'toyseg'),
-        '--out',
-        str(out),
-        '--num-boot',
-        '500',
-        '--boot-seed',
-        '7',
-        '--jobs',
-        '2',
-        *TINY,
-        timeout=900)
+    log = _seeds_tool(tmp_path, '--jobs', '2', timeout=900)
     report = json.loads(out.read_text())
     runs = report['runs']
     assert sorted((r['seed'], r['variant']) for r in runs) == [
@@ -103,23 +93,7 @@ def test_seeds_tool_json_matches_its_runs(tmp_path):
     assert len({v[0].split('=', 1)[1] for v in inits.values()}) == 2
 
     # a second call reuses every finished run (nothing is trained again)
-    log2 = run_tool(
-        'tools/analysis_tools/seeds.py',
-        '--seeds',
-        '3',
-        '5',
-        '--work-dir',
-        str(work_dir),
-        '--data-root',
-        str(tmp_path / 'toyseg'),
-        '--out',
-        str(out),
-        '--num-boot',
-        '500',
-        '--boot-seed',
-        '7',
-        *TINY,
-        timeout=600)
+    log2 = _seeds_tool(tmp_path, timeout=600)
     assert 'training, log:' not in log2
     assert json.loads(out.read_text())['runs'] == runs
 
