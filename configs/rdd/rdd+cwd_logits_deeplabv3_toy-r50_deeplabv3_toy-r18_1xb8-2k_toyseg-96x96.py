@@ -2,17 +2,7 @@
 # the Cityscapes rdd+cwd config): the RDD weights still re-weight the task
 # loss only; CWD is added unchanged.
 _base_ = [
-    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'
-]  # noqa: E501
-
-model = dict(
-    distiller=dict(
-        distill_losses=dict(
-            loss_cwd=dict(
-                type='RDDWeightedChannelWiseDivergence',
-                tau=1.0,
-                loss_weight=3.0)),
-        loss_forward_mappings=dict(
-            loss_cwd=dict(
-                preds_S=dict(from_student=True, recorder='logits'),
-                preds_T=dict(from_student=False, recorder='logits')))))
+    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py',
+    '../_base_/distill/cwd_logits.py',
+]
+model = dict(distiller=_base_.kd_distiller)

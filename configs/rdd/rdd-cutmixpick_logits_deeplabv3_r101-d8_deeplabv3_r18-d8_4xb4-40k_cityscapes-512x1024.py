@@ -6,12 +6,7 @@
 # teacher logits. Costs a second teacher pass per step (see the README's
 # picking costs). Not a configuration of the RDD paper.
 _base_ = [
-    './rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py'  # noqa: E501
-]  # noqa: E501
-
-model = dict(
-    picker=dict(
-        type='RDDCandidatePicker',
-        pool=2,
-        criterion='entropy',
-        augments=dict(type='RDDSegCutMix', prob=1.0, alpha=1.0)))
+    './rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py',  # noqa: E501
+    '../_base_/distill/cutmixpick.py',
+]
+model = dict(picker=_base_.cutmixpick)

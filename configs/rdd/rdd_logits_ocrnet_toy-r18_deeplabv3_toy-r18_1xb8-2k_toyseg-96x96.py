@@ -10,8 +10,8 @@
 # and pass --cfg-options model.teacher_ckpt=PATH.
 _base_ = [
     '../_base_/datasets/toyseg.py',
+    # the toy OCRNet teacher and (inherited) the toy DeepLabV3 pair
     '../_base_/models/toy_ocrnet_teacher.py',
-    '../_base_/models/toy_deeplabv3_student.py',
     '../_base_/schedules/toy_schedule.py',
     '../_base_/toy_runtime.py',
     '../_base_/distill/rdd_logits.py',

@@ -2,18 +2,12 @@
 # SegFormer MiT-B5 teacher -> SegFormer MiT-B0 student, Cityscapes
 # 1024x1024, with the student's MMSeg recipe
 # (segformer_mit-b0_8xb1-160k_cityscapes-1024x1024: 8 GPUs x 1 crop, AdamW,
-# 160k iterations).
-# Neither model has an auxiliary head: TFE's second view is the teacher's
-# prediction on the flipped batch (tfe.second_view='flip', an mmrdd
-# extension, not in the paper); only the student's decode head is weighted.
+# 160k iterations; flip-TFE and the recipe: see the base).
 _base_ = [
     'mmseg::_base_/datasets/cityscapes_1024x1024.py',
-    'mmseg::_base_/default_runtime.py',
-    '../_base_/schedules/segformer_schedule_160k.py',
-    '../_base_/distill/rdd_logits.py',
+    '../_base_/distill/segformer_mit-b0_recipe_rdd.py',
     '../_base_/distill/cityscapes_class_weight.py',
 ]
-custom_imports = dict(imports=['mmrdd'], allow_failed_imports=False)
 train_dataloader = dict(batch_size=1, num_workers=4)
 
 # SegFormer MiT-B5, MMSeg model zoo (82.25 mIoU on Cityscapes val).
@@ -22,13 +16,10 @@ teacher_ckpt = 'https://download.openmmlab.com/mmsegmentation/v0.5/segformer/seg
 # SegFormer MiT-B0 with its ImageNet MiT-B0 backbone (76.54 mIoU alone).
 student_cfg_path = 'mmseg::segformer/segformer_mit-b0_8xb1-160k_cityscapes-1024x1024.py'  # noqa: E501
 model = dict(
-    architecture=dict(cfg_path=student_cfg_path, pretrained=False),
-    teacher=dict(cfg_path=teacher_cfg_path, pretrained=False),
+    architecture=dict(cfg_path=student_cfg_path),
+    teacher=dict(cfg_path=teacher_cfg_path),
     teacher_ckpt=teacher_ckpt,
     distiller=dict(
-        # 10% of the schedule, as 4000 of 40000 in the reference
-        switch_iter=16000,
-        tfe=dict(second_view='flip'),
         # 100000 / (4 * 512 * 1024) of a GPU batch of 1 x 1024 x 1024
         # pixels, and the reference's 19 class weights
         tse=dict(

@@ -1,17 +1,12 @@
 # RDD (flip-TFE 16k iterations, then TSE-XOR) + pixel KD:
 # SegFormer MiT-B5 teacher -> SegFormer MiT-B0 student, ADE20K 512x512, with
 # the student's MMSeg recipe (segformer_mit-b0_8xb2-160k_ade20k-512x512:
-# 8 GPUs x 2 crops, AdamW, 160k iterations).
-# Neither model has an auxiliary head: TFE's second view is the teacher's
-# prediction on the flipped batch (tfe.second_view='flip', an mmrdd
-# extension, not in the paper); only the student's decode head is weighted.
+# 8 GPUs x 2 crops, AdamW, 160k iterations; flip-TFE and the recipe: see
+# the base).
 _base_ = [
     'mmseg::_base_/datasets/ade20k.py',
-    'mmseg::_base_/default_runtime.py',
-    '../_base_/schedules/segformer_schedule_160k.py',
-    '../_base_/distill/rdd_logits.py',
+    '../_base_/distill/segformer_mit-b0_recipe_rdd.py',
 ]
-custom_imports = dict(imports=['mmrdd'], allow_failed_imports=False)
 train_dataloader = dict(batch_size=2, num_workers=2)
 
 # SegFormer MiT-B5, MMSeg model zoo (49.13 mIoU on ADE20K val).
@@ -20,13 +15,10 @@ teacher_ckpt = 'https://download.openmmlab.com/mmsegmentation/v0.5/segformer/seg
 # SegFormer MiT-B0 with its ImageNet MiT-B0 backbone (37.41 mIoU alone).
 student_cfg_path = 'mmseg::segformer/segformer_mit-b0_8xb2-160k_ade20k-512x512.py'  # noqa: E501
 model = dict(
-    architecture=dict(cfg_path=student_cfg_path, pretrained=False),
-    teacher=dict(cfg_path=teacher_cfg_path, pretrained=False),
+    architecture=dict(cfg_path=student_cfg_path),
+    teacher=dict(cfg_path=teacher_cfg_path),
     teacher_ckpt=teacher_ckpt,
     distiller=dict(
-        # 10% of the schedule, as 4000 of 40000 in the reference
-        switch_iter=16000,
-        tfe=dict(second_view='flip'),
         # 100000 / (4 * 512 * 1024) of a GPU batch of 2 x 512 x 512 pixels;
         # no class weights (the reference's are Cityscapes statistics)
         tse=dict(min_kept=25000, class_weight=None)))

@@ -7,8 +7,7 @@
 # and pass --cfg-options model.teacher_ckpt=PATH.
 _base_ = [
     '../_base_/datasets/toyseg.py',
-    '../_base_/models/toy_segformer_teacher.py',
-    '../_base_/models/toy_segformer_student.py',
+    '../_base_/models/toy_segformer.py',
     '../_base_/schedules/toy_schedule.py',
     '../_base_/toy_runtime.py',
     '../_base_/distill/rdd_logits.py',

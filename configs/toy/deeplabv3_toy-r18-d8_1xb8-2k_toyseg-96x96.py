@@ -3,7 +3,7 @@
 # the RDD toy runs).
 _base_ = [
     '../_base_/datasets/toyseg.py',
-    '../_base_/models/toy_deeplabv3_student.py',
+    '../_base_/models/toy_deeplabv3.py',
     '../_base_/schedules/toy_schedule.py',
     '../_base_/toy_runtime.py',
 ]

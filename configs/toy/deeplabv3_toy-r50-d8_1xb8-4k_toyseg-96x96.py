@@ -7,7 +7,7 @@
 #       configs/toy/deeplabv3_toy-r50-d8_1xb8-4k_toyseg-96x96.py
 _base_ = [
     '../_base_/datasets/toyseg.py',
-    '../_base_/models/toy_deeplabv3_teacher.py',
+    '../_base_/models/toy_deeplabv3.py',
     '../_base_/schedules/toy_schedule_4k.py',
     '../_base_/toy_runtime.py',
 ]

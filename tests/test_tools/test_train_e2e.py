@@ -15,8 +15,7 @@ RDD_TOY = 'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_to
 STOCK_CWD = textwrap.dedent('''
     _base_ = [
         '{root}/configs/_base_/datasets/toyseg.py',
-        '{root}/configs/_base_/models/toy_deeplabv3_teacher.py',
-        '{root}/configs/_base_/models/toy_deeplabv3_student.py',
+        '{root}/configs/_base_/models/toy_deeplabv3.py',
         '{root}/configs/_base_/schedules/toy_schedule.py',
         '{root}/configs/_base_/toy_runtime.py',
     ]

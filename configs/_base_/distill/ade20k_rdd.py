@@ -21,11 +21,8 @@ train_dataloader = dict(batch_size=4, num_workers=4)
 teacher_cfg_path = 'mmseg::deeplabv3/deeplabv3_r101-d8_4xb4-80k_ade20k-512x512.py'  # noqa: E501
 teacher_ckpt = 'https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3/deeplabv3_r101-d8_512x512_80k_ade20k/deeplabv3_r101-d8_512x512_80k_ade20k_20200615_021256-d89c7fa4.pth'  # noqa: E501
 
-# TSE min_kept: the reference keeps at least 100000 of the 4 x 512 x 1024 =
-# 2097152 label pixels of one GPU batch (4.77%). The same share of a GPU
-# batch of B crops of H x W:
-#     min_kept = round(100000 / (4 * 512 * 1024) * B * H * W)
-#              = 100000 / 2097152 * 4 * 512 * 512 = 50000
+# TSE min_kept: the reference's share (4.77%) of a GPU batch's label pixels
+# (rule: configs/rdd/README.md): 4 x 512 x 512 -> 50000.
 # No TSE class weights: the reference's are the 19 Cityscapes ones.
 model = dict(
     architecture=dict(

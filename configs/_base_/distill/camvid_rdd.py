@@ -24,11 +24,8 @@ train_dataloader = dict(batch_size=4, num_workers=4)
 # Its ImageNet initialisation is not needed here (the checkpoint replaces it).
 teacher_ckpt = 'work_dirs/deeplabv3_r101-d8_4xb4-40k_camvid-360x480/iter_40000.pth'  # noqa: E501
 
-# TSE min_kept: the reference keeps at least 100000 of the 4 x 512 x 1024 =
-# 2097152 label pixels of one GPU batch (4.77%). The same share of a GPU
-# batch of B crops of H x W:
-#     min_kept = round(100000 / (4 * 512 * 1024) * B * H * W)
-#              = 100000 / 2097152 * 4 * 360 * 480 = 32959 -> 33000
+# TSE min_kept: the reference's share (4.77%) of a GPU batch's label pixels
+# (rule: configs/rdd/README.md): 4 x 360 x 480 -> 32959 -> 33000.
 # No TSE class weights: the reference's are the 19 Cityscapes ones.
 model = dict(
     architecture=dict(

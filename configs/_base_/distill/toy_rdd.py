@@ -5,8 +5,7 @@
 # min_kept the reference's share of a batch.
 _base_ = [
     '../datasets/toyseg.py',
-    '../models/toy_deeplabv3_teacher.py',
-    '../models/toy_deeplabv3_student.py',
+    '../models/toy_deeplabv3.py',
     '../schedules/toy_schedule.py',
     '../toy_runtime.py',
     './rdd_logits.py',

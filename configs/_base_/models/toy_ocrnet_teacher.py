@@ -1,37 +1,20 @@
 # Toy cascade teacher: MMSeg's CascadeEncoderDecoder with OCRNet's two
-# stages, [FCNHead (loss weight 0.4), OCRHead (1.0)], on a narrow
-# ResNetV1c-18 (base width 16) at output stride 8. As in OCRNet the FCN
-# stage's coarse prediction feeds the OCR head, and there is no auxiliary
+# stages, [FCNHead (loss weight 0.4), OCRHead (1.0)], on the toy student's
+# narrow ResNetV1c-18 (base width 16) at output stride 8. As in OCRNet the
+# FCN stage's coarse prediction feeds the OCR head, and there is no auxiliary
 # head: RDD names the stages decode_head.0 and decode_head.1 (the
 # prediction). Plain BN so that it runs on CPU. A named variable (not
-# `model`) so that a distillation config can inherit a teacher and a student
-# model file.
+# `model`). It inherits ./toy_deeplabv3.py for the backbone and the data
+# preprocessor, so a config listing it has the toy DeepLabV3 pair too
+# (toy_teacher_model, toy_student_model) and must not list that file again.
+_base_ = ['./toy_deeplabv3.py']
 toy_ocrnet_teacher_model = dict(
     _scope_='mmseg',
     type='CascadeEncoderDecoder',
     num_stages=2,
-    data_preprocessor=dict(
-        type='mmseg.SegDataPreProcessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_val=0,
-        seg_pad_val=255,
-        size=(96, 96)),
+    data_preprocessor=_base_.toy_data_preprocessor,
     pretrained=None,
-    backbone=dict(
-        type='ResNetV1c',
-        depth=18,
-        stem_channels=16,
-        base_channels=16,
-        num_stages=4,
-        out_indices=(0, 1, 2, 3),
-        dilations=(1, 1, 2, 4),
-        strides=(1, 2, 1, 1),
-        norm_cfg=dict(type='BN', requires_grad=True),
-        norm_eval=False,
-        style='pytorch',
-        contract_dilation=True),
+    backbone=_base_.toy_student_model.backbone,
     decode_head=[
         dict(
             type='FCNHead',
