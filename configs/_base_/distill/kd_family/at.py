@@ -6,11 +6,10 @@
 # A variable, not `model`: what the method adds to the distiller of the
 # experiment config that inherits this file next to an RDD or a KD config,
 #     model = dict(distiller=_base_.kd_distiller)
+_base_ = ['./decode_feature.py']
 kd_distiller = dict(
-    student_recorders=dict(
-        feat=dict(type='ModuleInputs', source='decode_head.conv_seg')),
-    teacher_recorders=dict(
-        feat=dict(type='ModuleInputs', source='decode_head.conv_seg')),
+    student_recorders=dict(feat=_base_.decode_feature),
+    teacher_recorders=dict(feat=_base_.decode_feature),
     connectors=dict(),
     distill_losses=dict(loss_at=dict(type='ATLoss', loss_weight=10000.0)),
     loss_forward_mappings=dict(

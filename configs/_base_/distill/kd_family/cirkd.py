@@ -13,6 +13,7 @@
 # A variable, not `model`: what the method adds to the distiller of the
 # experiment config that inherits this file next to an RDD or a KD config,
 #     model = dict(distiller=_base_.kd_distiller)
+_base_ = ['./decode_feature.py']
 kd_memory_inputs = dict(
     preds_S=dict(
         from_student=True, recorder='feat', data_idx=0,
@@ -21,10 +22,8 @@ kd_memory_inputs = dict(
     gt_labels=dict(from_student=True, recorder='gt', data_idx=1))
 kd_distiller = dict(
     student_recorders=dict(
-        feat=dict(type='ModuleInputs', source='decode_head.conv_seg'),
-        gt=dict(type='ModuleInputs', source='decode_head.loss_decode')),
-    teacher_recorders=dict(
-        feat=dict(type='ModuleInputs', source='decode_head.conv_seg')),
+        feat=_base_.decode_feature, gt=_base_.decode_labels),
+    teacher_recorders=dict(feat=_base_.decode_feature),
     connectors=dict(cirkd_proj=[
         dict(
             type='ConvModuleConnector',

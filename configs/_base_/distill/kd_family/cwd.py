@@ -9,19 +9,11 @@
 # A variable, not `model`: what the method adds to the distiller of the
 # experiment config that inherits this file next to an RDD or a KD config,
 #     model = dict(distiller=_base_.kd_distiller)
+_base_ = ['./decode_feature.py']
 kd_distiller = dict(
-    student_recorders=dict(
-        feat=dict(type='ModuleInputs', source='decode_head.conv_seg')),
-    teacher_recorders=dict(
-        feat=dict(type='ModuleInputs', source='decode_head.conv_seg')),
-    connectors=dict(
-        cwd_proj=dict(
-            type='ConvModuleConnector',
-            in_channel=128,
-            out_channel=512,
-            bias=False,
-            norm_cfg=None,
-            act_cfg=None)),
+    student_recorders=dict(feat=_base_.decode_feature),
+    teacher_recorders=dict(feat=_base_.decode_feature),
+    connectors=dict(cwd_proj=_base_.decode_feature_proj),
     distill_losses=dict(
         loss_cwd_feat=dict(
             type='ChannelWiseDivergence', tau=4.0, loss_weight=50.0),

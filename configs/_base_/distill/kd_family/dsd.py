@@ -6,15 +6,16 @@
 # A variable, not `model`: what the method changes in the distiller of the
 # experiment config that inherits this file next to an RDD or a KD config,
 #     model = dict(distiller=_base_.kd_distiller)
+_base_ = ['./decode_feature.py']
 kd_distiller = dict(
     student_recorders=dict(
         aux_logits=dict(
             type='ModuleOutputs', source='auxiliary_head.conv_seg'),
-        feat=dict(type='ModuleInputs', source='decode_head.conv_seg')),
+        feat=_base_.decode_feature),
     teacher_recorders=dict(
         aux_logits=dict(
             type='ModuleOutputs', source='auxiliary_head.conv_seg'),
-        feat=dict(type='ModuleInputs', source='decode_head.conv_seg')),
+        feat=_base_.decode_feature),
     connectors=dict(),
     distill_losses=dict(
         _delete_=True,

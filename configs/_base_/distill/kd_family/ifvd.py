@@ -6,12 +6,11 @@
 # A variable, not `model`: what the method adds to the distiller of the
 # experiment config that inherits this file next to an RDD or a KD config,
 #     model = dict(distiller=_base_.kd_distiller)
+_base_ = ['./decode_feature.py']
 kd_distiller = dict(
     student_recorders=dict(
-        feat=dict(type='ModuleInputs', source='decode_head.conv_seg'),
-        gt=dict(type='ModuleInputs', source='decode_head.loss_decode')),
-    teacher_recorders=dict(
-        feat=dict(type='ModuleInputs', source='decode_head.conv_seg')),
+        feat=_base_.decode_feature, gt=_base_.decode_labels),
+    teacher_recorders=dict(feat=_base_.decode_feature),
     connectors=dict(),
     distill_losses=dict(
         loss_ifvd=dict(type='IFVDLoss', num_classes=19, loss_weight=20.0)),
