@@ -1,6 +1,6 @@
 # Teacher DeepLabV3-R101-D8 for CamVid (11 classes, 360x480 crops).
 # MMSeg publishes no CamVid model, so it is trained here first with
-# configs/rdd/teachers/deeplabv3_r101-d8_4xb4-40k_camvid-360x480.py
+# configs/teachers/deeplabv3_r101-d8_4xb4-40k_camvid-360x480.py
 # (see configs/rdd/README.md). The model is
 # mmseg::_base_/models/deeplabv3_r50-d8.py with ResNetV1c-101 as MMSeg's
 # deeplabv3_r101-d8_* configs set it (open-mmlab://resnet101_v1c, depth 101)
