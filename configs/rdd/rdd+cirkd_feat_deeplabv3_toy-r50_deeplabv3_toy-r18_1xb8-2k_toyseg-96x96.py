@@ -9,41 +9,30 @@ _base_ = [
     './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py',  # noqa: E501
     '../_base_/distill/kd_family/cirkd.py',
 ]
+cirkd = _base_.kd_distiller  # the Cityscapes pieces, resized below
 model = dict(
     distiller=dict(
-        _base_.kd_distiller,
+        cirkd,
         connectors=dict(cirkd_proj=[
             dict(
-                type='ConvModuleConnector',
+                cirkd.connectors.cirkd_proj[0],
                 in_channel=32,
                 out_channel=64,
-                bias=False,
-                norm_cfg=dict(type='BN'),
-                act_cfg=dict(type='ReLU')),
+                norm_cfg=dict(type='BN')),
             dict(
-                type='ConvModuleConnector',
-                in_channel=64,
-                out_channel=64,
-                bias=False,
-                norm_cfg=None,
-                act_cfg=None),
+                cirkd.connectors.cirkd_proj[1], in_channel=64, out_channel=64),
         ]),
         distill_losses=dict(
-            loss_cirkd_batch=_base_.kd_distiller.distill_losses.
-            loss_cirkd_batch,
+            cirkd.distill_losses,
             loss_cirkd_pixel=dict(
-                type='CIRKDMemoryLoss',
+                cirkd.distill_losses.loss_cirkd_pixel,
                 num_classes=8,
                 feat_channels=64,
-                memory='pixel',
                 memory_size=2000,
-                contrast_size=1024,
-                loss_weight=0.1),
+                contrast_size=1024),
             loss_cirkd_region=dict(
-                type='CIRKDMemoryLoss',
+                cirkd.distill_losses.loss_cirkd_region,
                 num_classes=8,
                 feat_channels=64,
-                memory='region',
                 memory_size=200,
-                contrast_size=256,
-                loss_weight=0.1))))
+                contrast_size=256))))
