@@ -8,7 +8,7 @@
 # lists this one base for both (two bases may not define the same
 # variable). toy_data_preprocessor is every toy model's (also
 # ./toy_segformer.py's and ./toy_ocrnet_teacher.py's, which inherit this
-# file).
+# file), and so is toy_head.
 toy_data_preprocessor = dict(
     type='mmseg.SegDataPreProcessor',
     mean=[123.675, 116.28, 103.53],
@@ -17,6 +17,11 @@ toy_data_preprocessor = dict(
     pad_val=0,
     seg_pad_val=255,
     size=(96, 96))
+# What every toy head shares: the toy data set's 8 classes, plain BN.
+toy_head = dict(
+    num_classes=8,
+    norm_cfg=dict(type='BN', requires_grad=True),
+    align_corners=False)
 toy_teacher_model = dict(
     _scope_='mmseg',
     type='EncoderDecoder',
@@ -42,9 +47,7 @@ toy_teacher_model = dict(
         channels=64,
         dilations=(1, 2, 4, 6),
         dropout_ratio=0.1,
-        num_classes=8,
-        norm_cfg=dict(type='BN', requires_grad=True),
-        align_corners=False,
+        **toy_head,
         loss_decode=dict(
             type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
     auxiliary_head=dict(
@@ -55,9 +58,7 @@ toy_teacher_model = dict(
         num_convs=1,
         concat_input=False,
         dropout_ratio=0.1,
-        num_classes=8,
-        norm_cfg=dict(type='BN', requires_grad=True),
-        align_corners=False,
+        **toy_head,
         loss_decode=dict(
             type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
     train_cfg=dict(),

@@ -26,9 +26,7 @@ toy_ocrnet_teacher_model = dict(
             num_convs=1,
             concat_input=False,
             dropout_ratio=-1,
-            num_classes=8,
-            norm_cfg=dict(type='BN', requires_grad=True),
-            align_corners=False,
+            **_base_.toy_head,
             loss_decode=dict(
                 type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
         dict(
@@ -39,9 +37,7 @@ toy_ocrnet_teacher_model = dict(
             channels=32,
             ocr_channels=16,
             dropout_ratio=-1,
-            num_classes=8,
-            norm_cfg=dict(type='BN', requires_grad=True),
-            align_corners=False,
+            **_base_.toy_head,
             loss_decode=dict(
                 type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
     ],

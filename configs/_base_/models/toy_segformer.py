@@ -36,9 +36,7 @@ toy_segformer_teacher_model = dict(
         in_index=[0, 1, 2, 3],
         channels=32,
         dropout_ratio=0.1,
-        num_classes=8,
-        norm_cfg=dict(type='BN', requires_grad=True),
-        align_corners=False,
+        **_base_.toy_head,
         loss_decode=dict(
             type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
     train_cfg=dict(),
