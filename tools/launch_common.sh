@@ -37,7 +37,8 @@ mmrdd_find_python() {
 }
 
 # mmrdd_torchrun NUM_PROCS TOOL [ARGS...]: tools/TOOL under torchrun
-# (PyTorch's launcher), --launcher pytorch. Multi-node: NNODES, NODE_RANK,
+# (PyTorch's launcher), --launcher pytorch before ARGS (so a --launcher in
+# ARGS still wins, as in MMSeg's scripts). Multi-node: NNODES, NODE_RANK,
 # MASTER_ADDR and PORT, set alike on every node. Without GPUs the processes
 # run on CPU with the gloo backend.
 mmrdd_torchrun() {
@@ -52,11 +53,11 @@ mmrdd_torchrun() {
       --master_addr="${MASTER_ADDR:-127.0.0.1}" \
       --nproc_per_node="$procs" \
       --master_port="${PORT:-29500}" \
-      "$tools/$tool" "$@" --launcher pytorch
+      "$tools/$tool" --launcher pytorch "$@"
 }
 
 # mmrdd_srun PARTITION JOB_NAME TOOL [ARGS...]: tools/TOOL on a slurm
-# cluster, one task per GPU, --launcher=slurm. GPUS (4), GPUS_PER_NODE (4),
+# cluster, one task per GPU, --launcher=slurm before ARGS. GPUS (4), GPUS_PER_NODE (4),
 # CPUS_PER_TASK (5) and SRUN_ARGS (extra srun options) as in MMSeg.
 mmrdd_srun() {
   local partition=$1 job_name=$2 tool=$3 tools
@@ -75,5 +76,5 @@ mmrdd_srun() {
       --cpus-per-task="${CPUS_PER_TASK:-5}" \
       --kill-on-bad-exit=1 \
       ${SRUN_ARGS:-} \
-      "$PYTHON" -u "$tools/$tool" "$@" --launcher=slurm
+      "$PYTHON" -u "$tools/$tool" --launcher=slurm "$@"
 }

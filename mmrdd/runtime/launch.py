@@ -9,8 +9,9 @@ MMEngine's ``pytorch`` launcher assumes CUDA: it calls
 ``AmpOptimWrapper`` (``--amp``) needs a GPU: :func:`setup_amp`
 swaps in bfloat16 CPU autocast where there is none.
 
-:func:`add_launch_arguments` and :func:`load_tool_config` are the part of
-the command line that ``tools/train.py`` and ``tools/test.py`` share.
+:func:`add_launch_arguments`, :func:`load_tool_config` and
+:func:`run_and_close` are what ``tools/train.py`` and ``tools/test.py``
+share.
 """
 import argparse
 import logging

@@ -184,12 +184,15 @@ def test_slurm_scripts_pick_the_environment(tmp_path, activated):
     srun.chmod(0o755)
     expected = 'python' if activated else osp.join(repo, '.venv', 'bin',
                                                    'python')
-    for cmd, tail in (
+    # (command, the tool, what follows the launcher: the user's arguments)
+    cases = [
         ('GPUS=4 tools/slurm_train.sh PARTITION rdd CONFIG --amp',
-         ['tools/train.py', 'CONFIG',
-          '--amp']), ('GPUS=4 SRUN_ARGS="--qos=high --time=1" '
-                      'tools/slurm_test.sh PARTITION rdd CONFIG CKPT',
-                      ['tools/test.py', 'CONFIG', 'CKPT'])):
+         'tools/train.py', ['CONFIG', '--amp']),
+        ('GPUS=4 SRUN_ARGS="--qos=high --time=1" '
+         'tools/slurm_test.sh PARTITION rdd CONFIG CKPT', 'tools/test.py',
+         ['CONFIG', 'CKPT']),
+    ]
+    for cmd, tool, user_args in cases:
         proc = bash(cmd, repo, env)
         assert proc.returncode == 0, proc.stderr
         srun_line = [
@@ -201,8 +204,8 @@ def test_slurm_scripts_pick_the_environment(tmp_path, activated):
         assert srun_line[0].split() == [
             'srun', '-p', 'PARTITION', '--job-name=rdd', '--gres=gpu:4',
             '--ntasks=4', '--ntasks-per-node=4', '--cpus-per-task=5',
-            '--kill-on-bad-exit=1', *srun_args, expected, '-u', *tail,
-            '--launcher=slurm'
+            '--kill-on-bad-exit=1', *srun_args, expected, '-u', tool,
+            '--launcher=slurm', *user_args
         ]
         assert ('[mmrdd] using' in proc.stderr) == (not activated)
 
@@ -217,12 +220,15 @@ def test_dist_scripts_hand_torchrun_the_tool_and_the_node_settings(tmp_path):
     fake.chmod(0o755)
     env['PYTHON'] = str(fake)
     env.pop('PORT', None)  # the default, 29500
-    for cmd, procs, tail in (
+    # (command, processes, the tool, the user's arguments)
+    cases = [
         ('NNODES=2 NODE_RANK=1 MASTER_ADDR=10.0.0.1 PORT=29600 '
-         'tools/dist_train.sh CONFIG 4 --amp', '4',
-         ['tools/train.py', 'CONFIG',
-          '--amp']), ('tools/dist_test.sh CONFIG CKPT 2', '2',
-                      ['tools/test.py', 'CONFIG', 'CKPT'])):
+         'tools/dist_train.sh CONFIG 4 --amp', '4', 'tools/train.py',
+         ['CONFIG', '--amp']),
+        ('tools/dist_test.sh CONFIG CKPT 2', '2', 'tools/test.py',
+         ['CONFIG', 'CKPT']),
+    ]
+    for cmd, procs, tool, user_args in cases:
         proc = bash(cmd, repo, env)
         assert proc.returncode == 0, proc.stderr
         nodes = (['2', '1', '10.0.0.1', '29600']
@@ -230,8 +236,8 @@ def test_dist_scripts_hand_torchrun_the_tool_and_the_node_settings(tmp_path):
         assert proc.stdout.split() == [
             'python', '-m', 'torch.distributed.run', f'--nnodes={nodes[0]}',
             f'--node_rank={nodes[1]}', f'--master_addr={nodes[2]}',
-            f'--nproc_per_node={procs}', f'--master_port={nodes[3]}', *tail,
-            '--launcher', 'pytorch'
+            f'--nproc_per_node={procs}', f'--master_port={nodes[3]}', tool,
+            '--launcher', 'pytorch', *user_args
         ]
 
 
