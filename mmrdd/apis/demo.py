@@ -23,7 +23,8 @@ from .demo_summary import plot_demo_summary
 from .evaluate import evaluate_segmentor
 from .seeds import (DEFAULT_VARIANTS, TEACHER_CFG, VARIANTS, init_checkpoint,
                     run_variant, train_teacher)
-from .train_runs import REPO_ROOT, make_progress, teacher_iters, toy_data_sizes
+from .train_runs import (REPO_ROOT, last_checkpoint, make_progress,
+                         teacher_iters, toy_data_sizes)
 
 #: What ``tools/analysis_tools/seeds.py`` measured on 5 seeds (README,
 #: "Over seeds"); printed beside the one-seed table.
@@ -128,7 +129,7 @@ def run_demo(args: argparse.Namespace) -> None:
                     'visualize_difficulty.py')
     cmd = [
         sys.executable, tool, VARIANTS['rdd'][1],
-        osp.join(rdd['run_dir'], _last(rdd)), '--images', *images, '--out-dir',
+        _final_checkpoint(rdd['run_dir']), '--images', *images, '--out-dir',
         vis_dir
     ]
     with open(osp.join(vis_dir, 'visualize.log'), 'w') as log:
@@ -171,10 +172,10 @@ def run_demo(args: argparse.Namespace) -> None:
           f'in {work_dir}')
 
 
-def _last(result: Dict) -> str:
-    """The final (distillation) checkpoint of a run, relative to its dir."""
-    with open(osp.join(result['run_dir'], 'last_checkpoint')) as f:
-        return osp.basename(f.read().strip())
+def _final_checkpoint(run_dir: str) -> str:
+    """The final (distillation) checkpoint of a run, looked up in
+    ``run_dir`` by name (a reused run may have been trained elsewhere)."""
+    return osp.join(run_dir, osp.basename(last_checkpoint(run_dir)))
 
 
 def _config_iters(config: str) -> int:
