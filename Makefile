@@ -1,6 +1,9 @@
 # The two commands of the README:
 #   make demo   -- set up (once), then distil a toy student three ways and print the table
-#   make test   -- set up (once), then run the test suite
+#   make test   -- set up (once), then run the test suite (all tiers; CI)
+# For contributors:
+#   make test-fast -- the tests not marked slow (no training through the
+#                     tools, no spawned processes, no wheel builds)
 # Opt-in, not part of CI:
 #   make test-compat -- the same suite on the oldest stack we support
 #                       (torch 2.1.2, in .venv-compat; its own mmcv build)
@@ -9,7 +12,7 @@ PY := $(VENV)/bin/python
 COMPAT_VENV ?= .venv-compat
 COMPAT_TORCH ?= 2.1.2
 
-.PHONY: setup demo test setup-compat test-compat
+.PHONY: setup demo test test-fast setup-compat test-compat
 setup:
 	bash tools/setup_env.sh $(VENV)
 
@@ -18,6 +21,9 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest tests -q $(PYTEST_ARGS)
+
+test-fast: setup
+	$(PY) -m pytest tests -q -m "not slow" $(PYTEST_ARGS)
 
 setup-compat:
 	TORCH_VERSION=$(COMPAT_TORCH) bash tools/setup_env.sh $(COMPAT_VENV)

@@ -30,7 +30,23 @@ setup(
                               osp.join(HERE, 'README.md')) else '',
     long_description_content_type='text/markdown',
     license='Apache License 2.0',
-    packages=find_packages(exclude=('configs', 'tools', 'tests')),
+    # the plugin only: the lab (benchmarks, demo, seeds) stays in tools/
+    packages=find_packages(include=('mmrdd', 'mmrdd.*')),
+    # the configs, as OpenMMLab packages ship them, for `mmrdd::...`
+    # (mmrdd/.mim/configs is a link to configs/ in a clone)
+    package_data={
+        'mmrdd': [
+            '.mim/model-index.yml', '.mim/configs/**/*.py',
+            '.mim/configs/**/*.md', '.mim/configs/**/*.yml'
+        ]
+    },
+    entry_points={
+        'console_scripts': [
+            'mmrdd-train=mmrdd.cli.train:main',
+            'mmrdd-test=mmrdd.cli.test:main',
+            'mmrdd-convert=mmrdd.cli.convert:main',
+        ]
+    },
     python_requires='>=3.8',
     install_requires=parse_requirements('runtime.txt'),
     extras_require={'tests': parse_requirements('tests.txt')},

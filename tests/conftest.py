@@ -1,13 +1,14 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-"""Test setup: make ``tests/_toy_models.py`` and the repo importable; no
-test leaves an MMEngine default scope behind for the next one."""
+"""Test setup: make ``tests/_toy_models.py``, the repository and its lab
+(``tools/mmrdd_lab``) importable; no test leaves an MMEngine default scope
+behind for the next one."""
 import os.path as osp
 import sys
 
 import pytest
 
 HERE = osp.dirname(osp.abspath(__file__))
-sys.path[:0] = [HERE, osp.dirname(HERE)]
+sys.path[:0] = [HERE, osp.dirname(HERE), osp.join(osp.dirname(HERE), 'tools')]
 
 
 @pytest.fixture(autouse=True)

@@ -12,8 +12,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmrdd.apis import benchmark, benchmark_masks
-from mmrdd.apis.benchmark import StepBenchmarkSettings
+from mmrdd_lab import benchmark, benchmark_masks
+from mmrdd_lab.benchmark import StepBenchmarkSettings
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOY = [
@@ -133,6 +133,7 @@ def test_benchmark_runs_all_kinds_of_variants(tmp_path):
     assert tse_parts['bench::rdd_tse_weight'] > 0
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_memory_is_measured_in_a_fresh_process():
     settings = _settings(batch_size=2, crop=(32, 32), warmup=1, memory_steps=1)
     mem = benchmark.memory_subprocess(settings, 'rdd-tse')

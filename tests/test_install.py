@@ -3,9 +3,10 @@
 
 The wheel is built from a copy of the clone (what ``git clone`` gives),
 installed with ``pip install --target`` into a directory of its own, and
-imported from another directory with only that directory on PYTHONPATH; the
-stack (torch, mmcv, MMSeg, MMRazor) is the one running this suite. Configs
-are not in the wheel: they are used from the clone, by path.
+used from another directory with only that directory on PYTHONPATH; the
+stack (torch, mmcv, MMSeg, MMRazor) is the one running this suite. The
+wheel is the plugin and its configs (``mmrdd::``), with the command lines
+``mmrdd-train``, ``mmrdd-test`` and ``mmrdd-convert``: no clone is needed.
 """
 import json
 import os
@@ -17,13 +18,13 @@ import zipfile
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIGS = [
-    'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_'
-    'toyseg-96x96.py',
-    'configs/rdd/rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_'
-    'cityscapes-512x1024.py',
-]
+TOY_RDD = 'rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_' \
+    'toyseg-96x96.py'
+CITYSCAPES_RDD = 'rdd/rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-' \
+    '40k_cityscapes-512x1024.py'
 # what `import mmrdd` registers, and where (README "Using it ...")
 EXPECTED = {
     'mmrazor.registry.MODELS': {
@@ -34,8 +35,17 @@ EXPECTED = {
     'mmseg.registry.HOOKS': {'RDDStageHook', 'RDDIterSeedHook'},
     'mmseg.registry.DATASETS': {'ToySegDataset'},
 }
-# run from another directory: which mmrdd, what it registers, configs by
-# path (and the toy model built), the toy data generator
+# A user's configs, anywhere on disk, that inherit ours by package scope.
+USER_CONFIGS = {
+    'my_toy_rdd.py':
+    f"_base_ = ['mmrdd::{TOY_RDD}']\n"
+    'model = dict(distiller=dict(switch_iter=1))\n',
+    'my_cityscapes_rdd.py':
+    f"_base_ = ['mmrdd::{CITYSCAPES_RDD}']\n"
+    'model = dict(distiller=dict(switch_iter=2000))\n',
+}
+# run from another directory: which mmrdd, what it registers, the user's
+# configs (and the toy model built), the toy data generator
 PROBE = '''
 import importlib, json, os, sys
 import mmrdd
@@ -49,20 +59,22 @@ for mod in ('mmengine.registry', 'mmseg.registry', 'mmrazor.registry'):
                            if getattr(v, '__module__', '').startswith('mmrdd'))
             if names:
                 registered[mod + '.' + attr] = names
-root, configs, data = sys.argv[1], sys.argv[2:-1], sys.argv[-1]
-models = []
+configs, data = sys.argv[1:-1], sys.argv[-1]
+models, switch = [], []
 for i, name in enumerate(configs):
-    cfg = Config.fromfile(os.path.join(root, name))
+    cfg = Config.fromfile(name)
     models.append(cfg.model.type)
+    switch.append(cfg.model.distiller.switch_iter)
     if i == 0:
         init_default_scope(cfg.default_scope)
         cfg.model.teacher_ckpt = None
         model = MODELS.build(cfg.model)
         built = type(model).__module__
 from mmrdd.datasets import generate_toy_dataset
-generate_toy_dataset(data, num_train=2, num_val=1, seed=0)
+generate_toy_dataset(data, num_train=4, num_val=2, seed=0)
 print(json.dumps(dict(file=mmrdd.__file__, registered=registered,
-                      models=models, built=built, cwd=os.getcwd())))
+                      models=models, switch=switch, built=built,
+                      cwd=os.getcwd())))
 '''
 SKIP = shutil.ignore_patterns('.git', '.venv*', 'work_dirs', 'data', 'build',
                               'dist', '*.egg-info', '__pycache__',
@@ -76,12 +88,20 @@ def run(args, **kwargs) -> subprocess.CompletedProcess:
     return proc
 
 
-def probe(pythonpath: str, cwd: str, data: str) -> dict:
+def user_env(pythonpath: str) -> dict:
+    """This environment, with only ``pythonpath`` on PYTHONPATH."""
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
     env['PYTHONPATH'] = pythonpath
-    proc = run([sys.executable, '-c', PROBE, ROOT, *CONFIGS, data],
+    return env
+
+
+def probe(pythonpath: str, cwd: str, data: str) -> dict:
+    for name, text in USER_CONFIGS.items():
+        with open(osp.join(cwd, name), 'w') as f:
+            f.write(text)
+    proc = run([sys.executable, '-c', PROBE, *USER_CONFIGS, data],
                cwd=cwd,
-               env=env)
+               env=user_env(pythonpath))
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -101,17 +121,38 @@ def wheel(tmp_path_factory) -> str:
     return str(dist / wheels[0])
 
 
-def test_wheel_holds_the_package_and_nothing_else(wheel):
-    names = zipfile.ZipFile(wheel).namelist()
-    tops = {name.split('/')[0] for name in names}
-    assert len([t for t in tops if t.endswith('.dist-info')]) == 1
-    assert tops - {t for t in tops if t.endswith('.dist-info')} == {'mmrdd'}
-    source = sorted(
-        osp.relpath(osp.join(d, f), ROOT).replace(os.sep, '/')
-        for d, _, files in os.walk(osp.join(ROOT, 'mmrdd')) for f in files
+def tree(top: str, under: str) -> list:
+    """The files below ``top`` (links followed), as ``under/<relative>``."""
+    return sorted(
+        under + '/' + osp.relpath(osp.join(d, f), top).replace(os.sep, '/')
+        for d, _, files in os.walk(top, followlinks=True) for f in files
         if not f.endswith('.pyc'))
-    assert len(source) > 20 and 'mmrdd/datasets/toy_generator.py' in source
-    assert sorted(n for n in names if n.startswith('mmrdd/')) == source
+
+
+def test_wheel_holds_the_plugin_and_its_configs(wheel):
+    """The package, every config under ``.mim/configs`` (as MMSeg ships
+    its own) and the three command lines; no lab, tools or tests."""
+    archive = zipfile.ZipFile(wheel)
+    names = archive.namelist()
+    tops = {name.split('/')[0] for name in names}
+    info = [t for t in tops if t.endswith('.dist-info')]
+    assert len(info) == 1 and tops - set(info) == {'mmrdd'}
+    code = [
+        n for n in tree(osp.join(ROOT, 'mmrdd'), 'mmrdd')
+        if not n.startswith('mmrdd/.mim/')
+    ]
+    assert len(code) > 20 and 'mmrdd/datasets/toy_generator.py' in code
+    assert 'mmrdd/cli/train.py' in code
+    configs = tree(osp.join(ROOT, 'configs'), 'mmrdd/.mim/configs')
+    assert len(configs) > 80 and f'mmrdd/.mim/configs/{TOY_RDD}' in configs
+    assert sorted(
+        n for n in names
+        if n.startswith('mmrdd/')) == sorted(code + configs +
+                                             ['mmrdd/.mim/model-index.yml'])
+    assert not any('mmrdd_lab' in n or 'benchmark' in n for n in names)
+    entry_points = archive.read(f'{info[0]}/entry_points.txt').decode()
+    for tool in ('train', 'test', 'convert'):
+        assert f'mmrdd-{tool} = mmrdd.cli.{tool}:main' in entry_points
 
 
 def test_pip_install_needs_nothing_beyond_the_stack(tmp_path):
@@ -145,7 +186,9 @@ def test_installed_wheel_works_from_another_directory(wheel, tmp_path):
     for registry, names in EXPECTED.items():
         assert names <= set(installed['registered'].get(
             registry, [])), (registry, installed['registered'])
+    # the user's configs inherit ours by package scope, and override them
     assert installed['models'] == ['RDDSingleTeacherDistill'] * 2
+    assert installed['switch'] == [1, 2000]
     assert installed['built'].startswith('mmrdd.models.')
     for split in ('train', 'val'):
         assert os.listdir(tmp_path / 'toy' / 'img_dir' / split)
@@ -169,3 +212,54 @@ def test_installed_wheel_works_from_another_directory(wheel, tmp_path):
     source = probe(ROOT, str(elsewhere), str(tmp_path / 'toy_src'))
     assert source['file'] == osp.join(ROOT, 'mmrdd', '__init__.py')
     assert installed['registered'] == source['registered']
+
+
+def test_installed_command_lines_train_convert_and_test(wheel, tmp_path):
+    """A user without a clone: ``mmrdd-train`` on their config that inherits
+    ``mmrdd::`` (through both RDD stages), ``mmrdd-convert`` to the
+    student, ``mmrdd-test`` with our student config by package scope."""
+    target = tmp_path / 'site'
+    run([
+        sys.executable, '-m', 'pip', '--disable-pip-version-check', 'install',
+        '--no-deps', '--no-index', '--target',
+        str(target), wheel
+    ])
+    user = tmp_path / 'user'
+    user.mkdir()
+    probe(str(target), str(user), str(user / 'toy'))
+    env = user_env(str(target))
+    data = [
+        f'{split}.{key}'
+        for split in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+        for key in ('dataset.data_root=toy', 'num_workers=0',
+                    'persistent_workers=False')
+    ]
+    run([
+        sys.executable,
+        str(target / 'bin' / 'mmrdd-train'), 'my_toy_rdd.py', '--work-dir',
+        'run', '--cfg-options', *data, 'model.teacher_ckpt=None',
+        'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+        'param_scheduler.0.end=2', 'default_hooks.checkpoint.interval=2',
+        'default_hooks.logger.interval=1', 'train_dataloader.batch_size=2',
+        'teacher_check.min_miou=0'
+    ],
+        cwd=user,
+        env=env)
+    log = open(user / 'run' / 'last_checkpoint').read().strip()
+    assert log.endswith('iter_2.pth')
+    out = run([
+        sys.executable,
+        str(target / 'bin' / 'mmrdd-convert'), 'run/iter_2.pth'
+    ],
+              cwd=user,
+              env=env).stdout
+    assert 'run/iter_2_student.pth' in out
+    test = run([
+        sys.executable,
+        str(target / 'bin' / 'mmrdd-test'),
+        'mmrdd::toy/deeplabv3_toy-r18-d8_1xb8-2k_toyseg-96x96.py',
+        'run/iter_2_student.pth', '--work-dir', 'score', '--cfg-options', *data
+    ],
+               cwd=user,
+               env=env)
+    assert 'mIoU' in test.stdout + test.stderr

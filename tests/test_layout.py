@@ -3,7 +3,8 @@
 
 The method is ``functional`` (pure math), ``structures``, ``models``,
 ``engine`` (its hooks) and ``visualization`` (pictures of its difficulty
-maps); the infrastructure is ``runtime``, ``datasets`` and ``apis``. The
+maps); the infrastructure is ``runtime``, ``datasets``, ``cli`` and
+``registry``. The
 rules, read from each module's imports:
 
 * ``functional`` imports nothing of mmrdd but itself;
@@ -19,7 +20,7 @@ import mmrdd
 
 PACKAGE = Path(osp.dirname(osp.abspath(mmrdd.__file__)))
 METHOD = {'functional', 'structures', 'models', 'engine', 'visualization'}
-INFRASTRUCTURE = {'runtime', 'datasets', 'apis'}
+INFRASTRUCTURE = {'runtime', 'datasets', 'cli', 'registry'}
 SHARED = {'arg_checks', 'version'}
 
 

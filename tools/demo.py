@@ -19,7 +19,7 @@
    images.
 
 The runs are exactly those of seed ``--seed`` of the seeds tool
-(:mod:`mmrdd.apis.seeds`); the pipeline is :mod:`mmrdd.apis.demo`.
+(:mod:`mmrdd_lab.seeds`); the pipeline is :mod:`mmrdd_lab.demo`.
 """
 import argparse
 import os
@@ -27,12 +27,13 @@ import os.path as osp
 import sys
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
+# the repository (mmrdd from a clone) and tools/ (the lab, mmrdd_lab)
+sys.path[:0] = [ROOT, osp.join(ROOT, 'tools')]
 
 
 def parse_args() -> argparse.Namespace:
     """Parse the command line."""
-    from mmrdd.apis.train_runs import add_toy_run_arguments
+    from mmrdd_lab.train_runs import add_toy_run_arguments
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     add_toy_run_arguments(parser)
     parser.add_argument(
@@ -59,7 +60,7 @@ def main() -> None:
     """Run the demo from the repository root."""
     args = parse_args()
     os.chdir(ROOT)
-    from mmrdd.apis.demo import run_demo
+    from mmrdd_lab.demo import run_demo
     run_demo(args)
 
 

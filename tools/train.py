@@ -1,74 +1,14 @@
-# Copyright (c) OpenMMLab. All rights reserved. Adapted for mmrdd.
-"""Train a segmentor, or distil one with RDD (MMSeg 1.x ``tools/train.py``)."""
-import argparse
-import logging
+# Copyright (c) mmrdd contributors. All rights reserved.
+"""Train a segmentor, or distil one with RDD.
+
+The command line is :mod:`mmrdd.cli.train` (installed as ``mmrdd-train``);
+this file runs it from a clone, with the clone's ``mmrdd`` first on the path.
+"""
 import os.path as osp
 import sys
 
-from mmengine.logging import print_log
-from mmengine.runner import Runner
-
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
-import mmrdd  # noqa: F401  (torch-2 compatibility before mmrazor loads)
-from mmrdd.runtime import (add_launch_arguments, check_resume_checkpoint,
-                           load_tool_config, run_and_close, setup_amp)
-
-
-def parse_args() -> argparse.Namespace:
-    """Parse the command line."""
-    parser = argparse.ArgumentParser(description='Train a segmentor')
-    parser.add_argument('config', help='train config file path')
-    parser.add_argument(
-        '--resume',
-        action='store_true',
-        default=False,
-        help='resume from the latest checkpoint in the work_dir automatically')
-    parser.add_argument(
-        '--amp',
-        action='store_true',
-        default=False,
-        help='enable automatic-mixed-precision training')
-    add_launch_arguments(parser)
-    return parser.parse_args()
-
-
-def main() -> None:
-    """Build the runner from the config and train."""
-    args = parse_args()
-    cfg = load_tool_config(args)
-
-    if args.amp:
-        optim_wrapper = cfg.optim_wrapper.type
-        if optim_wrapper in ('AmpOptimWrapper', 'CPUAmpOptimWrapper'):
-            print_log(
-                'AMP training is already enabled in your config.',
-                logger='current',
-                level=logging.WARNING)
-        elif optim_wrapper != 'OptimWrapper':
-            raise ValueError(
-                '`--amp` is only supported when the optimizer wrapper type is '
-                f'`OptimWrapper`, but got {optim_wrapper}.')
-        else:
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
-    # without CUDA: bfloat16 CPU autocast instead of AmpOptimWrapper
-    setup_amp(cfg)
-
-    cfg.resume = args.resume
-    if cfg.resume:
-        # a truncated checkpoint: a clear error, not a pickle traceback
-        try:
-            check_resume_checkpoint(cfg.work_dir, cfg.get('load_from'))
-        except RuntimeError as e:
-            raise SystemExit(f'tools/train.py: {e}') from None
-
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        from mmseg.registry import RUNNERS
-        runner = RUNNERS.build(cfg)
-    run_and_close(runner, 'train')
-
+from mmrdd.cli.train import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

@@ -3,6 +3,8 @@
 
 * :mod:`.compat` -- patches for the pinned OpenMMLab stack on torch >= 2,
   applied by ``import mmrdd`` before anything imports MMRazor;
+* :mod:`.config_scope` -- ``mmrdd::`` configs (the ``.mim/configs`` that
+  the wheel ships), and tools that take ``package::path`` configs;
 * :mod:`.launch` -- ``--launcher pytorch`` and ``--amp`` on CPU-only
   machines, and a clean end of a distributed run;
 * :mod:`.cpu_amp_optim_wrapper` -- bfloat16 CPU autocast for ``--amp``;
@@ -16,6 +18,7 @@ Nothing here imports the method (``mmrdd.functional``, ``mmrdd.models``,
 ``tests/test_layout.py`` checks it.
 """
 from .checkpoint import kd_to_student_checkpoint, load_checkpoint_strict
+from .config_scope import config_file, register_config_scope
 from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
 from .iter_seed_hook import IterSeedHook
 from .launch import (add_launch_arguments, check_model_runs_here,
@@ -29,5 +32,5 @@ __all__ = [
     'load_tool_config', 'run_and_close', 'setup_launcher', 'close_launcher',
     'check_model_runs_here', 'setup_amp', 'kd_to_student_checkpoint',
     'load_checkpoint_strict', 'check_resume_checkpoint', 'checkpoint_problem',
-    'previous_good_checkpoint'
+    'previous_good_checkpoint', 'config_file', 'register_config_scope'
 ]

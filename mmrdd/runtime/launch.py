@@ -23,6 +23,7 @@ import torch.distributed as dist
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 
+from .config_scope import config_file
 from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
 
 
@@ -51,8 +52,10 @@ def add_launch_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_tool_config(args: argparse.Namespace) -> Config:
-    """The config a tool runs: the file, ``--cfg-options`` merged, the
-    launcher prepared (:func:`setup_launcher`) and ``work_dir`` set.
+    """The config a tool runs: the file (a path, or ``mmrdd::``/``mmseg::``
+    ``...``, see :func:`~mmrdd.runtime.config_scope.config_file`),
+    ``--cfg-options`` merged, the launcher prepared (:func:`setup_launcher`)
+    and ``work_dir`` set.
 
     ``work_dir`` is, in this priority: ``--work-dir``, the config's own,
     ``./work_dirs/<config name>``.
@@ -66,7 +69,7 @@ def load_tool_config(args: argparse.Namespace) -> Config:
     """
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
-    cfg = Config.fromfile(args.config)
+    cfg = Config.fromfile(config_file(args.config))
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     setup_launcher(cfg, args.launcher)

@@ -8,8 +8,8 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from _oracles import reference_gt_prob, reference_ohem_mask
 
-from mmrdd.apis.benchmark_masks import reference_gt_prob, reference_ohem_mask
 from mmrdd.functional import (COMBINE_MODES, TFE_DIRECTIONS,
                               combine_hard_masks, gt_class_prob, kth_smallest,
                               ohem_hard_mask, resize_map, selected_mean_weight,

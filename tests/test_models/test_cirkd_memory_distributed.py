@@ -4,12 +4,15 @@ hold the same queues, and those hold the entries of both ranks."""
 import os.path as osp
 
 import numpy as np
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
 from _cirkd import memory_loss_cfg
 from _dist_worker import free_port, leave_worker
+
+pytestmark = pytest.mark.slow
 
 # label maps at feature size (2 x 2), one image per rank
 LABELS = {0: [[0, 0], [1, 255]], 1: [[1, 2], [2, 2]]}

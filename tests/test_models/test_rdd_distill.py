@@ -5,11 +5,11 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
+from _oracles import reference_gt_prob, reference_ohem_mask
 from _toy_models import NUM_CLASSES, batch, rdd_cfg, segmentor_cfg
 from mmrazor.registry import MODELS
 
 import mmrdd  # noqa: F401
-from mmrdd.apis.benchmark_masks import reference_gt_prob, reference_ohem_mask
 
 CW = [0.8, 1.2, 1.0, 0.5, 2.0]
 

@@ -9,12 +9,15 @@ import os.path as osp
 import socket
 import time
 
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 from _dist_worker import leave_worker
 
 from mmrdd.runtime import close_launcher
+
+pytestmark = pytest.mark.slow
 
 LATE = 1.0  # seconds rank 1 arrives after rank 0
 

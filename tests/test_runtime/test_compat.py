@@ -30,6 +30,7 @@ def python(code: str) -> subprocess.CompletedProcess:
                           timeout=300)
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_mmrazor_models_fails_without_the_patch():
     """open-mmlab/mmrazor#615: if this starts passing, drop the stub."""
     proc = python('import mmrazor.models')
@@ -37,6 +38,7 @@ def test_mmrazor_models_fails_without_the_patch():
     assert 'torch>=1.13' in proc.stderr or 'quantization' in proc.stderr
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_mmrazor_imports_with_mmrdd_and_quantization_says_why():
     proc = python(
         'import mmrdd, mmrazor.models, mmrazor.engine, mmseg.models\n'
@@ -65,6 +67,7 @@ def mmengine_like_checkpoint(path):
             state_dict={'w': torch.ones(2)}), path)
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_mmengine_checkpoint_needs_the_allowlist(tmp_path):
     path = str(tmp_path / 'ckpt.pth')
     mmengine_like_checkpoint(path)
@@ -75,6 +78,7 @@ def test_mmengine_checkpoint_needs_the_allowlist(tmp_path):
     assert (proc.returncode != 0) == WEIGHTS_ONLY_DEFAULT, proc.stderr
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_mmengine_checkpoint_loads_with_mmrdd(tmp_path):
     path = str(tmp_path / 'ckpt.pth')
     mmengine_like_checkpoint(path)
@@ -104,6 +108,7 @@ class Arbitrary:
     """Not an MMEngine checkpoint type."""
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_other_globals_are_still_refused(tmp_path):
     path = str(tmp_path / 'evil.pth')
     torch.save({'x': Arbitrary()}, path)

@@ -9,6 +9,8 @@ from mmengine.config import Config
 import mmrdd  # noqa: F401
 from mmrdd.runtime.launch import setup_amp
 
+pytestmark = pytest.mark.slow
+
 RDD_TOY = 'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
 CPU_ONLY = pytest.mark.skipif(
     torch.cuda.is_available(), reason='checks the CPU replacement')

@@ -5,8 +5,8 @@ import argparse
 
 import pytest
 
-from mmrdd.apis.train_runs import (add_toy_run_arguments, teacher_iters,
-                                   toy_data_sizes)
+from mmrdd_lab.train_runs import (add_toy_run_arguments, teacher_iters,
+                                  toy_data_sizes)
 
 
 def parse(argv):
@@ -43,8 +43,8 @@ def test_a_rejected_benchmark_setting_exits_with_the_reason():
     """``settings_from_args``: the settings' ValueError becomes the command
     line's ``error: ...`` exit, not a traceback (device cuda with the CPU
     clock is refused on every machine)."""
-    from mmrdd.apis.benchmark import settings_from_args
-    from mmrdd.apis.benchmark_masks import MaskBenchmarkSettings
+    from mmrdd_lab.benchmark import settings_from_args
+    from mmrdd_lab.benchmark_masks import MaskBenchmarkSettings
     ok = argparse.Namespace(device='cpu', clock='cpu', reps=4)
     assert settings_from_args(MaskBenchmarkSettings, ok).reps == 4
     bad = argparse.Namespace(device='cuda', clock='cpu')

@@ -7,9 +7,12 @@ import re
 
 import cv2
 import numpy as np
+import pytest
 from conftest import ROOT, run_tool, tool_options
 
 from mmrdd.datasets.toy_generator import CLASSES
+
+pytestmark = pytest.mark.slow
 
 
 def test_demo_pipeline_produces_table_and_pngs(tmp_path):
@@ -76,7 +79,7 @@ def test_demo_pipeline_produces_table_and_pngs(tmp_path):
 def test_the_demo_prints_the_readme_multi_seed_verdict():
     """Every number of the verdict ``make demo`` prints stands in the
     README's "Over seeds" section (minus signs as typeset there)."""
-    from mmrdd.apis.demo import MULTI_SEED_VERDICT
+    from mmrdd_lab.demo import MULTI_SEED_VERDICT
     with open(osp.join(ROOT, 'README.md'), encoding='utf-8') as f:
         readme = f.read().replace('\u2212', '-')
     section = readme.split('### Over seeds', 1)[1].split('\n## ', 1)[0]

@@ -11,12 +11,15 @@ import os.path as osp
 import subprocess
 import textwrap
 
+import pytest
 import torch
 from _dist_worker import free_port
 from conftest import (PY, ROOT, check_switch_log, data_options,
                       last_checkpoint, tse_options)
 
 import mmrdd  # noqa: F401  (loads mmengine checkpoints on torch>=2.6)
+
+pytestmark = pytest.mark.slow
 
 RDD_TOY = 'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
 HERE = osp.dirname(osp.abspath(__file__))

@@ -17,6 +17,8 @@ from conftest import PY, ROOT, run_tool
 from test_resume import (ITERS, RDD_TOY, SWITCH, assert_same_weights, options,
                          weights, with_dropout)
 
+pytestmark = pytest.mark.slow
+
 ENV = dict(os.environ, OMP_NUM_THREADS='1')
 
 

@@ -8,8 +8,10 @@ import pytest
 import torch
 from conftest import data_options, run_tool
 
-from mmrdd.apis.kd_augment_stats import augment_stats, pick_variant
 from mmrdd.models import RDDCandidatePicker
+from mmrdd_lab.kd_augment_stats import augment_stats, pick_variant
+
+pytestmark = pytest.mark.slow
 
 C = 4
 

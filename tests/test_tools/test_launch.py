@@ -25,6 +25,8 @@ import pytest
 from _dist_worker import free_port
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow
+
 README = osp.join(ROOT, 'README.md')
 TOY_LAUNCH = 'tools/dist_train.sh configs/rdd/rdd_logits_deeplabv3_toy'
 # shortens the README's 1k-iteration toy run to 4 iterations of 2 crops

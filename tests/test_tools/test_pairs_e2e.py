@@ -14,6 +14,8 @@ from conftest import ROOT, data_options, losses_in_log, run_tool
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+pytestmark = pytest.mark.slow
+
 SEGFORMER_CNN = 'configs/rdd/rdd_logits_segformer_toy-mit_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
 CASCADE_CNN = 'configs/rdd/rdd_logits_ocrnet_toy-r18_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
 SEGFORMER_SEGFORMER = 'configs/rdd/rdd_logits_segformer_toy-mit_segformer_toy-mit-s_1xb8-2k_toyseg-96x96.py'  # noqa: E501

@@ -27,6 +27,8 @@ from conftest import ROOT, data_options, losses_in_log, run_tool
 
 import mmrdd  # noqa: F401  (loads mmengine checkpoints on torch>=2.6)
 
+pytestmark = pytest.mark.slow
+
 RDD_TOY = 'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
 ITERS, SWITCH = 6, 3
 LOGGED = ('student.decode.loss_ce', 'student.aux.loss_ce', 'distill.loss_kl',

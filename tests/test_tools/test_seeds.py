@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from conftest import run_tool, tool_options
 
-from mmrdd.apis.seeds import bootstrap_mean_ci, summarize
+from mmrdd_lab.seeds import bootstrap_mean_ci, summarize
+
+pytestmark = pytest.mark.slow
 
 TINY = [
     '--num-train', '8', '--num-val', '2', '--num-test', '3', '--iters', '2',

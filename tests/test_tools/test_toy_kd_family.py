@@ -14,6 +14,8 @@ import torch
 from conftest import ROOT, data_options, losses_in_log, run_tool
 from mmengine.config import Config
 
+pytestmark = pytest.mark.slow
+
 METHODS = ('at_feat', 'dsd_feat', 'cirkd_feat', 'skd_feat', 'ifvd_feat',
            'cwd_feat', 'fitnet_feat', 'dist_logits')
 CONFIGS = sorted(

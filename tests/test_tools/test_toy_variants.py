@@ -8,6 +8,8 @@ import os.path as osp
 import pytest
 from conftest import ROOT, data_options, losses_in_log, run_tool
 
+pytestmark = pytest.mark.slow
+
 VARIANTS = sorted(
     osp.relpath(p, ROOT)
     for p in glob.glob(osp.join(ROOT, 'configs', 'rdd', '*_toyseg-*.py'))

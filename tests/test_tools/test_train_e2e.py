@@ -5,9 +5,12 @@ import os.path as osp
 import re
 import textwrap
 
+import pytest
 import torch
 from conftest import (ROOT, STUDENT_CFG, data_options, last_checkpoint,
                       losses_in_log, run_tool)
+
+pytestmark = pytest.mark.slow
 
 RDD_TOY = 'configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
 

@@ -15,20 +15,23 @@ Usage::
         configs/toy/deeplabv3_toy-r50-d8_1xb8-4k_toyseg-96x96.py --synthetic --batch-size 8 --crop 96 96  # noqa: E501
 
 The variants, what a step is and how memory is measured: see
-:mod:`mmrdd.apis.benchmark`.
+:mod:`mmrdd_lab.benchmark`.
 """
 import argparse
 import os.path as osp
+import sys
 
 from mmengine.config import DictAction
 
-from mmrdd.apis.benchmark import (BASE_VARIANTS, BUILTIN_VARIANTS, CLOCKS,
-                                  StepBenchmarkSettings, parse_variant,
-                                  run_step_benchmark, settings_from_args)
+TOOLS = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# the repository (mmrdd from a clone) and tools/ (the lab, mmrdd_lab)
+sys.path[:0] = [osp.dirname(TOOLS), TOOLS]
+from mmrdd_lab.benchmark import (BASE_VARIANTS, BUILTIN_VARIANTS, CLOCKS,
+                                 StepBenchmarkSettings, parse_variant,
+                                 run_step_benchmark, settings_from_args)
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEFAULT_DISTILLER = osp.join(ROOT, 'configs', '_base_', 'distill',
-                             'rdd_logits.py')
+DEFAULT_DISTILLER = osp.join(
+    osp.dirname(TOOLS), 'configs', '_base_', 'distill', 'rdd_logits.py')
 
 
 def parse_args() -> argparse.Namespace:

@@ -7,13 +7,17 @@ Usage::
         [--scales 1 2 4] [--reps 10] [--batch-size 4] [--num-classes 19] \\
         [--label-size 512 1024] [--stride 8] [--out masks.json]
 
-What is timed and checked: see :mod:`mmrdd.apis.benchmark_masks`.
+What is timed and checked: see :mod:`mmrdd_lab.benchmark_masks`.
 """
 import argparse
+import os.path as osp
+import sys
 
-from mmrdd.apis.benchmark import CLOCKS, settings_from_args
-from mmrdd.apis.benchmark_masks import (MaskBenchmarkSettings,
-                                        run_mask_benchmark)
+TOOLS = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# the repository (mmrdd from a clone) and tools/ (the lab, mmrdd_lab)
+sys.path[:0] = [osp.dirname(TOOLS), TOOLS]
+from mmrdd_lab.benchmark import CLOCKS, settings_from_args
+from mmrdd_lab.benchmark_masks import MaskBenchmarkSettings, run_mask_benchmark
 
 
 def parse_args() -> argparse.Namespace:

@@ -11,18 +11,23 @@ augmentation, CutMix, mixup, CutMixPick by teacher entropy) sees the same
 ``--batches`` training batches; T. stddev (Wang et al., NeurIPS 2022) is
 the per-class standard deviation of the teacher's mean probability over
 subsets of ``--group`` batches, averaged over the classes (lower predicts a
-lower student test loss). See :mod:`mmrdd.apis.kd_augment_stats`.
+lower student test loss). See :mod:`mmrdd_lab.kd_augment_stats`.
 """
 import argparse
 import json
+import os.path as osp
+import sys
 
 import torch
 from mmengine.config import Config, DictAction
 
-import mmrdd  # noqa: F401
-from mmrdd.apis.kd_augment_stats import (augment_stats, default_variants,
-                                         format_table, load_pipeline,
-                                         teacher_main_logits)
+TOOLS = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# the repository (mmrdd from a clone) and tools/ (the lab, mmrdd_lab)
+sys.path[:0] = [osp.dirname(TOOLS), TOOLS]
+import mmrdd  # noqa: F401,E402
+from mmrdd_lab.kd_augment_stats import (augment_stats, default_variants,
+                                        format_table, load_pipeline,
+                                        teacher_main_logits)
 
 
 def parse_args() -> argparse.Namespace:

@@ -21,14 +21,15 @@ import os.path as osp
 import sys
 import time
 
-sys.path.insert(0,
-                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+TOOLS = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# the repository (mmrdd from a clone) and tools/ (the lab, mmrdd_lab)
+sys.path[:0] = [osp.dirname(TOOLS), TOOLS]
 
 
 def parse_args() -> argparse.Namespace:
     """Parse the command line."""
-    from mmrdd.apis.seeds import DEFAULT_VARIANTS, VARIANTS
-    from mmrdd.apis.train_runs import add_toy_run_arguments
+    from mmrdd_lab.seeds import DEFAULT_VARIANTS, VARIANTS
+    from mmrdd_lab.train_runs import add_toy_run_arguments
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     add_toy_run_arguments(parser)
     parser.add_argument(
@@ -62,11 +63,11 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     """Train, score, summarise, write the JSON."""
     args = parse_args()
-    from mmrdd.apis import evaluate_segmentor
-    from mmrdd.apis.seeds import (TEACHER_CFG, format_summary, is_distill,
-                                  run_seeds, summarize, train_teacher)
-    from mmrdd.apis.train_runs import teacher_iters, toy_data_sizes
     from mmrdd.datasets import generate_toy_dataset
+    from mmrdd_lab.evaluate import evaluate_segmentor
+    from mmrdd_lab.seeds import (TEACHER_CFG, format_summary, is_distill,
+                                 run_seeds, summarize, train_teacher)
+    from mmrdd_lab.train_runs import teacher_iters, toy_data_sizes
 
     start = time.perf_counter()
     work_dir = osp.abspath(args.work_dir)

@@ -1,46 +1,14 @@
-# Copyright (c) OpenMMLab. All rights reserved. Adapted for mmrdd.
+# Copyright (c) mmrdd contributors. All rights reserved.
 """Strip a distillation checkpoint down to the student, for plain MMSeg.
 
-    python tools/model_converters/convert_kd_ckpt_to_student.py \
-        work_dirs/rdd_.../iter_40000.pth
-    python tools/test.py STUDENT_CONFIG \
-        work_dirs/rdd_.../iter_40000_student.pth
+The command line is :mod:`mmrdd.cli.convert` (installed as ``mmrdd-convert``);
+this file runs it from a clone, with the clone's ``mmrdd`` first on the path.
 """
-import argparse
-from pathlib import Path
+import os.path as osp
+import sys
 
-import torch
-
-import mmrdd  # noqa: F401  (safe loading of mmengine checkpoints)
-from mmrdd.runtime import kd_to_student_checkpoint
-
-
-def parse_args() -> argparse.Namespace:
-    """Parse the command line."""
-    parser = argparse.ArgumentParser(
-        description='Convert KD checkpoint to student-only checkpoint')
-    parser.add_argument('checkpoint', help='input checkpoint filename')
-    parser.add_argument('--out-path', help='directory of the output file')
-    parser.add_argument(
-        '--inplace', action='store_true', help='replace origin ckpt')
-    return parser.parse_args()
-
-
-def main() -> None:
-    """Convert and save; print where the student checkpoint went."""
-    args = parse_args()
-    checkpoint = torch.load(args.checkpoint, map_location='cpu')
-    student = kd_to_student_checkpoint(checkpoint)
-    if args.inplace:
-        out = Path(args.checkpoint)
-    else:
-        ckpt_path = Path(args.checkpoint)
-        out_dir = Path(args.out_path) if args.out_path else ckpt_path.parent
-        out_dir.mkdir(parents=True, exist_ok=True)
-        out = out_dir / f'{ckpt_path.stem}_student.pth'
-    torch.save(student, out)
-    print(f'student checkpoint ({len(student["state_dict"])} tensors): {out}')
-
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+from mmrdd.cli.convert import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

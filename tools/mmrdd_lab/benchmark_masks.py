@@ -39,10 +39,13 @@ pipeline (its softmax rounds ``q`` differently) selects differently.
 Synthetic logits agree with the labels as a trained network's do (most
 pixels easy, ``q`` spread over (0, 1)).
 
-:func:`reference_gt_prob` and :func:`reference_ohem_mask` are also the
-independent references of the tests.
+:func:`reference_gt_prob` and :func:`reference_ohem_mask` are the test
+oracles of ``tests/_oracles.py``: the benchmark times our selection against
+the same reference the tests check it with.
 """
+import os.path as osp
 import statistics
+import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -54,73 +57,18 @@ from mmrdd.functional import (gt_class_prob, kth_smallest, ohem_hard_mask,
                               selected_mean_weight)
 from .benchmark import CLOCKS, environment, sync_device
 
+sys.path.insert(
+    0,
+    osp.join(
+        osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tests'))
+from _oracles import reference_gt_prob, reference_ohem_mask  # noqa: E402
+
 #: The reference's 19 Cityscapes class weights of the stage-2 loss.
 CITYSCAPES_CLASS_WEIGHT = [
     0.8373, 0.918, 0.866, 1.0345, 1.0166, 0.9969, 0.9754, 1.0489, 0.8786,
     1.0023, 0.9539, 0.9843, 1.1116, 0.9037, 1.0865, 1.0955, 1.0865, 1.1529,
     1.0507
 ]
-
-
-# ------------------------------------------------------ reference selection
-def reference_gt_prob(logits: Tensor,
-                      label: Tensor,
-                      ignore_index: int = 255) -> Tensor:
-    """``q`` as the reference ``OhemCrossEntropy2dTensor`` computes it.
-
-    Softmax over classes in the logits' dtype, transposed to (C, N*H*W),
-    gathered with the flattened target; ignored pixels get 1.
-
-    Args:
-        logits (Tensor): (N, C, H, W) at the label size.
-        label (Tensor): (N, H, W).
-        ignore_index (int): Defaults to 255.
-
-    Returns:
-        Tensor: (N, H, W), the ground-truth class probability.
-    """
-    n, c, h, w = logits.shape
-    target = label.reshape(-1)
-    valid = target != ignore_index
-    prob = F.softmax(logits, dim=1).transpose(0, 1).reshape(c, -1)
-    prob = prob.masked_fill(~valid, 1)
-    q = prob[target * valid.long(),
-             torch.arange(len(target), device=target.device)]
-    return q.view(n, h, w)
-
-
-def reference_ohem_mask(q: Tensor,
-                        valid: Tensor,
-                        thresh: float = 0.7,
-                        min_kept: int = 100000) -> Tensor:
-    """The OHEM rule of the reference code, with a full ``argsort``.
-
-    No mining (every valid pixel kept) when the batch has fewer than
-    ``min_kept`` valid pixels; else the threshold is ``thresh``, raised to
-    the ``min_kept``-th smallest ``q`` if that is larger (compared on the
-    host), and the pixels with ``q`` at most the threshold are kept.
-
-    Args:
-        q (Tensor): (N, H, W) ground-truth class probability, 1 (or any
-            value) at ignored pixels.
-        valid (Tensor): (N, H, W) bool, the labelled pixels.
-        thresh (float): Defaults to 0.7.
-        min_kept (int): Defaults to 100000.
-
-    Returns:
-        Tensor: (N, H, W) bool, the kept pixels.
-    """
-    flat_valid = valid.flatten()
-    num_valid = int(flat_valid.sum())
-    if min_kept > num_valid or num_valid == 0:
-        return valid.clone()
-    mask_prob = q.flatten().masked_fill(~flat_valid, 1)
-    threshold = thresh
-    index = mask_prob.argsort()
-    threshold_index = index[min(len(index), min_kept) - 1]
-    if mask_prob[threshold_index] > thresh:
-        threshold = mask_prob[threshold_index]
-    return (flat_valid & mask_prob.le(threshold)).view_as(valid)
 
 
 def gt_class_prob_logsumexp(logits: Tensor,

@@ -3,7 +3,7 @@
 
 :func:`run_demo` generates the data, trains (or reuses) the teacher, trains
 the student alone, with pixel KD and with RDD + pixel KD for one seed (the
-runs of that seed of :mod:`mmrdd.apis.seeds`), scores every run on the test
+runs of that seed of :mod:`mmrdd_lab.seeds`), scores every run on the test
 split, draws the summary figure and RDD's difficulty maps, and prints the
 table beside :data:`MULTI_SEED_VERDICT`.
 """
@@ -18,7 +18,7 @@ from typing import Dict, List
 
 from mmengine.config import Config
 
-from ..datasets import generate_toy_dataset
+from mmrdd.datasets import generate_toy_dataset
 from .demo_summary import plot_demo_summary
 from .evaluate import evaluate_segmentor
 from .seeds import (DEFAULT_VARIANTS, TEACHER_CFG, VARIANTS, init_checkpoint,
@@ -58,7 +58,7 @@ def run_demo(args: argparse.Namespace) -> None:
 
     Args:
         args (argparse.Namespace): The options of ``tools/demo.py``: those of
-            :func:`~mmrdd.apis.train_runs.add_toy_run_arguments` and
+            :func:`~mmrdd_lab.train_runs.add_toy_run_arguments` and
             ``seed``, ``retrain_teacher``, ``rerun``, ``num_vis``.
     """
     work_dir = osp.abspath(args.work_dir)

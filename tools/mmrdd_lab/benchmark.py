@@ -52,6 +52,7 @@ import copy
 import inspect
 import json
 import os
+import os.path as osp
 import platform
 import resource
 import subprocess
@@ -98,7 +99,7 @@ def settings_from_args(settings_type: type, args: argparse.Namespace):
 
     Args:
         settings_type (type): :class:`StepBenchmarkSettings` or
-            :class:`~mmrdd.apis.benchmark_masks.MaskBenchmarkSettings`;
+            :class:`~mmrdd_lab.benchmark_masks.MaskBenchmarkSettings`;
             its ``__post_init__`` raises ``ValueError`` on bad values.
         args (argparse.Namespace): The parsed options, named as the
             settings' fields.
@@ -866,7 +867,9 @@ def memory_subprocess(settings: StepBenchmarkSettings,
             variants=[], extra_variants={name: settings.extra_variants[name]})
     else:
         child.update(variants=[name], extra_variants={})
-    code = ('import sys; from mmrdd.apis.benchmark import memory_child; '
+    tools = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    code = (f'import sys; sys.path[:0] = {[osp.dirname(tools), tools]!r}; '
+            'from mmrdd_lab.benchmark import memory_child; '
             'memory_child(sys.argv[1])')
     # A fixed mmap threshold makes glibc return every freed tensor to the
     # OS, so RSS follows the memory in use rather than the heap's cache.

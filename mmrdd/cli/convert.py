@@ -1,0 +1,47 @@
+# Copyright (c) OpenMMLab. All rights reserved. Adapted for mmrdd.
+"""Strip a distillation checkpoint down to the student, for plain MMSeg.
+
+    mmrdd-convert work_dirs/rdd_.../iter_40000.pth
+    mmrdd-test STUDENT_CONFIG work_dirs/rdd_.../iter_40000_student.pth
+
+(from a clone: ``python tools/model_converters/convert_kd_ckpt_to_student.py``
+and ``python tools/test.py``, the same :func:`main`).
+"""
+import argparse
+from pathlib import Path
+
+import torch
+
+import mmrdd  # noqa: F401  (safe loading of mmengine checkpoints)
+from mmrdd.runtime import kd_to_student_checkpoint
+
+
+def parse_args() -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(
+        description='Convert KD checkpoint to student-only checkpoint')
+    parser.add_argument('checkpoint', help='input checkpoint filename')
+    parser.add_argument('--out-path', help='directory of the output file')
+    parser.add_argument(
+        '--inplace', action='store_true', help='replace origin ckpt')
+    return parser.parse_args()
+
+
+def main() -> None:
+    """Convert and save; print where the student checkpoint went."""
+    args = parse_args()
+    checkpoint = torch.load(args.checkpoint, map_location='cpu')
+    student = kd_to_student_checkpoint(checkpoint)
+    if args.inplace:
+        out = Path(args.checkpoint)
+    else:
+        ckpt_path = Path(args.checkpoint)
+        out_dir = Path(args.out_path) if args.out_path else ckpt_path.parent
+        out_dir.mkdir(parents=True, exist_ok=True)
+        out = out_dir / f'{ckpt_path.stem}_student.pth'
+    torch.save(student, out)
+    print(f'student checkpoint ({len(student["state_dict"])} tensors): {out}')
+
+
+if __name__ == '__main__':
+    main()
