@@ -30,6 +30,7 @@ setup(
                               osp.join(HERE, 'README.md')) else '',
     long_description_content_type='text/markdown',
     license='Apache License 2.0',
+    license_files=['LICENSE'],
     # the plugin only: the lab (benchmarks, demo, seeds) stays in tools/
     packages=find_packages(include=('mmrdd', 'mmrdd.*')),
     # the configs, as OpenMMLab packages ship them, for `mmrdd::...`
