@@ -82,7 +82,7 @@ def test_the_scanner_sees_relative_and_absolute_imports():
     find what two known modules import."""
     table = imports_by_part()
     assert 'runtime' in table['models'][
-        'models/algorithms/rdd_single_teacher_distill.py']
+        'models/algorithms/frozen_teacher_distill.py']
     assert table['runtime']['runtime/__init__.py'] == {'runtime'}
     assert table['__init__']['__init__.py'] >= {
         'runtime', 'models', 'engine', 'datasets'

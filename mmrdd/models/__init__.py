@@ -1,17 +1,19 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-"""RDD models: algorithm, distiller, difficulty estimators, losses."""
-from .algorithms import RDDSingleTeacherDistill
-from .data_augments import (RDDCandidatePicker, RDDMixedLabelLoss,
-                            RDDSegCutMix, RDDSegDataPreProcessor, RDDSegMixup)
-from .difficulty import RDDTFEDifficulty, RDDTSEDifficulty
-from .distillers import RDDDistiller
+"""Models: the frozen-teacher algorithm, RDD's distiller, difficulty
+estimators and sampler, losses, KD batch augments."""
+from .algorithms import FrozenTeacherDistill
+from .data_augments import (MixedLabelLoss, RDDCandidatePicker, RDDSegCutMix,
+                            RDDSegDataPreProcessor, RDDSegMixup)
+from .difficulty import DifficultyEstimator, RDDTFEDifficulty, RDDTSEDifficulty
+from .distillers import DistillStep, RDDDistiller
 from .losses import RDDWeightedChannelWiseDivergence, RDDWeightedKLDivergence
 from .samplers import RDDPixelSampler
 
 __all__ = [
-    'RDDSingleTeacherDistill', 'RDDDistiller', 'RDDTFEDifficulty',
-    'RDDTSEDifficulty', 'RDDPixelSampler', 'RDDWeightedKLDivergence',
+    'FrozenTeacherDistill', 'DistillStep', 'RDDDistiller',
+    'DifficultyEstimator', 'RDDTFEDifficulty', 'RDDTSEDifficulty',
+    'RDDPixelSampler', 'RDDWeightedKLDivergence',
     'RDDWeightedChannelWiseDivergence', 'RDDSegCutMix',
-    'RDDSegDataPreProcessor'
+    'RDDSegDataPreProcessor', 'RDDSegMixup', 'MixedLabelLoss',
+    'RDDCandidatePicker'
 ]
-__all__ += ['RDDSegMixup', 'RDDMixedLabelLoss', 'RDDCandidatePicker']

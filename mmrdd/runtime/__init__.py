@@ -11,7 +11,8 @@
 * :mod:`.iter_seed_hook` -- per-iteration seeds, so a resumed run continues
   bit-exactly;
 * :mod:`.checkpoint`, :mod:`.resume` -- strict checkpoint loading, the KD to
-  student conversion, and checks of a checkpoint before resuming from it.
+  student conversion, and checks of a checkpoint before resuming from it;
+* :mod:`.download` -- a checkpoint URL's download, with its own timeout.
 
 Nothing here imports the method (``mmrdd.functional``, ``mmrdd.models``,
 ``mmrdd.structures``, ``mmrdd.engine``, ``mmrdd.visualization``);

@@ -1,10 +1,12 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """Checkpoint conversion between a distillation run and plain MMSeg."""
 import os.path as osp
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch import nn
+
+from .download import download_checkpoint
 
 STUDENT_PREFIX = 'architecture.'
 
@@ -44,7 +46,8 @@ def kd_to_student_checkpoint(checkpoint: Dict[str, Any]) -> Dict[str, Any]:
 
 def load_checkpoint_strict(model: nn.Module,
                            filename: str,
-                           what: str = 'teacher') -> None:
+                           what: str = 'teacher',
+                           download_timeout: Optional[float] = 60.0) -> None:
     """Load a checkpoint strictly, or fail with what to fix.
 
     MMEngine's ``load_checkpoint`` only logs missing and unexpected keys, so a
@@ -55,9 +58,13 @@ def load_checkpoint_strict(model: nn.Module,
     Args:
         model (nn.Module): The model to load into (the teacher, usually).
         filename (str): A local path or an ``https://`` URL (MMSeg's model
-            zoo); URLs are cached by ``torch.hub`` as usual.
+            zoo); URLs are cached where ``torch.hub`` caches them
+            (:func:`~mmrdd.runtime.download.download_checkpoint`).
         what (str): What is loaded, for the messages. Defaults to
             ``'teacher'``.
+        download_timeout (float, optional): Seconds that the download of
+            a URL may wait for the server (to connect, or for each read).
+            Defaults to 60.
 
     Raises:
         FileNotFoundError: If a local path does not exist.
@@ -71,7 +78,9 @@ def load_checkpoint_strict(model: nn.Module,
                 f'{what} checkpoint "{filename}": only https:// URLs (or '
                 'local paths) are accepted, so the download is authenticated.')
         try:
-            checkpoint = _load_checkpoint(filename, map_location='cpu')
+            checkpoint = _load_checkpoint(
+                download_checkpoint(filename, download_timeout),
+                map_location='cpu')
         except Exception as exc:  # network errors come in many types
             raise RuntimeError(
                 f'could not download the {what} checkpoint {filename} '

@@ -1,11 +1,12 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """The per-step record of RDD: built after the teacher pass, then dropped."""
 from dataclasses import dataclass, field
-from typing import Any, Dict
+from typing import Dict
 
 from torch import Tensor
 
 from .rdd_head_weights import RDDHeadWeights
+from .teacher_spec import TeacherSpec
 
 
 @dataclass
@@ -14,32 +15,30 @@ class RDDStepRecord:
 
     :meth:`~mmrdd.models.RDDDistiller.step_record` builds it right after the
     teacher pass (the stage, the teacher's logits and the teacher-only maps
-    of the active estimator, e.g. the TFE weight); during the student's
-    loss pass each student head's :class:`~mmrdd.models.RDDPixelSampler`
-    adds its :class:`RDDHeadWeights` under the head's name; the
-    distillation losses and the logged statistics read it last. The
-    algorithm holds it for one step only.
+    that the stage's estimator prepared, e.g. the TFE weight); during the
+    student's loss pass each student head's
+    :class:`~mmrdd.models.RDDPixelSampler` adds the
+    :class:`RDDHeadWeights` that the estimator returned under the head's
+    name; the distillation losses and the logged statistics read it last.
+    The algorithm holds it for one step only. It holds data only: the
+    estimators read it and never travel in it.
 
     Args:
         stage (str): ``'tfe'`` or ``'tse'``.
-        estimator (Any): The difficulty estimator of the stage
-            (:class:`~mmrdd.models.RDDTFEDifficulty` or
-            :class:`~mmrdd.models.RDDTSEDifficulty`).
+        teacher (TeacherSpec): The teacher's heads (main, auxiliary view,
+            ``align_corners``).
         teacher_logits (dict[str, Tensor]): Teacher logits by head name
             (``'decode_head'``, ``'auxiliary_head'``, ``'decode_head.1'``,
             ...), (N, C, h, w).
-        teacher_align_corners (bool): ``align_corners`` of the teacher's
-            main head, for every resize of teacher maps.
         teacher_maps (dict[str, Tensor]): Teacher-only maps that the
-            estimator computed once for this step. Defaults to {}.
+            stage's estimator computed once for this step. Defaults to {}.
         heads (dict[str, RDDHeadWeights]): Filled by the student heads'
             samplers. Defaults to {}.
     """
 
     stage: str
-    estimator: Any
+    teacher: TeacherSpec
     teacher_logits: Dict[str, Tensor]
-    teacher_align_corners: bool
     teacher_maps: Dict[str, Tensor] = field(default_factory=dict)
     heads: Dict[str, RDDHeadWeights] = field(default_factory=dict)
 

@@ -8,7 +8,7 @@ import torch
 from mmseg.models.utils import resize
 from torch import Tensor
 
-from mmrdd.models.distillers.rdd_distiller import run_heads, segmentor_heads
+from mmrdd.models.utils import run_heads, segmentor_heads
 
 # TSE mask colours (RGB): hard for the student only, for the teacher only,
 # for both (dropped by XOR), ignored pixels.
@@ -29,10 +29,13 @@ def difficulty_maps(model,
     """Run teacher and student of an RDD model and compute both stages' maps.
 
     Uses the model's own estimators (``model.distiller.tfe`` and ``.tse``)
-    on the student's main head and its TSE partner, as a training step does.
+    on the student's main head and its TSE partner, as a training step does
+    (TFE's teacher views and maps by its own :meth:`teacher_views` and
+    :meth:`prepare`).
 
     Args:
-        model (RDDSingleTeacherDistill): The model (eval mode is set here).
+        model (FrozenTeacherDistill): The model, with an ``RDDDistiller``
+            (eval mode is set here).
         inputs (Tensor): Preprocessed images, (N, 3, H, W).
         label (Tensor): Labels, (N, H, W).
         min_kept (int, optional): The TSE ``min_kept`` for this call (the
@@ -47,10 +50,11 @@ def difficulty_maps(model,
     """
     model.eval()
     distiller = model.distiller
+    spec = distiller.teacher_spec
     size = tuple(label.shape[-2:])
-    align_corners = distiller.teacher_align_corners
+    align_corners = spec.align_corners
     teacher = model.teacher_forward(inputs)
-    sampler = distiller.samplers[distiller.student_main]
+    head_spec = distiller.head_specs[distiller.student_main]
     student = run_heads(model.student, model.student.extract_feat(inputs))
     head = segmentor_heads(model.student,
                            'decode_head')[distiller.student_main]
@@ -66,16 +70,18 @@ def difficulty_maps(model,
         align_corners=align_corners)
     maps = dict(
         teacher_pred=t_logits.argmax(1), student_pred=s_logits.argmax(1))
-    main = teacher[distiller.teacher_main]
-    second = model.tfe_second_view(inputs, teacher)
-    if second is not None:
-        maps['tfe_weight'] = distiller.tfe.prepare(main, second, size,
-                                                   align_corners)['weight']
+    tfe = distiller.tfe
+    if tfe.has_second_view(spec):
+        views = {
+            name: model.teacher_forward(x, heads)
+            for name, (x, heads) in tfe.teacher_views(inputs, spec).items()
+        }
+        maps['tfe_weight'] = tfe.prepare(teacher, views, spec, size)['weight']
     m = distiller.tse.hard_masks(
         s_logits,
-        teacher[sampler.teacher_head],
+        teacher[head_spec.teacher_head],
         label,
-        sampler.ignore_index,
+        head_spec.ignore_index,
         align_corners,
         min_kept=min_kept)
     maps.update(

@@ -102,6 +102,7 @@ def test_masks_and_losses_are_float32_computations_under_autocast(stage):
     model.distiller.set_stage(stage)
     dist = model.distiller
     # TFE's work is teacher-only (prepare, once per step); TSE's per head
+    # (forward, called by each head's sampler)
     estimator = dist.tfe if stage == 'tfe' else dist.tse
     name = 'prepare' if stage == 'tfe' else 'forward'
     difficulty = Spy(getattr(estimator, name))
@@ -116,15 +117,21 @@ def test_masks_and_losses_are_float32_computations_under_autocast(stage):
         model.loss(x, samples)
     assert weights.out.dtype == torch.float32
 
-    # the last call (the auxiliary head's in TSE) got bfloat16 logits
-    assert any(
-        torch.is_tensor(a) and a.dtype == torch.bfloat16
-        for a in difficulty.args)
-    upcast = [
-        a.float() if torch.is_tensor(a) and a.is_floating_point() else a
-        for a in difficulty.args
-    ]
-    expected = difficulty.fn(*upcast)  # float32, outside autocast
+    # the last call (the auxiliary head's in TSE) got bfloat16 logits (TFE:
+    # the teacher's logits by head name)
+    def tensors(a):
+        return [t for v in a.values() for t in tensors(v)] if isinstance(
+            a, dict) else [a] if torch.is_tensor(a) else []
+
+    def upcast(a):
+        if isinstance(a, dict):
+            return {k: upcast(v) for k, v in a.items()}
+        return a.float() if torch.is_tensor(a) and a.is_floating_point() \
+            else a
+
+    assert any(t.dtype == torch.bfloat16 for a in difficulty.args
+               for t in tensors(a))
+    expected = difficulty.fn(*map(upcast, difficulty.args))  # float32
     if stage == 'tfe':
         pairs = [(expected[k], difficulty.out[k]) for k in expected]
     else:

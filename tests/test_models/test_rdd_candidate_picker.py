@@ -1,7 +1,8 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-"""RDDCandidatePicker inside RDDSingleTeacherDistill: the kept candidates
+"""RDDCandidatePicker inside FrozenTeacherDistill: the kept candidates
 are exactly the top-B by an independently computed criterion, and images,
-label maps, recorded teacher logits and RDD's record stay aligned."""
+label maps, the teacher records the distillation losses read and RDD's
+record stay aligned; no recorder is rewritten."""
 import pytest
 import torch
 from _toy_models import batch, rdd_cfg
@@ -10,6 +11,7 @@ from mmrazor.registry import TASK_UTILS
 
 import mmrdd  # noqa: F401
 from mmrdd.models import RDDCandidatePicker
+from mmrdd.models.utils import read_record
 
 POOL, N = 3, 2
 
@@ -82,26 +84,41 @@ def test_keeps_the_top_b_and_stays_aligned(criterion, stage):
         seen['record'] = dict(teacher_logits)
         return step_record(teacher_logits, *args, **kwargs)
 
+    distill = model.step.compute_distill_losses
+
+    def spy_distill(record, rows):
+        seen['rows'] = rows
+        return distill(record, rows)
+
     model.student.loss = spy_loss
     model.distiller.step_record = spy_record
+    model.step.compute_distill_losses = spy_distill
     losses = model.loss(inputs, samples)
     assert all(torch.isfinite(v).all() for v in losses.values())
     # the student trained on exactly the top-B candidates, with their labels
     assert torch.equal(seen['inputs'], images[keep])
     for got, i in zip(seen['labels'], keep):
         assert torch.equal(got, cands[i].gt_sem_seg.data)
-    # the recorded teacher outputs and RDD's record are those candidates'
+    # the teacher ran once, on all candidates, and its records keep them
     dist = model.distiller
-    rec = dist.get_record('logits', from_student=False)
-    torch.testing.assert_close(rec, main[keep])
-    torch.testing.assert_close(
-        dist.get_record('aux_logits', from_student=False), aux[keep])
-    torch.testing.assert_close(seen['record']['decode_head'], main[keep])
-    torch.testing.assert_close(seen['record']['auxiliary_head'], aux[keep])
-    # one record per recorder: the teacher ran once, on all candidates
     assert all(
         len(r.data_buffer) == 1
         for r in dist.teacher_recorders.recorders.values())
+    torch.testing.assert_close(
+        dist.get_record('logits', from_student=False), main)
+    # the distillation losses read the kept rows, RDD's record has them
+    rows = seen['rows']
+    assert rows.index.tolist() == keep and rows.num == POOL * N
+    torch.testing.assert_close(
+        read_record(dist, 'logits', False, rows=rows), main[keep])
+    torch.testing.assert_close(
+        read_record(dist, 'aux_logits', False, rows=rows), aux[keep])
+    torch.testing.assert_close(seen['record']['decode_head'], main[keep])
+    torch.testing.assert_close(seen['record']['auxiliary_head'], aux[keep])
+    kd = dist.distill_losses['loss_kl'](
+        preds_S=dist.get_record('logits', from_student=True),
+        preds_T=main[keep])
+    torch.testing.assert_close(losses['distill.loss_kl'], kd)
 
 
 def test_arguments_are_checked_once():
@@ -133,9 +150,25 @@ def test_picking_refuses_a_mixup_preprocessor():
         RAZOR_MODELS.build(cfg)
 
 
+def test_picking_refuses_deliveries():
+    """MMRazor's deliveries would replay every candidate's teacher output
+    into the student's pass of the kept ones: an error that names the fix.
+    """
+    cfg = rdd_cfg()
+    cfg['picker'] = picker_cfg('entropy')
+    cfg['distiller']['distill_deliveries'] = dict(
+        resize=dict(
+            type='FunctionOutputs',
+            max_keep_data=1,
+            func_path='mmseg.models.utils.wrappers.resize'))
+    with pytest.raises(ValueError, match="remove the distiller's deliveries"):
+        RAZOR_MODELS.build(cfg)
+
+
 def test_picking_with_a_plain_distiller():
     """Without RDD (MMRazor's ConfigurableDistiller) the pick uses the
-    teacher's prediction head; the recorded logits are the kept ones'."""
+    teacher's prediction head; the KD loss reads the kept candidates'
+    teacher logits."""
     cfg = rdd_cfg()
     cfg['distiller']['type'] = 'ConfigurableDistiller'
     cfg['distiller']['distill_losses']['loss_kl']['type'] = \
@@ -147,6 +180,8 @@ def test_picking_with_a_plain_distiller():
     inputs, samples = batch(n=N)
     images, _, main, _, keep, _ = reference(model, 'entropy', inputs, samples)
     losses = model.loss(inputs, samples)
-    assert torch.isfinite(losses['distill.loss_kl'])
-    torch.testing.assert_close(
-        model.distiller.get_record('logits', from_student=False), main[keep])
+    dist = model.distiller
+    kd = dist.distill_losses['loss_kl'](
+        preds_S=dist.get_record('logits', from_student=True),
+        preds_T=main[keep])
+    torch.testing.assert_close(losses['distill.loss_kl'], kd)

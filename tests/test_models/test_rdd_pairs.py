@@ -261,7 +261,7 @@ def test_heads_without_conv_seg_are_refused():
     torch.manual_seed(0)
     model = MODELS.build(model_cfg)
     del model.student.auxiliary_head.conv_seg
-    from mmrdd.models.distillers.rdd_distiller import check_heads
+    from mmrdd.models.utils import check_heads
     with pytest.raises(
             ValueError, match=r'auxiliary_head \(FCNHead\) has '
             'no conv_seg'):

@@ -1,5 +1,5 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-"""RDDSegMixup and RDDMixedLabelLoss: the blend, both label maps, and the
+"""RDDSegMixup and MixedLabelLoss: the blend, both label maps, and the
 task loss as the mixing-weighted sum of the losses on the two maps."""
 import copy
 
@@ -11,15 +11,14 @@ from mmseg.registry import MODELS
 
 import mmrdd  # noqa: F401
 from mmrdd.functional.mixup import mixup_params
-from mmrdd.models import RDDSegMixup
-from mmrdd.models.data_augments import install_mixed_label_loss
+from mmrdd.models import MixedLabelLoss, RDDSegMixup
 
 N = 3
 
 
 def mixer(**kwargs):
     aug = RDDSegMixup(**kwargs)
-    aug.label_loss_installed = True
+    aug.enable_label_maps()
     return aug
 
 
@@ -54,18 +53,20 @@ def test_unmixed_samples_stay_exact_and_arguments_are_checked():
 
 
 def test_task_loss_is_the_weighted_sum_of_the_two_ces():
-    """A plain MMSeg student with the wrapper: loss = lam*CE(y) +
+    """A plain MMSeg student and the mixed-label loss: loss = lam*CE(y) +
     (1-lam)*CE(y'), CE a mean over all pixels (ignored ones count 0)."""
     torch.manual_seed(0)
     student = MODELS.build(segmentor_cfg(base=4))
-    assert install_mixed_label_loss(student) == [
-        'decode_head', 'auxiliary_head'
-    ]
+    mix = MixedLabelLoss(student)
+    assert list(mix.heads) == ['decode_head', 'auxiliary_head']
     student.eval()  # no dropout, fixed BN: the reference sees the same
     inputs, samples = batch(n=N)
     x, samples = mixer(prob=1.0, seed=1)(inputs, samples)
     lam = samples[0].metainfo['mix_lambda']
-    losses = student.loss(x, samples)
+    assert MixedLabelLoss.is_mixed(samples)
+    with mix.recorders:
+        own = student.loss(x, samples)
+    losses = mix(own, samples)
     with torch.no_grad():
         feats = student.extract_feat(x)
     for name, head, weight in (('decode', student.decode_head, 1.0),
@@ -85,13 +86,16 @@ def test_task_loss_is_the_weighted_sum_of_the_two_ces():
         assert not torch.equal(y1, y2)
         torch.testing.assert_close(losses[f'{name}.loss_ce'].detach(),
                                    weight * (lam * ce[0] + (1 - lam) * ce[1]))
-    # a batch without the second map goes through unchanged
+    # a batch without the second map is not mixed, and the recorders
+    # change nothing of the student's own loss
     plain = MODELS.build(segmentor_cfg(base=4))
     plain.load_state_dict(student.state_dict())
     plain.eval()
     _, unmixed = batch(n=N)
+    assert not MixedLabelLoss.is_mixed(unmixed)
     ref = plain.loss(x, copy.deepcopy(unmixed))
-    got = student.loss(x, unmixed)
+    with mix.recorders:
+        got = student.loss(x, unmixed)
     for k in ref:
         torch.testing.assert_close(got[k], ref[k])
 

@@ -108,7 +108,7 @@ def main() -> None:
     min_kept = args.min_kept or max(
         1, model.distiller.tse.min_kept //
         cfg.train_dataloader.get('batch_size', 1))
-    ignore = model.distiller.samplers[
+    ignore = model.distiller.head_specs[
         model.distiller.student_main].ignore_index
     os.makedirs(args.out_dir, exist_ok=True)
     for image_path, label_file in zip(args.images, labels):

@@ -73,8 +73,7 @@ from mmseg.structures import SegDataSample
 from mmseg.utils import register_all_modules
 
 import mmrdd  # noqa: F401  (registers mmrdd; torch-2 compatibility)
-from mmrdd.models.distillers.rdd_distiller import (main_head, run_heads,
-                                                   segmentor_heads)
+from mmrdd.models.utils import main_head, run_heads, segmentor_heads
 
 BASE_VARIANTS = ('student', 'mmrazor-kd', 'pixel-kd', 'rdd-tfe', 'rdd-tse')
 NOCHECK_VARIANTS = ('pixel-kd-nocheck', 'rdd-tfe-nocheck', 'rdd-tse-nocheck')

@@ -26,7 +26,7 @@ same), it times:
   size one image at a time, ``q`` and hard pixels of student and teacher,
   XOR, the class-weighted normalisation; ``TSE reference``: the same
   weight from the reference selection;
-* ``TFE``: :meth:`~mmrdd.models.RDDTFEDifficulty.prepare` at 1/8 then
+* ``TFE``: :meth:`~mmrdd.models.RDDTFEDifficulty.maps` at 1/8 then
   resized (the default), and with ``resize_logits=True``;
 * ``RDDDistiller TSE / TFE, 2 heads``: what RDD adds to a training step for
   a student with a decode and an auxiliary head, statistics included.
@@ -188,9 +188,8 @@ class DistillerStep:
         d, x = self.distiller, self.x
         d.set_stage(stage)
         record = d.step_record(
-            dict(decode_head=x['teacher'], auxiliary_head=x['aux']),
-            x['label'].shape[-2:],
-            tfe_second=x['aux'])
+            dict(decode_head=x['teacher'], auxiliary_head=x['aux']), {},
+            x['label'].shape[-2:])
         logits = dict(
             decode_head=x['student'], auxiliary_head=x['student_aux'])
         label = x['label'][:, None]
@@ -425,9 +424,9 @@ def bench_scale(scale: int, s: MaskBenchmarkSettings) -> Dict[str, Any]:
         lambda: tse_reference(x['student'], x['teacher'], label, cw_t, s.
                               thresh, min_kept),
         'TFE':
-        lambda: tfe.prepare(x['teacher'], x['aux'], size, False),
+        lambda: tfe.maps(x['teacher'], x['aux'], size, False),
         'TFE resize_logits':
-        lambda: tfe_full.prepare(x['teacher'], x['aux'], size, False),
+        lambda: tfe_full.maps(x['teacher'], x['aux'], size, False),
     }
     if s.distiller:
         rows['RDDDistiller TSE, 2 heads'] = lambda: step('tse')

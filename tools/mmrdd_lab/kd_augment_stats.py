@@ -39,7 +39,7 @@ Variant = Callable[[Tensor, list, Callable[[Tensor], Tensor]], Tensor]
 
 def teacher_main_logits(teacher: nn.Module) -> Callable[[Tensor], Tensor]:
     """``x -> `` the teacher's prediction-head logits, eval, no gradient."""
-    from mmrdd.models.distillers.rdd_distiller import main_head, run_heads
+    from mmrdd.models.utils import main_head, run_heads
     main = main_head(teacher)
     teacher.eval()
 

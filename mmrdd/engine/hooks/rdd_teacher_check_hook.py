@@ -191,7 +191,7 @@ def teacher_areas(model, dataloader,
     """Per-class intersection and union of the teacher's predictions.
 
     Args:
-        model (RDDSingleTeacherDistill): The distillation model; its
+        model (FrozenTeacherDistill): The distillation model; its
             ``data_preprocessor`` prepares the batches, its ``teacher``
             predicts (eval mode, restored afterwards).
         dataloader (Iterable[dict]): Validation batches.

@@ -95,7 +95,7 @@ class RDDDifficultyVisHook(Hook):
         """The panel of the first image of ``data_batch``, RGB uint8.
 
         Args:
-            model (RDDSingleTeacherDistill): The distillation model.
+            model (FrozenTeacherDistill): The distillation model.
             data_batch (dict): A training batch as the dataloader gives it
                 (``inputs``: list of (3, H, W) uint8 BGR, ``data_samples``).
             runner (Runner, optional): For the training data set's palette.
@@ -124,7 +124,7 @@ class RDDDifficultyVisHook(Hook):
         image = raw.detach().cpu().numpy()[::-1].transpose(1, 2, 0)
         image = np.ascontiguousarray(
             np.clip(image[:gt.shape[0], :gt.shape[1]], 0, 255), np.uint8)
-        ignore = distiller.samplers[distiller.student_main].ignore_index
+        ignore = distiller.head_specs[distiller.student_main].ignore_index
         return difficulty_panel(
             maps,
             image,
@@ -143,7 +143,7 @@ class RDDDifficultyVisHook(Hook):
             palette = getattr(dataset, 'metainfo', {}).get('palette')
         if palette is None:
             distiller = model.distiller
-            head = distiller.samplers[distiller.student_main]
+            head = distiller.head_specs[distiller.student_main]
             num_classes = getattr(head, 'num_classes', None) or 256
             return default_palette(num_classes)
         return np.asarray(palette, np.uint8)

@@ -1,5 +1,5 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """Distillation algorithms."""
-from .rdd_single_teacher_distill import RDDSingleTeacherDistill
+from .frozen_teacher_distill import FrozenTeacherDistill
 
-__all__ = ['RDDSingleTeacherDistill']
+__all__ = ['FrozenTeacherDistill']

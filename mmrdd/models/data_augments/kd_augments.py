@@ -1,45 +1,59 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """Wire the KD data augmentations into a distillation algorithm."""
-from typing import Optional
+from typing import Optional, Tuple
 
 from mmrazor.registry import TASK_UTILS
 from torch import nn
 
-from .rdd_mixed_label_loss import install_mixed_label_loss
+from .mixed_label_loss import MixedLabelLoss
 
 
-def prepare_kd_augments(algorithm: nn.Module, picker: Optional[dict] = None):
-    """Build the picker; make the student's loss read mixup's label maps.
+def prepare_kd_augments(
+    data_preprocessor: nn.Module,
+    student: nn.Module,
+    distiller,
+    picker: Optional[dict] = None
+) -> Tuple[Optional[object], Optional[MixedLabelLoss]]:
+    """Build the picker, and the task loss of batches with two label maps.
 
-    Called once by :class:`~mmrdd.models.RDDSingleTeacherDistill`. When a
-    batch augmentation of the algorithm's data preprocessor keeps two label
-    maps (``mixes_label_maps``, :class:`~mmrdd.models.RDDSegMixup`), every
-    student head gets :class:`~mmrdd.models.RDDMixedLabelLoss`; otherwise
-    nothing changes.
+    Called once by :class:`~mmrdd.models.FrozenTeacherDistill`. When a batch
+    augmentation of its data preprocessor keeps two label maps
+    (``mixes_label_maps``, :class:`~mmrdd.models.RDDSegMixup`), the
+    algorithm computes the student's task loss on both
+    (:class:`~mmrdd.models.MixedLabelLoss`), and the augmentation is told
+    so (``enable_label_maps``); otherwise nothing changes.
 
     Args:
-        algorithm (nn.Module): The distillation algorithm, with
-            ``student``, ``distiller`` and ``data_preprocessor``.
+        data_preprocessor (nn.Module): The algorithm's data preprocessor.
+        student (nn.Module): The student segmentor.
+        distiller (ConfigurableDistiller): The distiller (picking refuses
+            its deliveries).
         picker (dict, optional): Config of the candidate picker, built in
             MMRazor's ``TASK_UTILS`` (``RDDCandidatePicker``). Defaults to
             None (no picking).
 
     Returns:
-        RDDCandidatePicker | None: The picker.
+        tuple: The picker and the mixed-label loss, each None when off.
     """
     augments = getattr(
-        getattr(algorithm.data_preprocessor, 'batch_augments', None),
-        'augments', [])
+        getattr(data_preprocessor, 'batch_augments', None), 'augments', [])
     mixing = [a for a in augments if getattr(a, 'mixes_label_maps', False)]
+    mixed_label_loss = None
     if mixing:
-        install_mixed_label_loss(algorithm.student)
+        mixed_label_loss = MixedLabelLoss(student)
         for aug in mixing:
-            aug.label_loss_installed = True
+            aug.enable_label_maps()
     if picker is None:
-        return None
+        return None, mixed_label_loss
     if mixing:
         raise ValueError(
             'picking draws its candidates from an unmixed batch: remove '
             'the mixup batch augmentation from the data preprocessor when '
             'model.picker is set (the picker runs its own augments).')
-    return TASK_UTILS.build(picker)
+    if distiller.deliveries.deliveries:
+        raise ValueError(
+            'picking keeps some of the candidates the teacher saw, and '
+            "MMRazor's deliveries would replay all of them into the "
+            "student's pass: remove the distiller's deliveries when "
+            'model.picker is set.')
+    return TASK_UTILS.build(picker), mixed_label_loss

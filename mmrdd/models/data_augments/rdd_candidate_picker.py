@@ -1,46 +1,17 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """CutMixPick for segmentation distillation: keep the best candidates."""
 import copy
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
-from mmrazor.models.task_modules.recorder import ParameterRecorder
 from mmrazor.registry import TASK_UTILS
 from mmseg.structures import SegDataSample
 from torch import Tensor
 
 from mmrdd.arg_checks import check_choice, is_int, is_number
 from mmrdd.functional.distill import match_logit_sizes
-from mmrdd.functional.kd_pick import (PICK_CRITERIA, index_batch, pick_scores,
-                                      top_indices)
-from ..distillers.rdd_distiller import main_head, run_heads, segmentor_heads
+from mmrdd.functional.kd_pick import PICK_CRITERIA, pick_scores, top_indices
 from .rdd_seg_data_preprocessor import RDDBatchAugments
-
-
-def keep_recorded(distiller, keep: Tensor, num: int) -> None:
-    """Keep the picked candidates in everything the teacher pass recorded.
-
-    Every teacher recorder's ``data_buffer`` (MMRazor's public list, edited
-    in place, so method/function recorders keep appending to it) and every
-    delivery's ``data_queue`` is indexed along the batch dimension with
-    :func:`~mmrdd.functional.kd_pick.index_batch`; parameter recorders hold
-    no batch and are left alone.
-
-    Args:
-        distiller (ConfigurableDistiller): The algorithm's distiller.
-        keep (Tensor): (K, ) indices of the kept candidates.
-        num (int): The number of candidates the teacher saw.
-    """
-    for recorder in distiller.teacher_recorders.recorders.values():
-        if isinstance(recorder, ParameterRecorder):
-            continue
-        buffer = recorder.data_buffer
-        buffer[:] = [index_batch(item, keep, num) for item in buffer]
-    for delivery in distiller.deliveries.deliveries.values():
-        queue = delivery.data_queue
-        items = [index_batch(item, keep, num) for item in queue]
-        queue.clear()
-        queue.extend(items)
 
 
 @TASK_UTILS.register_module()
@@ -69,19 +40,22 @@ class RDDCandidatePicker:
     image by the mean over the h*w cells of the teacher's main-head logits
     (the student's are resized to that size for ``'kl'``).
 
-    Used by :class:`~mmrdd.models.RDDSingleTeacherDistill` (``picker=``):
-    the teacher runs once on all candidates inside the distiller's teacher
-    recorders, the records are cut to the kept candidates
-    (:func:`keep_recorded`) and the kept candidates' teacher logits go to
-    RDD's step record; nothing is recomputed. The student then trains on
-    the kept images and their label maps, and RDD's masks act on that
-    batch as on any other. Differences from the official code: the student
-    is scored in eval mode (no dropout, BN running statistics, so scoring
-    changes nothing; the official code's train-mode pass also updates BN
-    statistics), the student trains on the kept batch only (the official
-    code adds it to a KD term on the unaugmented batch), and the
-    temperature is RDD's KD temperature (1) rather than the classification
-    KD's 4.
+    Used by :class:`~mmrdd.models.FrozenTeacherDistill` (``picker=``), and
+    given data only: the algorithm draws the candidates
+    (:meth:`candidates`), runs the teacher once on all of them inside the
+    distiller's teacher recorders, and asks :meth:`select` for the kept
+    ones (with the student's logits when :attr:`needs_student`); the
+    distillation losses read the teacher's records at the kept rows
+    (:func:`~mmrdd.models.utils.read_record`) and the kept candidates'
+    teacher logits go to RDD's step record; nothing is recomputed. The
+    student then trains on the kept images and their label maps, and RDD's
+    masks act on that batch as on any other. Differences from the official
+    code: the student is scored in eval mode (no dropout, BN running
+    statistics, so scoring changes nothing; the official code's train-mode
+    pass also updates BN statistics), the student trains on the kept batch
+    only (the official code adds it to a KD term on the unaugmented batch),
+    and the temperature is RDD's KD temperature (1) rather than the
+    classification KD's 4.
 
     Args:
         pool (int): Candidate batches drawn per step, >= 2. Defaults to 2
@@ -143,19 +117,10 @@ class RDDCandidatePicker:
             samples.extend(s)
         return torch.cat(images), samples
 
-    @staticmethod
-    def student_logits(algorithm, inputs: Tensor) -> Tensor:
-        """The student's main-head logits, eval mode, no gradient."""
-        student = algorithm.student
-        training = student.training
-        student.eval()
-        try:
-            with torch.no_grad():
-                out = run_heads(student, student.extract_feat(inputs))
-        finally:
-            student.train(training)
-        return out[getattr(algorithm.distiller, 'student_main', None)
-                   or main_head(student)]
+    @property
+    def needs_student(self) -> bool:
+        """Whether :meth:`select` needs the student's logits (``'kl'``)."""
+        return self.criterion == 'kl'
 
     def scores(self,
                teacher_logits: Tensor,
@@ -184,40 +149,29 @@ class RDDCandidatePicker:
         return pick_scores(teacher_logits, student_logits, self.criterion,
                            self.tau)
 
-    def __call__(
-        self, algorithm, inputs: Tensor, data_samples: List[SegDataSample]
-    ) -> Tuple[Tensor, List[SegDataSample], Dict[str, Tensor]]:
-        """Pick the training batch; the teacher pass is recorded on it.
+    def select(self,
+               teacher_logits: Tensor,
+               student_logits: Optional[Tensor] = None,
+               align_corners: bool = False,
+               num: Optional[int] = None) -> Tensor:
+        """The candidates to keep: the ``num`` best by the criterion.
 
         Args:
-            algorithm (RDDSingleTeacherDistill): The algorithm (its teacher,
-                student and distiller).
-            inputs (Tensor): The preprocessed batch, (N, C, H, W).
-            data_samples (list[SegDataSample]): Its N samples.
+            teacher_logits (Tensor): Teacher main-head logits of every
+                candidate, (M, C, h, w).
+            student_logits (Tensor, optional): The student's main-head
+                logits, eval mode, for ``'kl'``. Defaults to None.
+            align_corners (bool): Of the teacher head, for the resize of
+                the student's logits. Defaults to False.
+            num (int, optional): How many to keep. Defaults to None
+                (``M // pool``, the batch size).
 
         Returns:
-            tuple: The kept images (N, C, H, W), their data samples, and
-            the teacher's logits on them by head name (as
-            ``teacher_forward`` returns them).
+            Tensor: (num, ) int64 indices, best first.
         """
-        num = inputs.shape[0]
-        images, samples = self.candidates(inputs, data_samples)
-        distiller = algorithm.distiller
-        # RDD's configured main head, else the teacher's prediction head
-        main = getattr(distiller, 'teacher_main', None) or main_head(
-            algorithm.teacher)
-        align_corners = segmentor_heads(algorithm.teacher,
-                                        main.split('.')[0])[main].align_corners
-        with distiller.teacher_recorders, distiller.deliveries:
-            teacher = algorithm.teacher_forward(images)
-        student = self.student_logits(algorithm, images) \
-            if self.criterion == 'kl' else None
-        keep = top_indices(
-            self.scores(teacher[main], student, align_corners), num)
-        keep_recorded(distiller, keep, images.shape[0])
-        teacher = {k: v[keep.to(v.device)] for k, v in teacher.items()}
-        return (images[keep.to(images.device)],
-                [samples[i] for i in keep.tolist()], teacher)
+        num = teacher_logits.shape[0] // self.pool if num is None else num
+        return top_indices(
+            self.scores(teacher_logits, student_logits, align_corners), num)
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(pool={self.pool}, '

@@ -24,7 +24,7 @@ class RDDSegCutMix(MixBatchAugment):
     The paper's "pick" step (CutMixPick: keep the most informative of
     several mixed copies) needs model outputs, so it is an option of the
     algorithm: :class:`~mmrdd.models.RDDCandidatePicker` (``picker=`` of
-    :class:`~mmrdd.models.RDDSingleTeacherDistill`), which draws its
+    :class:`~mmrdd.models.FrozenTeacherDistill`), which draws its
     candidates with this class.
 
     Each sample is mixed with probability ``prob``: a box of area ratio

@@ -39,12 +39,12 @@ class RDDSegMixup(MixBatchAugment):
         L_{task} = \\lambda L_{head}(S, y) + (1 - \\lambda) L_{head}(S, y')
 
     each term the student head's own loss with its RDD weights, computed by
-    :class:`~mmrdd.models.RDDMixedLabelLoss`, which
-    :class:`~mmrdd.models.RDDSingleTeacherDistill` installs on the student
-    heads when its data preprocessor runs a batch augmentation with
-    ``mixes_label_maps = True``. Elsewhere (a plain MMSeg model) the second
-    map would be ignored, so this augmentation raises unless the loss is
-    installed (:attr:`label_loss_installed`).
+    :class:`~mmrdd.models.MixedLabelLoss`, which
+    :class:`~mmrdd.models.FrozenTeacherDistill` uses when its data
+    preprocessor runs a batch augmentation with ``mixes_label_maps = True``
+    (and then calls :meth:`enable_label_maps`). Elsewhere (a plain MMSeg
+    model) the second map would be ignored, so this augmentation raises
+    until then (:attr:`label_loss_installed`).
 
     Randomness as :class:`~mmrdd.models.RDDSegCutMix`: torch's global RNG
     with ``seed=None``, else a private CPU generator seeded with
@@ -68,6 +68,11 @@ class RDDSegMixup(MixBatchAugment):
         super().__init__(prob, alpha, seed)
         self.label_loss_installed = False
 
+    def enable_label_maps(self) -> None:
+        """Declare that the task loss reads both label maps (called by the
+        algorithm that computes it)."""
+        self.label_loss_installed = True
+
     def __call__(
         self, inputs: Tensor, data_samples: List[SegDataSample]
     ) -> Tuple[Tensor, List[SegDataSample]]:
@@ -80,9 +85,9 @@ class RDDSegMixup(MixBatchAugment):
             raise RuntimeError(
                 'RDDSegMixup keeps two label maps per image and needs a '
                 'task loss that reads both: use it in the data_preprocessor '
-                'of RDDSingleTeacherDistill (which installs '
-                'RDDMixedLabelLoss on the student heads), not in a plain '
-                'MMSeg model.')
+                'of FrozenTeacherDistill (the RDDSingleTeacherDistill of '
+                'mmrdd 0.2, which computes the loss on both maps), not in '
+                'a plain MMSeg model.')
         if 'gt_sem_seg' not in data_samples[0]:
             raise KeyError('RDDSegMixup needs gt_sem_seg in the data '
                            'samples (a training batch).')

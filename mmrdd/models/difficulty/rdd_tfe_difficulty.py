@@ -1,6 +1,6 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """Teacher-Full Evaluated difficulty (TFE-RDD), stage 1 of RDD."""
-from typing import Dict, Sequence
+from typing import Dict, Sequence, Tuple
 
 from mmrazor.registry import TASK_UTILS
 from mmseg.models.utils import resize
@@ -8,14 +8,16 @@ from torch import Tensor
 
 from mmrdd.arg_checks import check_choice
 from mmrdd.functional import TFE_DIRECTIONS, resize_map, tfe_difficulty
-from mmrdd.structures import RDDHeadWeights, RDDStepRecord
+from mmrdd.structures import (RDDHeadSpec, RDDHeadWeights, RDDStepRecord,
+                              TeacherSpec)
+from .difficulty_estimator import DifficultyEstimator, TeacherView
 
 #: Valid ``second_view`` values of :class:`RDDTFEDifficulty`.
 TFE_VIEWS = ('aux', 'flip')
 
 
 @TASK_UTILS.register_module()
-class RDDTFEDifficulty:
+class RDDTFEDifficulty(DifficultyEstimator):
     """Per-pixel weights from the disagreement of two teacher views.
 
     Stage 1 of Relative Difficulty Distillation (Liang et al., "Relative
@@ -29,7 +31,10 @@ class RDDTFEDifficulty:
         \\qquad w(p) = \\exp(-v(p)) \\in (0, 1].
 
     The map depends on the teacher only, so it is computed once per step
-    (:meth:`prepare`) and shared by every student head.
+    (:meth:`prepare`, after the teacher pass) and shared by every student
+    head. Everything TFE does is here: which teacher heads and passes it
+    needs (:meth:`teacher_heads`, :meth:`teacher_views`), the checks of the
+    teacher (:meth:`check_teacher`) and the maps.
 
     Args:
         direction (str): ``'aux_main'`` for KL(P(Ta) || P(T)) as in the
@@ -51,6 +56,7 @@ class RDDTFEDifficulty:
                  direction: str = 'aux_main',
                  resize_logits: bool = False,
                  second_view: str = 'aux') -> None:
+        super().__init__()
         check_choice('RDDTFEDifficulty', 'direction', direction,
                      TFE_DIRECTIONS)
         check_choice('RDDTFEDifficulty', 'second_view', second_view, TFE_VIEWS)
@@ -58,9 +64,72 @@ class RDDTFEDifficulty:
         self.resize_logits = resize_logits
         self.second_view = second_view
 
-    def prepare(self, main: Tensor, second: Tensor, size: Sequence[int],
-                align_corners: bool) -> Dict[str, Tensor]:
-        """Compute the TFE weight map of this step (teacher only).
+    def teacher_heads(self, teacher: TeacherSpec) -> Tuple[str, ...]:
+        """The main head, and the auxiliary view with ``second_view='aux'``.
+        """
+        if self.second_view == 'aux':
+            return (teacher.main, teacher.aux)
+        return (teacher.main, )
+
+    def check_teacher(self, teacher: TeacherSpec) -> None:
+        """Raise unless the teacher has two views to compare."""
+        if self.second_view != 'aux':
+            return
+        if teacher.aux is None:
+            raise ValueError(
+                'TFE-RDD (the first switch_iter iterations) compares the '
+                "teacher's main and auxiliary heads, and this teacher has no "
+                'auxiliary head: set model.distiller.switch_iter=0 (TSE '
+                "only), or use the teacher's flipped view, "
+                "model.distiller.tfe.second_view='flip'.")
+        if teacher.aux == teacher.main:
+            raise ValueError(
+                f'TFE-RDD compares two teacher views, but teacher_main and '
+                f'teacher_aux are both {teacher.main!r}: the weight would be '
+                "1 everywhere. Name another teacher_aux, or use "
+                "tfe.second_view='flip'.")
+
+    def has_second_view(self, teacher: TeacherSpec) -> bool:
+        """Whether the teacher gives TFE a second view (``Ta``)."""
+        return self.second_view == 'flip' or teacher.aux is not None
+
+    def teacher_views(self, inputs: Tensor,
+                      teacher: TeacherSpec) -> Dict[str, TeacherView]:
+        """With ``second_view='flip'``: the main head on the flipped batch.
+        """
+        if self.second_view == 'flip':
+            return dict(flip=(inputs.flip(-1), (teacher.main, )))
+        return {}
+
+    def prepare(self, teacher_logits: Dict[str, Tensor],
+                views: Dict[str, Dict[str, Tensor]], teacher: TeacherSpec,
+                label_size: Sequence[int]) -> Dict[str, Tensor]:
+        """The TFE maps of this step, from the teacher's two views.
+
+        ``Ta`` is the auxiliary head's logits (``second_view='aux'``) or the
+        main head's logits on the flipped batch, flipped back
+        (``'flip'``); see :meth:`maps`.
+
+        Args:
+            teacher_logits (dict[str, Tensor]): The teacher pass's logits.
+            views (dict[str, dict[str, Tensor]]): The flipped pass's logits
+                under ``'flip'`` (:meth:`teacher_views`).
+            teacher (TeacherSpec): The teacher's heads.
+            label_size (Sequence[int]): ``(H, W)`` of the label map.
+
+        Returns:
+            dict[str, Tensor]: ``weight`` and ``map``, see :meth:`maps`.
+        """
+        if self.second_view == 'flip':
+            second = views['flip'][teacher.main].flip(-1)
+        else:
+            second = teacher_logits[teacher.aux]
+        return self.maps(teacher_logits[teacher.main], second, label_size,
+                         teacher.align_corners)
+
+    def maps(self, main: Tensor, second: Tensor, size: Sequence[int],
+             align_corners: bool) -> Dict[str, Tensor]:
+        """Compute the TFE weight map of two teacher views.
 
         Args:
             main (Tensor): Teacher main-head logits, (N, C, h, w).
@@ -87,15 +156,14 @@ class RDDTFEDifficulty:
         small = tfe_difficulty(main, second, self.direction, align_corners)
         return dict(weight=resize_map(small, size, align_corners), map=small)
 
-    def __call__(self, student_logits: Tensor, label: Tensor, head,
-                 record: RDDStepRecord) -> RDDHeadWeights:
+    def forward(self, student_logits: Tensor, label: Tensor, head: RDDHeadSpec,
+                record: RDDStepRecord) -> RDDHeadWeights:
         """The TFE weights of one student head (the same for every head).
 
         Args:
             student_logits (Tensor): Unused (TFE asks the teacher only).
             label (Tensor): Labels, (N, H, W).
-            head (RDDPixelSampler): The head's sampler (``ignore_index``,
-                ``is_main``).
+            head (RDDHeadSpec): The head (``ignore_index``, ``is_main``).
             record (RDDStepRecord): This step's record, with the maps of
                 :meth:`prepare`.
 

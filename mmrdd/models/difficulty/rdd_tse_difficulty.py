@@ -7,16 +7,17 @@ import torch
 import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmrazor.registry import TASK_UTILS
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmrdd.arg_checks import check_choice, is_int, is_number
 from mmrdd.functional import (COMBINE_MODES, combine_hard_masks, gt_class_prob,
                               ohem_hard_mask, selected_mean_weight)
-from mmrdd.structures import RDDHeadWeights, RDDStepRecord
+from mmrdd.structures import RDDHeadSpec, RDDHeadWeights, RDDStepRecord
+from .difficulty_estimator import DifficultyEstimator
 
 
 @TASK_UTILS.register_module()
-class RDDTSEDifficulty(nn.Module):
+class RDDTSEDifficulty(DifficultyEstimator):
     """Pixels on which teacher and student disagree about difficulty.
 
     Stage 2 of Relative Difficulty Distillation (Liang et al., SCIS 2024,
@@ -134,7 +135,7 @@ class RDDTSEDifficulty(nn.Module):
             hard_teacher=hard_teacher,
             mask=combine_hard_masks(hard_student, hard_teacher, self.mode))
 
-    def forward(self, student_logits: Tensor, label: Tensor, head,
+    def forward(self, student_logits: Tensor, label: Tensor, head: RDDHeadSpec,
                 record: RDDStepRecord) -> RDDHeadWeights:
         """The TSE weights of one student head.
 
@@ -142,9 +143,9 @@ class RDDTSEDifficulty(nn.Module):
             student_logits (Tensor): The head's logits at the label size,
                 (N, C, H, W).
             label (Tensor): Labels, (N, H, W).
-            head (RDDPixelSampler): The head's sampler: ``ignore_index``,
-                ``num_classes``, ``teacher_head`` (its TSE pair),
-                ``loss_divisor``, ``loss_class_weight``, ``is_main``.
+            head (RDDHeadSpec): The head: ``ignore_index``,
+                ``teacher_head`` (its TSE pair), the divisor rule and class
+                weights of its CE, ``is_main``.
             record (RDDStepRecord): This step's record (teacher logits).
 
         Returns:
@@ -158,7 +159,7 @@ class RDDTSEDifficulty(nn.Module):
         teacher = None if self.mode == 'student' else \
             record.teacher_logits[head.teacher_head]
         m = self.hard_masks(student_logits, teacher, label, head.ignore_index,
-                            record.teacher_align_corners)
+                            record.teacher.align_corners)
         weight = selected_mean_weight(m['mask'], label,
                                       head.loss_divisor(label, m['valid']),
                                       self.class_weight,

@@ -1,5 +1,6 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-"""RDD distiller."""
+"""The RDD distiller and the plain step interface of a distiller."""
+from .distill_step import DistillStep
 from .rdd_distiller import RDDDistiller
 
-__all__ = ['RDDDistiller']
+__all__ = ['DistillStep', 'RDDDistiller']

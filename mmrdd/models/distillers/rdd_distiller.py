@@ -1,8 +1,8 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """The RDD distiller: difficulty-weighted task loss on top of any KD loss."""
 import inspect
-from contextlib import contextmanager
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from contextlib import ExitStack, contextmanager
+from typing import Dict, Iterator, Optional, Sequence
 
 from mmengine.logging import print_log
 from mmrazor.models.distillers import ConfigurableDistiller
@@ -10,99 +10,14 @@ from mmrazor.registry import MODELS, TASK_UTILS
 from torch import Tensor, nn
 
 from mmrdd.arg_checks import is_int
-from mmrdd.structures import RDDStepRecord
-from ..samplers import RDDPixelSampler
+from mmrdd.structures import RDDHeadSpec, RDDStepRecord, TeacherSpec
+from ..difficulty import DifficultyEstimator
+from ..difficulty.difficulty_estimator import TeacherView
+from ..samplers import RDDPixelSampler, head_spec
+from ..utils import (KeptRows, all_heads, check_heads, compute_distill_losses,
+                     main_head, recorded_heads, segmentor_heads)
 
 STAGES = ('tfe', 'tse')
-
-
-def segmentor_heads(model: nn.Module, prefix: str) -> Dict[str, nn.Module]:
-    """``model.<prefix>`` by name: one head, or each head of a list.
-
-    Args:
-        model (nn.Module): An MMSeg segmentor.
-        prefix (str): ``'decode_head'`` or ``'auxiliary_head'``.
-
-    Returns:
-        dict[str, nn.Module]: ``{prefix: head}``, ``{f'{prefix}.{i}': head}``
-        for a list (a cascade's stages in order), or {} without the head.
-    """
-    heads = getattr(model, prefix, None)
-    if heads is None:
-        return {}
-    if isinstance(heads, nn.ModuleList):
-        return {f'{prefix}.{i}': head for i, head in enumerate(heads)}
-    return {prefix: heads}
-
-
-def all_heads(model: nn.Module) -> Dict[str, nn.Module]:
-    """Every decode and auxiliary head of a segmentor, by name."""
-    return {
-        **segmentor_heads(model, 'decode_head'),
-        **segmentor_heads(model, 'auxiliary_head')
-    }
-
-
-def check_heads(heads: Dict[str, nn.Module], who: str) -> None:
-    """Refuse heads RDD cannot weight or read: RDD needs MMSeg decode heads
-    whose ``forward`` gives dense logits through a ``conv_seg`` classifier
-    (PointRend's ``PointHead`` predicts at sampled points and has none)."""
-    for name, head in heads.items():
-        if not isinstance(getattr(head, 'conv_seg', None), nn.Module):
-            raise ValueError(
-                f'the {who} {name} ({type(head).__name__}) has no conv_seg '
-                'classifier: RDD needs heads that predict dense logits '
-                '(PointRend-style point heads are not supported).')
-
-
-def main_head(model: nn.Module) -> str:
-    """Name of the head that makes a segmentor's prediction."""
-    return list(segmentor_heads(model, 'decode_head'))[-1]
-
-
-def run_heads(model: nn.Module, feats,
-              aux_heads: Sequence[str] = ()) -> Dict[str, Tensor]:
-    """The logits of a segmentor's heads on its features, no losses.
-
-    A cascade's decode stages run in order, each on the previous one's
-    output, as in MMSeg's ``CascadeEncoderDecoder``.
-
-    Args:
-        model (nn.Module): An MMSeg segmentor.
-        feats: ``model.extract_feat(inputs)``.
-        aux_heads (Sequence[str]): The auxiliary heads to run as well, by
-            name (see :func:`segmentor_heads`). Defaults to ().
-
-    Returns:
-        dict[str, Tensor]: Logits by head name, (N, C, h, w).
-    """
-    outputs, prev = {}, None
-    for name, head in segmentor_heads(model, 'decode_head').items():
-        prev = head(feats) if prev is None else head(feats, prev)
-        outputs[name] = prev
-    for name, head in segmentor_heads(model, 'auxiliary_head').items():
-        if name in aux_heads:
-            outputs[name] = head(feats)
-    return outputs
-
-
-def recorded_heads(model: nn.Module, recorders) -> List[str]:
-    """The heads of ``model`` that a recorder manager's sources lie in.
-
-    Args:
-        model (nn.Module): An MMSeg segmentor.
-        recorders (RecorderManager): E.g. a distiller's
-            ``teacher_recorders``.
-
-    Returns:
-        list[str]: Head names (see :func:`segmentor_heads`).
-    """
-    sources = [r.source for r in recorders.recorders.values()]
-    heads = all_heads(model)
-    return [
-        name for name in heads
-        if any(s == name or s.startswith(name + '.') for s in sources)
-    ]
 
 
 @MODELS.register_module()
@@ -118,11 +33,17 @@ class RDDDistiller(ConfigurableDistiller):
     that teacher and student disagree are hard (OHEM rule, XOR).
     :class:`~mmrdd.engine.RDDStageHook` sets the stage from ``runner.iter``.
 
-    One step flows one way (see :meth:`step_record`): the teacher's logits
-    and the teacher-only maps of the stage go into a
-    :class:`~mmrdd.structures.RDDStepRecord`; the
-    :class:`~mmrdd.models.RDDPixelSampler` installed on each student head
-    with a loss adds its head's weights to it; the distillation losses of
+    It plugs into :class:`~mmrdd.models.FrozenTeacherDistill` through the
+    step interface of :class:`~mmrdd.models.DistillStep` (the same methods,
+    RDD's versions), and one step flows one way: after the teacher pass the
+    stage's estimator does the stage's teacher-side work (extra teacher
+    views, :meth:`teacher_views`; teacher-only maps) and
+    :meth:`step_record` puts it with the teacher's logits into a
+    :class:`~mmrdd.structures.RDDStepRecord`; inside :meth:`bind` the
+    :class:`~mmrdd.models.RDDPixelSampler` of each student head hands the
+    head's logits, labels and frozen
+    :class:`~mmrdd.structures.RDDHeadSpec` to the estimator and adds the
+    weights it returns to the record; the distillation losses of
     :class:`ConfigurableDistiller` are computed unchanged (those named in
     ``weighted_losses`` also get the main head's difficulty map) and the
     record's statistics are logged through the loss dict.
@@ -197,8 +118,7 @@ class RDDDistiller(ConfigurableDistiller):
         self.stage: Optional[str] = None
         # set once when the models are prepared
         self.student_main = ''
-        self.teacher_align_corners = False
-        self.teacher_heads: Tuple[str, ...] = ()
+        self.teacher_spec: Optional[TeacherSpec] = None
         self._student_heads: Dict[str, nn.Module] = {}
         self.samplers: Dict[str, RDDPixelSampler] = {}
 
@@ -222,7 +142,12 @@ class RDDDistiller(ConfigurableDistiller):
         self.student_main = main_head(model)
 
     def prepare_from_teacher(self, model: nn.Module) -> None:
-        """Check the teacher against RDD's config; install the samplers."""
+        """Check the teacher against RDD's config; install the samplers.
+
+        Fixes the teacher's :class:`~mmrdd.structures.TeacherSpec` and each
+        student head's :class:`~mmrdd.structures.RDDHeadSpec`, the only
+        things the estimators learn of the models.
+        """
         teacher = all_heads(model)
         if not teacher:
             raise ValueError('RDD needs a teacher with a decode_head.')
@@ -234,21 +159,9 @@ class RDDDistiller(ConfigurableDistiller):
                 raise ValueError(f'RDDDistiller: {what}={name!r} is not a '
                                  f'teacher head; the teacher has '
                                  f'{list(teacher)}.')
-        if self.switch_iter > 0 and self.tfe.second_view == 'aux' \
-                and aux is None:
-            raise ValueError(
-                'TFE-RDD (the first switch_iter iterations) compares the '
-                "teacher's main and auxiliary heads, and this teacher has no "
-                'auxiliary head: set model.distiller.switch_iter=0 (TSE '
-                "only), or use the teacher's flipped view, "
-                "model.distiller.tfe.second_view='flip'.")
-        if self.switch_iter > 0 and self.tfe.second_view == 'aux' \
-                and aux == main:
-            raise ValueError(
-                f'TFE-RDD compares two teacher views, but teacher_main and '
-                f'teacher_aux are both {main!r}: the weight would be 1 '
-                'everywhere. Name another teacher_aux, or use '
-                "tfe.second_view='flip'.")
+        spec = TeacherSpec(main, aux, teacher[main].align_corners, ())
+        if self.switch_iter > 0:
+            self.tfe.check_teacher(spec)
         pairs = {
             name: (main if name == self.student_main else aux or main)
             for name in self._student_heads
@@ -274,16 +187,18 @@ class RDDDistiller(ConfigurableDistiller):
             self.tse.check_num_classes(classes[0])
         super().prepare_from_teacher(model)
         self.teacher_main, self.teacher_aux = main, aux
-        self.teacher_align_corners = teacher[main].align_corners
-        needed = {main, *pairs.values()}
-        if self.switch_iter > 0 and self.tfe.second_view == 'aux':
-            needed.add(aux)
+        needed = {*self.tse.teacher_heads(spec), *pairs.values()}
+        if self.switch_iter > 0:
+            needed.update(self.tfe.teacher_heads(spec))
         needed.update(recorded_heads(model, self.teacher_recorders))
-        self.teacher_heads = tuple(name for name in teacher if name in needed)
+        self.teacher_spec = TeacherSpec(
+            main, aux, spec.align_corners,
+            tuple(name for name in teacher if name in needed))
         self.samplers = {}
         for name, head in self._student_heads.items():
-            sampler = RDDPixelSampler(name, head, pairs[name],
-                                      name == self.student_main)
+            sampler = RDDPixelSampler(
+                head_spec(name, head, pairs[name], name == self.student_main))
+            # MMSeg's extension point for per-pixel loss weights
             head.sampler = sampler
             self.samplers[name] = sampler
         print_log(
@@ -302,6 +217,16 @@ class RDDDistiller(ConfigurableDistiller):
             return aux[0]
         return decode[0] if len(decode) > 1 else None
 
+    @property
+    def teacher_heads(self) -> Sequence[str]:
+        """The teacher heads the teacher pass runs."""
+        return self.teacher_spec.heads if self.teacher_spec else ()
+
+    @property
+    def head_specs(self) -> Dict[str, RDDHeadSpec]:
+        """The student heads RDD weights, as their samplers describe them."""
+        return {name: s.spec for name, s in self.samplers.items()}
+
     # ------------------------------------------------------------ the stages
     def stage_at(self, iteration: int) -> str:
         """The stage of a 0-based training iteration."""
@@ -314,79 +239,89 @@ class RDDDistiller(ConfigurableDistiller):
                              f'{stage!r}.')
         self.stage = stage
 
+    def estimator(self, stage: Optional[str] = None) -> DifficultyEstimator:
+        """The difficulty estimator of ``stage`` (default: the current one).
+        """
+        stage = stage or self.stage
+        if stage is None:
+            raise RuntimeError('the RDD stage is not set: add '
+                               "dict(type='RDDStageHook') to custom_hooks.")
+        return self.tfe if stage == 'tfe' else self.tse
+
     # ------------------------------------------------------------- one step
-    def step_record(self,
-                    teacher_logits: Dict[str, Tensor],
-                    label_size: Sequence[int],
-                    tfe_second: Optional[Tensor] = None) -> RDDStepRecord:
+    def teacher_views(self, inputs: Tensor) -> Dict[str, TeacherView]:
+        """The extra teacher passes of the current stage (see
+        :meth:`~mmrdd.models.DifficultyEstimator.teacher_views`)."""
+        return self.estimator().teacher_views(inputs, self.teacher_spec)
+
+    def step_record(self, teacher_logits: Dict[str, Tensor],
+                    views: Dict[str, Dict[str, Tensor]],
+                    label_size: Sequence[int]) -> RDDStepRecord:
         """The record of one step, right after the teacher pass.
 
         Args:
             teacher_logits (dict[str, Tensor]): Logits of the teacher heads
                 in :attr:`teacher_heads`, (N, C, h, w).
+            views (dict[str, dict[str, Tensor]]): The logits of the passes
+                of :meth:`teacher_views`, by view and head name.
             label_size (Sequence[int]): ``(H, W)`` of the label map.
-            tfe_second (Tensor, optional): What plays TFE's ``Ta``, from
-                :meth:`RDDSingleTeacherDistill.tfe_second_view`; needed in
-                stage ``'tfe'``. Defaults to None.
 
         Returns:
-            RDDStepRecord: The stage, the teacher logits and, in stage 1,
-            the TFE maps.
+            RDDStepRecord: The stage, the teacher logits and the stage's
+            teacher-only maps (the TFE maps in stage 1).
         """
-        if self.stage is None:
-            raise RuntimeError('the RDD stage is not set: add '
-                               "dict(type='RDDStageHook') to custom_hooks.")
-        estimator = self.tfe if self.stage == 'tfe' else self.tse
-        record = RDDStepRecord(self.stage, estimator, teacher_logits,
-                               self.teacher_align_corners)
-        if self.stage == 'tfe':
-            if tfe_second is None:
-                raise ValueError('step_record: stage tfe needs tfe_second, '
-                                 "the teacher's second view.")
-            record.teacher_maps = self.tfe.prepare(
-                teacher_logits[self.teacher_main], tfe_second, label_size,
-                self.teacher_align_corners)
-        return record
+        estimator = self.estimator()
+        return RDDStepRecord(
+            self.stage, self.teacher_spec, teacher_logits,
+            estimator.prepare(teacher_logits, views, self.teacher_spec,
+                              label_size))
 
     @contextmanager
-    def bind(self, record: RDDStepRecord) -> Iterator[None]:
-        """Let the student heads' samplers read and fill ``record``."""
-        for sampler in self.samplers.values():
-            sampler.bind(record)
-        try:
-            yield
-        finally:
+    def bind(self,
+             record: RDDStepRecord,
+             collect: bool = True) -> Iterator[None]:
+        """Let the student heads' samplers weight their losses inside, with
+        the estimator of ``record``'s stage.
+
+        Args:
+            record (RDDStepRecord): The step's record.
+            collect (bool): Whether the samplers add their weights to
+                ``record.heads`` (see :meth:`RDDPixelSampler.bind`).
+                Defaults to True.
+        """
+        estimator = self.estimator(record.stage)
+        with ExitStack() as stack:
             for sampler in self.samplers.values():
-                sampler.bind(None)
+                stack.enter_context(sampler.bind(estimator, record, collect))
+            yield
 
     def log_vars(self, record: RDDStepRecord) -> Dict[str, Tensor]:
         """The statistics of ``record`` to log through the loss dict."""
         return record.log_vars(self.student_main)
 
-    def compute_distill_losses(self,
-                               record: Optional[RDDStepRecord] = None
-                               ) -> Dict[str, Tensor]:
+    def compute_distill_losses(
+            self,
+            record: Optional[RDDStepRecord] = None,
+            rows: Optional[KeptRows] = None) -> Dict[str, Tensor]:
         """Compute the distillation losses; weighted ones get the map.
 
         Args:
             record (RDDStepRecord, optional): This step's record, after the
                 student pass; needed when ``weighted_losses`` is set.
                 Defaults to None.
+            rows (KeptRows, optional): The candidates the step kept after
+                the teacher pass (picking). Defaults to None.
 
         Returns:
             dict[str, Tensor]: The losses by name.
         """
-        losses = dict()
-        for loss_name, forward_mappings in self.loss_forward_mappings.items():
-            kwargs = {
-                key: self.get_record(**rec)
-                for key, rec in forward_mappings.items()
-            }
-            if loss_name in self.weighted_losses:
-                kwargs['weight'] = self._distill_weight(
-                    record, kwargs['preds_S'].shape[-2:])
-            losses[loss_name] = self.distill_losses[loss_name](**kwargs)
-        return losses
+
+        def weight(name: str, kwargs: dict) -> Optional[Tensor]:
+            if name not in self.weighted_losses:
+                return None
+            return self._distill_weight(record, kwargs['preds_S'].shape[-2:])
+
+        return compute_distill_losses(self, rows, weight)
 
     def _distill_weight(self, record: Optional[RDDStepRecord],
                         size: Sequence[int]) -> Tensor:
@@ -396,6 +331,6 @@ class RDDDistiller(ConfigurableDistiller):
                 'no RDD difficulty map for this step: the weighted '
                 'distillation losses need the record of a step in which the '
                 'student main head computed its task loss.')
-        return record.estimator.distill_weight(record.heads[self.student_main],
-                                               size,
-                                               self.teacher_align_corners)
+        return self.estimator(record.stage).distill_weight(
+            record.heads[self.student_main], size,
+            record.teacher.align_corners)

@@ -1,14 +1,15 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """The bridge from RDD to a student head's own task loss."""
-from typing import Optional, Tuple, Union
+from contextlib import contextmanager
+from typing import Iterator, Optional, Tuple
 
 import torch
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.losses import CrossEntropyLoss
 from torch import Tensor, nn
 
-from mmrdd.functional import ce_loss_divisor
-from mmrdd.structures import RDDStepRecord
+from mmrdd.structures import RDDHeadSpec, RDDStepRecord
+from ..difficulty import DifficultyEstimator
 
 
 def _loss_reduction(head: BaseDecodeHead) -> Tuple[Optional[Tensor], bool]:
@@ -42,6 +43,31 @@ def _loss_reduction(head: BaseDecodeHead) -> Tuple[Optional[Tensor], bool]:
             avg_non_ignore)
 
 
+def head_spec(name: str, head: BaseDecodeHead, teacher_head: str,
+              is_main: bool) -> RDDHeadSpec:
+    """The frozen description of a student head that RDD's estimators read.
+
+    Args:
+        name (str): The head's name in the student.
+        head (BaseDecodeHead): The student head.
+        teacher_head (str): Name of the teacher head it pairs with in TSE.
+        is_main (bool): Whether it is the student's main (final) head.
+
+    Returns:
+        RDDHeadSpec: Name, pair, ``ignore_index``, ``num_classes`` and the
+        divisor rule and class weights of the head's ``CrossEntropyLoss``.
+    """
+    class_weight, avg_non_ignore = _loss_reduction(head)
+    return RDDHeadSpec(
+        name=name,
+        teacher_head=teacher_head,
+        is_main=is_main,
+        ignore_index=head.ignore_index,
+        num_classes=head.num_classes,
+        avg_non_ignore=avg_non_ignore,
+        loss_class_weight=class_weight)
+
+
 class RDDPixelSampler(nn.Module):
     """The RDD weights of one student head's task loss.
 
@@ -50,57 +76,58 @@ class RDDPixelSampler(nn.Module):
     ``loss_decode``: this is where RDD re-weights the student's own task loss
     while the student's loss config (types, class weights, loss weights)
     stays in charge. :class:`~mmrdd.models.RDDDistiller` installs one sampler
-    per student head with a fixed description of that head (its name, the
-    teacher head it pairs with, ignore index, class count, and the divisor
-    rule and class weights of its ``CrossEntropyLoss``). In each step the
-    distiller binds the step's :class:`~mmrdd.structures.RDDStepRecord`
-    (:meth:`bind`); the sampler asks the record's estimator for its weights
-    and adds them to the record. It has no parameters and only
-    non-persistent buffers, so the student's state dict is unchanged.
+    per student head with the head's frozen
+    :class:`~mmrdd.structures.RDDHeadSpec` (see :func:`head_spec`). In each
+    step the distiller binds the stage's estimator and the step's
+    :class:`~mmrdd.structures.RDDStepRecord` (:meth:`bind`); the sampler
+    hands its logits, labels, spec and the record to the estimator and adds
+    the :class:`~mmrdd.structures.RDDHeadWeights` it returns to the record.
+    Data flows one way: record -> estimator -> weights; the estimator gets
+    no sampler. The sampler has no parameters and no buffers, so the
+    student's state dict is unchanged; the spec's class weights move with
+    the module (:meth:`_apply`).
 
     Args:
-        name (str): The head's name in the student (``'decode_head'``,
-            ``'auxiliary_head'``, ``'decode_head.1'``, ...).
-        head (BaseDecodeHead): The student head.
-        teacher_head (str): Name of the teacher head it pairs with in TSE.
-        is_main (bool): Whether it is the student's main (final) head, whose
-            statistics are logged and whose map weights distillation losses.
+        spec (RDDHeadSpec): The head.
     """
 
-    def __init__(self, name: str, head: BaseDecodeHead, teacher_head: str,
-                 is_main: bool) -> None:
+    def __init__(self, spec: RDDHeadSpec) -> None:
         super().__init__()
-        self.name = name
-        self.teacher_head = teacher_head
-        self.is_main = is_main
-        self.ignore_index = head.ignore_index
-        self.num_classes = head.num_classes
-        class_weight, self.avg_non_ignore = _loss_reduction(head)
-        self.register_buffer(
-            'loss_class_weight', class_weight, persistent=False)
-        self.record: Optional[RDDStepRecord] = None
+        self.spec = spec
+        # (estimator, record, collect) of the bound step; a tuple, so that
+        # the estimator does not become a submodule of the student
+        self._step: Optional[Tuple[DifficultyEstimator, RDDStepRecord,
+                                   bool]] = None
 
-    def loss_divisor(self, label: Tensor,
-                     valid: Tensor) -> Union[float, Tensor]:
-        """The divisor of the head's CE mean, see
-        :func:`~mmrdd.functional.ce_loss_divisor`.
+    def _apply(self, fn, *args, **kwargs):
+        """Move the spec's class weights as ``Module`` moves buffers (as
+        torchmetrics' ``Metric._apply`` moves its states)."""
+        super()._apply(fn, *args, **kwargs)
+        self.spec = self.spec.apply(fn)
+        return self
+
+    @contextmanager
+    def bind(self,
+             estimator: DifficultyEstimator,
+             record: RDDStepRecord,
+             collect: bool = True) -> Iterator[None]:
+        """Use ``estimator`` and ``record`` inside (one step).
 
         Args:
-            label (Tensor): Labels, (N, H, W).
-            valid (Tensor): ``label != ignore_index``, (N, H, W).
-
-        Returns:
-            float | Tensor: The divisor.
+            estimator (DifficultyEstimator): The stage's estimator.
+            record (RDDStepRecord): The step's record.
+            collect (bool): Add the weights to ``record.heads``; False for
+                a second loss pass whose weights are not the step's (the
+                partner label map of mixup). Defaults to True.
         """
-        return ce_loss_divisor(label, valid, self.loss_class_weight,
-                               self.avg_non_ignore)
-
-    def bind(self, record: Optional[RDDStepRecord]) -> None:
-        """Give the sampler the record of the current step (None: unbind)."""
-        self.record = record
+        self._step = (estimator, record, collect)
+        try:
+            yield
+        finally:
+            self._step = None
 
     def sample(self, seg_logit: Tensor, seg_label: Tensor) -> Tensor:
-        """Return the RDD weight of every pixel and add it to the record.
+        """Return the RDD weight of every pixel; add it to the record.
 
         Args:
             seg_logit (Tensor): Student logits at the label size, (N, C, H, W).
@@ -109,14 +136,15 @@ class RDDPixelSampler(nn.Module):
         Returns:
             Tensor: Weights, (N, H, W), float32, without gradient.
         """
-        if self.record is None:
+        if self._step is None:
             raise RuntimeError(
-                f'the RDD sampler of the student {self.name} was called '
+                f'the RDD sampler of the student {self.spec.name} was called '
                 'outside an RDD training step: the student loss must be '
-                'computed through RDDSingleTeacherDistill.loss().')
+                'computed through FrozenTeacherDistill.loss().')
+        estimator, record, collect = self._step
         with torch.no_grad():
-            out = self.record.estimator(seg_logit.detach(),
-                                        seg_label.squeeze(1), self,
-                                        self.record)
-        self.record.heads[self.name] = out
+            out = estimator(seg_logit.detach(), seg_label.squeeze(1),
+                            self.spec, record)
+        if collect:
+            record.heads[self.spec.name] = out
         return out.weight
