@@ -4,6 +4,7 @@ converted student (``Student Config`` in configs/rdd/metafile.yml), and that
 config has the student's model and the distillation config's test data."""
 import glob
 import os.path as osp
+import re
 
 import pytest
 import yaml
@@ -103,3 +104,15 @@ def test_student_configs_import_mmrdd_only_for_our_data_sets(path):
     imports = cfg.get('custom_imports', {}).get('imports')
     assert imports == (['mmrdd'] if ours else None), (path, ours)
     assert ('camvid' in osp.basename(path)) == bool(ours)
+
+
+def test_the_data_sets_page_lists_every_scoring_config():
+    with open(osp.join(ROOT, 'docs', 'datasets.md')) as f:
+        page = f.read()
+    for entry in metafile().values():
+        student = entry['Metadata']['Student Config']
+        assert f'`{student}`' in page, student
+    links = re.findall(r'\]\((\.\./configs/[^)#]+)\)', page)
+    assert len(links) >= len(STUDENTS)
+    for link in links:
+        assert osp.exists(osp.join(ROOT, 'docs', link)), link
