@@ -13,7 +13,7 @@ from mmengine.hub import get_config
 from mmseg.registry import DATASETS
 
 import mmrdd  # noqa: F401
-from mmrdd.runtime import config_file
+from mmrdd.runtime import config_file, split_datasets
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DISTILL = sorted(
@@ -50,23 +50,6 @@ def architecture(cfg: Config) -> dict:
     return get_config(arch.cfg_path).model if arch.get('cfg_path') else arch
 
 
-def dataset_types(cfg: Config) -> set:
-    """The data set types of every split, wrappers unwrapped."""
-    types = set()
-
-    def walk(d):
-        if not isinstance(d, dict):
-            return
-        types.add(d.get('type'))
-        walk(d.get('dataset'))
-        for sub in d.get('datasets') or []:
-            walk(sub)
-
-    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        walk((cfg.get(split) or {}).get('dataset'))
-    return types - {None}
-
-
 def test_the_lists_are_not_empty():
     assert len(DISTILL) >= 20
     assert len(STUDENTS) == 6
@@ -97,9 +80,9 @@ def test_student_configs_import_mmrdd_only_for_our_data_sets(path):
     """Plain MMSeg loads them; CamVid's data set is ours."""
     cfg = Config.fromfile(path)
     ours = {
-        t
-        for t in dataset_types(cfg)
-        if DATASETS.get(t).__module__.startswith('mmrdd.')
+        d.type
+        for _, d in split_datasets(cfg)
+        if DATASETS.get(d.type).__module__.startswith('mmrdd.')
     }
     imports = cfg.get('custom_imports', {}).get('imports')
     assert imports == (['mmrdd'] if ours else None), (path, ours)

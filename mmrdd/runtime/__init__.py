@@ -24,7 +24,7 @@ Nothing here imports the method (``mmrdd.functional``, ``mmrdd.models``,
 from .checkpoint import kd_to_student_checkpoint, load_checkpoint_strict
 from .config_scope import config_file, register_config_scope
 from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
-from .data_options import fix_persistent_workers, set_data_root
+from .data_options import fix_persistent_workers, set_data_root, split_datasets
 from .frozen_param_log_filter import (FrozenParamLogFilter, frozen_params,
                                       frozen_params_summarised)
 from .iter_seed_hook import IterSeedHook
@@ -40,6 +40,6 @@ __all__ = [
     'check_model_runs_here', 'setup_amp', 'kd_to_student_checkpoint',
     'load_checkpoint_strict', 'check_resume_checkpoint', 'checkpoint_problem',
     'previous_good_checkpoint', 'config_file', 'register_config_scope',
-    'set_data_root', 'fix_persistent_workers', 'FrozenParamLogFilter',
-    'frozen_params', 'frozen_params_summarised'
+    'set_data_root', 'split_datasets', 'fix_persistent_workers',
+    'FrozenParamLogFilter', 'frozen_params', 'frozen_params_summarised'
 ]

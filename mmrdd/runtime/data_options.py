@@ -31,6 +31,23 @@ def _datasets(dataset: dict, key: str) -> Iterator[Tuple[str, dict]]:
         yield from _datasets(sub, f'{key}.datasets.{i}')
 
 
+def split_datasets(cfg: Config) -> Iterator[Tuple[str, dict]]:
+    """Every data set of every split, wrapped ones too.
+
+    Args:
+        cfg (Config): A config with ``*_dataloader`` entries.
+
+    Yields:
+        tuple[str, dict]: The dotted key (``'train_dataloader.dataset'``,
+        ``'train_dataloader.dataset.datasets.1'``, ...) and the data set's
+        config, wrappers before what they wrap.
+    """
+    for split in SPLITS:
+        loader = cfg.get(split)
+        if isinstance(loader, dict):
+            yield from _datasets(loader.get('dataset'), f'{split}.dataset')
+
+
 def set_data_root(cfg: Config, data_root: str) -> List[str]:
     """Point every split's data sets that have a ``data_root`` at one root.
 
@@ -47,15 +64,10 @@ def set_data_root(cfg: Config, data_root: str) -> List[str]:
         ValueError: If no data set of the config has a ``data_root``.
     """
     keys = []
-    for split in SPLITS:
-        loader = cfg.get(split)
-        if not isinstance(loader, dict):
-            continue
-        for key, dataset in _datasets(
-                loader.get('dataset'), f'{split}.dataset'):
-            if 'data_root' in dataset:
-                dataset['data_root'] = data_root
-                keys.append(f'{key}.data_root')
+    for key, dataset in split_datasets(cfg):
+        if 'data_root' in dataset:
+            dataset['data_root'] = data_root
+            keys.append(f'{key}.data_root')
     if not keys:
         raise ValueError(
             f'data_root={data_root}: no data set of this config has a '

@@ -31,6 +31,8 @@ from mmengine.config import Config
 from mmengine.hub import get_config
 from mmengine.registry import DefaultScope
 
+from mmrdd.runtime import split_datasets
+
 pytestmark = pytest.mark.slow
 
 ITERS, SWITCH, BATCH, CROP = 4, 2, 2, (64, 64)
@@ -49,26 +51,12 @@ CASES = {
 }
 
 
-def leaf_datasets(cfg: Config):
-    """``(key, dataset)`` of every split's data sets, wrappers unwrapped."""
-
-    def walk(dataset, key):
-        if dataset.get('datasets'):
-            for i, sub in enumerate(dataset.datasets):
-                yield from walk(sub, f'{key}.datasets.{i}')
-        else:
-            yield key, dataset
-
-    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        yield from walk(cfg[split].dataset, f'{split}.dataset')
-
-
 def small_sizes(cfg: Config, shrink: int) -> list:
     """``--cfg-options`` that shrink every resize scale by ``shrink`` and
     make every crop and pad ``CROP``."""
     options = []
-    for key, dataset in leaf_datasets(cfg):
-        for i, step in enumerate(dataset.pipeline):
+    for key, dataset in split_datasets(cfg):
+        for i, step in enumerate(dataset.get('pipeline', [])):
             at = f'{key}.pipeline.{i}'
             if step.type in ('Resize', 'RandomResize'):
                 w, h = step.scale
