@@ -40,6 +40,7 @@ __all__ = [
     'check_model_runs_here', 'setup_amp', 'kd_to_student_checkpoint',
     'load_checkpoint_strict', 'check_resume_checkpoint', 'checkpoint_problem',
     'previous_good_checkpoint', 'config_file', 'register_config_scope',
-    'set_data_root', 'split_datasets', 'fix_persistent_workers',
-    'FrozenParamLogFilter', 'frozen_params', 'frozen_params_summarised'
+    'set_data_root', 'split_datasets', 'check_wrapper_data_roots',
+    'fix_persistent_workers', 'FrozenParamLogFilter', 'frozen_params',
+    'frozen_params_summarised'
 ]

@@ -80,6 +80,33 @@ def set_data_root(cfg: Config, data_root: str) -> List[str]:
     return keys
 
 
+def check_wrapper_data_roots(cfg: Config) -> None:
+    """Refuse a ``data_root`` on a data set wrapper, naming the keys to use.
+
+    ``--cfg-options train_dataloader.dataset.data_root=PATH`` on VOC aug
+    lands on its ``ConcatDataset``, which has no such argument
+    (``ConcatDataset.__init__() got an unexpected keyword argument
+    'data_root'`` when the runner builds it).
+
+    Args:
+        cfg (Config): The config, options merged.
+
+    Raises:
+        ValueError: If a data set that wraps others has a ``data_root``.
+    """
+    for key, dataset in split_datasets(cfg):
+        if 'data_root' in dataset and ('datasets' in dataset
+                                       or 'dataset' in dataset):
+            inner = [
+                f'{k}.data_root' for k, d in split_datasets(cfg)
+                if k.startswith(key + '.') and 'data_root' in d
+            ]
+            raise ValueError(
+                f'{key} is a {dataset.get("type")}, which has no data_root: '
+                'give data_root=PATH (every split) or the keys of the data '
+                f'sets it wraps ({", ".join(inner) or "none has one"}).')
+
+
 def fix_persistent_workers(cfg: Config) -> List[str]:
     """Turn ``persistent_workers`` off where a loader has no workers.
 

@@ -26,7 +26,8 @@ from mmengine.logging import print_log
 
 from .config_scope import config_file
 from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
-from .data_options import fix_persistent_workers, set_data_root
+from .data_options import (check_wrapper_data_roots, fix_persistent_workers,
+                           set_data_root)
 from .frozen_param_log_filter import frozen_params_summarised
 
 
@@ -62,8 +63,10 @@ def load_tool_config(args: argparse.Namespace) -> Config:
 
     ``--cfg-options data_root=PATH`` points every split's data sets at
     ``PATH`` (:func:`~mmrdd.runtime.data_options.set_data_root`; a split's
-    own key given beside it wins), and a loader with ``num_workers=0``
-    gets ``persistent_workers=False``
+    own key given beside it wins); a ``data_root`` put on a wrapper such as
+    VOC aug's ``ConcatDataset`` is an error that names the keys to use
+    (:func:`~mmrdd.runtime.data_options.check_wrapper_data_roots`); a loader
+    with ``num_workers=0`` gets ``persistent_workers=False``
     (:func:`~mmrdd.runtime.data_options.fix_persistent_workers`).
 
     ``work_dir`` is, in this priority: ``--work-dir``, the config's own,
@@ -83,6 +86,7 @@ def load_tool_config(args: argparse.Namespace) -> Config:
         if 'data_root' in args.cfg_options:
             set_data_root(cfg, args.cfg_options['data_root'])
         cfg.merge_from_dict(args.cfg_options)
+        check_wrapper_data_roots(cfg)
     fix_persistent_workers(cfg)
     setup_launcher(cfg, args.launcher)
     if args.work_dir is not None:

@@ -76,6 +76,20 @@ def test_a_splits_own_key_wins(log_file):
     assert roots(cfg)[:3] == ['/my/VOC2012', '/my/VOC2012', '/other']
 
 
+def test_data_root_on_the_concatenated_set_names_the_keys_to_use(log_file):
+    """The issue's error: MMSeg's README key on VOC aug's ConcatDataset."""
+    with pytest.raises(ValueError) as err:
+        load_tool_config(
+            parse([
+                VOC, '--cfg-options',
+                'train_dataloader.dataset.data_root=/my/VOC2012'
+            ]))
+    message = str(err.value)
+    assert message.startswith('train_dataloader.dataset is a ConcatDataset, '
+                              'which has no data_root: give data_root=PATH')
+    assert VOC_KEYS[0] in message and VOC_KEYS[1] in message
+
+
 def test_set_data_root_returns_the_keys_and_refuses_a_config_without():
     cfg = Config.fromfile(VOC)
     assert set_data_root(cfg, '/x') == VOC_KEYS
