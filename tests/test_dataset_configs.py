@@ -217,3 +217,28 @@ def test_cutmix_only_where_asked(configs):
                                                          in name), name
         if types:
             assert pre.type == 'mmseg.RDDSegDataPreProcessor'
+
+
+def test_offline_a_dict_student_starts_from_a_local_backbone(tmp_path):
+    """``--cfg-options model.architecture.pretrained=PATH`` (docs/
+    datasets.md, offline use): the student's ImageNet backbone comes from
+    the file instead of ``open-mmlab://resnet18_v1c``."""
+    import torch
+    from mmseg.models.backbones import ResNetV1c
+    from mmseg.registry import MODELS
+    torch.manual_seed(0)
+    imagenet = ResNetV1c(depth=18).state_dict()
+    path = str(tmp_path / 'resnet18_v1c-b5776b93.pth')
+    torch.save(dict(state_dict=imagenet), path)
+    cfg = Config.fromfile(
+        osp.join(
+            RDD, 'rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_'
+            '4xb4-40k_voc12aug-512x512.py'))
+    assert cfg.model.architecture.pretrained == 'open-mmlab://resnet18_v1c'
+    cfg.merge_from_dict({'model.architecture.pretrained': path})
+    student = MODELS.build(cfg.model.architecture)
+    student.init_weights()
+    loaded = student.backbone.state_dict()
+    assert loaded.keys() == imagenet.keys()
+    for key, value in imagenet.items():
+        assert torch.equal(loaded[key], value), key

@@ -8,6 +8,10 @@
 * :mod:`.launch` -- ``--launcher pytorch`` and ``--amp`` on CPU-only
   machines, and a clean end of a distributed run;
 * :mod:`.cpu_amp_optim_wrapper` -- bfloat16 CPU autocast for ``--amp``;
+* :mod:`.data_options` -- one ``data_root`` for every split, and
+  ``persistent_workers`` only with worker processes (the tools' options);
+* :mod:`.frozen_param_log_filter` -- one log line for the frozen teacher
+  instead of one per parameter;
 * :mod:`.iter_seed_hook` -- per-iteration seeds, so a resumed run continues
   bit-exactly;
 * :mod:`.checkpoint`, :mod:`.resume` -- strict checkpoint loading, the KD to
@@ -21,6 +25,9 @@ Nothing here imports the method (``mmrdd.functional``, ``mmrdd.models``,
 from .checkpoint import kd_to_student_checkpoint, load_checkpoint_strict
 from .config_scope import config_file, register_config_scope
 from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
+from .data_options import fix_persistent_workers, set_data_root, split_datasets
+from .frozen_param_log_filter import (FrozenParamLogFilter, frozen_params,
+                                      frozen_params_summarised)
 from .iter_seed_hook import IterSeedHook
 from .launch import (add_launch_arguments, check_model_runs_here,
                      close_launcher, load_tool_config, run_and_close,
@@ -33,5 +40,8 @@ __all__ = [
     'load_tool_config', 'run_and_close', 'setup_launcher', 'close_launcher',
     'check_model_runs_here', 'setup_amp', 'kd_to_student_checkpoint',
     'load_checkpoint_strict', 'check_resume_checkpoint', 'checkpoint_problem',
-    'previous_good_checkpoint', 'config_file', 'register_config_scope'
+    'previous_good_checkpoint', 'config_file', 'register_config_scope',
+    'set_data_root', 'split_datasets', 'check_wrapper_data_roots',
+    'fix_persistent_workers', 'FrozenParamLogFilter', 'frozen_params',
+    'frozen_params_summarised'
 ]

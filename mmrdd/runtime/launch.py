@@ -17,6 +17,7 @@ import argparse
 import logging
 import os
 import os.path as osp
+from contextlib import nullcontext
 
 import torch
 import torch.distributed as dist
@@ -25,6 +26,9 @@ from mmengine.logging import print_log
 
 from .config_scope import config_file
 from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
+from .data_options import (check_wrapper_data_roots, fix_persistent_workers,
+                           set_data_root)
+from .frozen_param_log_filter import frozen_params_summarised
 
 
 def add_launch_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +61,14 @@ def load_tool_config(args: argparse.Namespace) -> Config:
     ``--cfg-options`` merged, the launcher prepared (:func:`setup_launcher`)
     and ``work_dir`` set.
 
+    ``--cfg-options data_root=PATH`` points every split's data sets at
+    ``PATH`` (:func:`~mmrdd.runtime.data_options.set_data_root`; a split's
+    own key given beside it wins); a ``data_root`` put on a wrapper such as
+    VOC aug's ``ConcatDataset`` is an error that names the keys to use
+    (:func:`~mmrdd.runtime.data_options.check_wrapper_data_roots`); a loader
+    with ``num_workers=0`` gets ``persistent_workers=False``
+    (:func:`~mmrdd.runtime.data_options.fix_persistent_workers`).
+
     ``work_dir`` is, in this priority: ``--work-dir``, the config's own,
     ``./work_dirs/<config name>``.
 
@@ -71,7 +83,11 @@ def load_tool_config(args: argparse.Namespace) -> Config:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     cfg = Config.fromfile(config_file(args.config))
     if args.cfg_options is not None:
+        if 'data_root' in args.cfg_options:
+            set_data_root(cfg, args.cfg_options['data_root'])
         cfg.merge_from_dict(args.cfg_options)
+        check_wrapper_data_roots(cfg)
+    fix_persistent_workers(cfg)
     setup_launcher(cfg, args.launcher)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -136,15 +152,19 @@ def close_launcher() -> None:
 
 def run_and_close(runner, mode: str) -> None:
     """The end of ``tools/train.py`` and ``tools/test.py``: check that the
-    model can run on this machine, ``runner.train()`` or ``runner.test()``,
-    then :func:`close_launcher`.
+    model can run on this machine, ``runner.train()`` (the frozen
+    parameters logged in one line, :func:`frozen_params_summarised`) or
+    ``runner.test()``, then :func:`close_launcher`.
 
     Args:
         runner (mmengine.runner.Runner): The built runner.
         mode (str): ``'train'`` or ``'test'``.
     """
     check_model_runs_here(runner.model)
-    getattr(runner, mode)()
+    quiet = frozen_params_summarised(runner.model, runner.logger) \
+        if mode == 'train' else nullcontext()
+    with quiet:
+        getattr(runner, mode)()
     close_launcher()
 
 
