@@ -6,6 +6,7 @@ from .data_augments import (RDDCandidatePicker, RDDMixedLabelLoss,
 from .difficulty import RDDTFEDifficulty, RDDTSEDifficulty
 from .distillers import RDDDistiller
 from .losses import RDDWeightedChannelWiseDivergence, RDDWeightedKLDivergence
+from .maskd import MasKDReceptiveTokens, MasKDTokenTrainer
 from .samplers import RDDPixelSampler
 
 __all__ = [
@@ -15,3 +16,4 @@ __all__ = [
     'RDDSegDataPreProcessor'
 ]
 __all__ += ['RDDSegMixup', 'RDDMixedLabelLoss', 'RDDCandidatePicker']
+__all__ += ['MasKDReceptiveTokens', 'MasKDTokenTrainer']
