@@ -14,7 +14,7 @@ from .dsd import (attention_map, category_similarity, category_similarity_kd,
 from .ifvd import class_center_similarity, intra_class_variation_kd
 from .maskd import (masked_map_kd, mean_valid_cross_entropy,
                     receptive_token_masks, token_dice_overlap,
-                    token_masked_map)
+                    token_masked_map, token_stage_losses)
 from .skd import pairwise_similarity, pairwise_similarity_kd
 
 __all__ = [
@@ -28,5 +28,5 @@ __all__ = [
     'pairwise_similarity_kd', 'class_center_similarity',
     'intra_class_variation_kd', 'pearson_rows', 'seg_dist_loss',
     'receptive_token_masks', 'token_masked_map', 'token_dice_overlap',
-    'masked_map_kd', 'mean_valid_cross_entropy'
+    'masked_map_kd', 'mean_valid_cross_entropy', 'token_stage_losses'
 ]

@@ -8,6 +8,8 @@ pixel mask. Stage 2 distils the student's map into the teacher's under
 those masks. In the official Cityscapes setting the maps are the heads'
 logits (``C`` = 19 classes, ``T`` = 8).
 """
+from typing import Tuple
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -131,3 +133,32 @@ def mean_valid_cross_entropy(logits: Tensor,
         logits, labels, ignore_index=ignore_index, reduction='sum')
     valid = (labels != ignore_index).sum().clamp(min=1)
     return total / valid
+
+
+def token_stage_losses(logits: Tensor,
+                       masks: Tensor,
+                       labels: Tensor,
+                       ignore_index: int = 255,
+                       align_corners: bool = False) -> Tuple[Tensor, Tensor]:
+    """The two losses of MasKD's stage 1 (official ``train_mask_module.py``).
+
+    ``ce`` is :func:`mean_valid_cross_entropy` of the logits seen through
+    the tokens (:func:`token_masked_map`), ``dice`` the overlap of the
+    tokens' masks (:func:`token_dice_overlap`); the official total is
+    ``ce + dice``.
+
+    Args:
+        logits (Tensor): The frozen teacher's logits, (N, C, h, w).
+        masks (Tensor): The tokens' masks of those logits, (N, T, h, w).
+        labels (Tensor): Shape (N, H, W), int64.
+        ignore_index (int): Label of ignored pixels. Defaults to 255.
+        align_corners (bool): Of the resize to the labels. Defaults to
+            False.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``(ce, dice)``, scalars.
+    """
+    ce = mean_valid_cross_entropy(
+        token_masked_map(logits.float(), masks), labels, ignore_index,
+        align_corners)
+    return ce, token_dice_overlap(masks)

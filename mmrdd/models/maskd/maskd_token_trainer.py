@@ -10,8 +10,7 @@ from torch import Tensor
 
 from mmrdd.arg_checks import is_number
 from mmrdd.runtime import load_checkpoint_strict
-from ...functional.maskd import (mean_valid_cross_entropy, token_dice_overlap,
-                                 token_masked_map)
+from ...functional.maskd import token_stage_losses
 from ..algorithms.rdd_single_teacher_distill import socket_timeout
 from ..distillers.rdd_distiller import main_head, run_heads, segmentor_heads
 from .maskd_receptive_tokens import MasKDReceptiveTokens
@@ -152,12 +151,12 @@ class MasKDTokenTrainer(BaseModel):
                 'trainIds, not labelIds).')
         logits = self.teacher_logits(inputs)
         masks = self.tokens(logits)
-        loss_ce = mean_valid_cross_entropy(
-            token_masked_map(logits, masks), labels, self.ignore_index,
-            self.align_corners)
+        loss_ce, loss_dice = token_stage_losses(logits, masks, labels,
+                                                self.ignore_index,
+                                                self.align_corners)
         return dict(
             loss_ce=loss_ce,
-            loss_dice=self.dice_weight * token_dice_overlap(masks),
+            loss_dice=self.dice_weight * loss_dice,
             mask_mean=masks.detach().mean())
 
     def forward(self,
