@@ -7,12 +7,21 @@ matrix) on the frozen teacher's map; each token turns a map into a soft
 pixel mask. Stage 2 distils the student's map into the teacher's under
 those masks. In the official Cityscapes setting the maps are the heads'
 logits (``C`` = 19 classes, ``T`` = 8).
+
+The official code trains in float32. The products and sums over pixels
+here run in float32 even under autocast (``--amp``): in float16 a sum of
+squared logit differences over a 64 x 128 map overflows.
 """
 from typing import Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+
+def _float32(t: Tensor):
+    """A context without autocast on ``t``'s device."""
+    return torch.autocast(device_type=t.device.type, enabled=False)
 
 
 def receptive_token_masks(feat: Tensor, tokens: Tensor) -> Tensor:
@@ -26,7 +35,8 @@ def receptive_token_masks(feat: Tensor, tokens: Tensor) -> Tensor:
         Tensor: Masks in (0, 1) of shape (N, T, H, W).
     """
     n, c, h, w = feat.shape
-    attn = torch.matmul(tokens, feat.reshape(n, c, h * w))
+    with _float32(feat):
+        attn = torch.matmul(tokens.float(), feat.float().reshape(n, c, h * w))
     return attn.sigmoid().reshape(n, tokens.shape[0], h, w)
 
 
@@ -64,9 +74,10 @@ def token_dice_overlap(masks: Tensor, eps: float = 1e-12) -> Tensor:
     Returns:
         Tensor: Scalar.
     """
-    m = masks.flatten(2)
+    m = masks.float().flatten(2)
     num_tokens = m.shape[1]
-    inter = torch.matmul(m, m.transpose(1, 2))
+    with _float32(m):
+        inter = torch.matmul(m, m.transpose(1, 2))
     sq = (m * m).sum(-1)
     dice = 2 * inter / (sq[:, :, None] + sq[:, None, :] + 2 * eps)
     off_diagonal = ~torch.eye(num_tokens, dtype=torch.bool, device=m.device)
@@ -100,7 +111,8 @@ def masked_map_kd(preds_S: Tensor,
     """
     masks = masks.detach().float()
     diff2 = (preds_S.float() - preds_T.detach().float()).pow(2)
-    num = torch.einsum('nthw,nchw->ntc', masks.pow(2), diff2)
+    with _float32(diff2):
+        num = torch.einsum('nthw,nchw->ntc', masks.pow(2), diff2)
     area = masks.sum((2, 3)).unsqueeze(-1)
     return 0.5 * (num / (area + eps)).mean()
 

@@ -153,3 +153,22 @@ def test_mean_valid_cross_entropy_without_labels_is_zero_not_nan():
     assert loss.item() == 0
     loss.backward()
     assert torch.all(logits.grad == 0)
+
+
+def test_autocast_leaves_the_sums_over_pixels_in_float32():
+    """Under autocast (``--amp``; bfloat16 on CPU) the products and sums
+    over pixels stay float32: the same values as without autocast."""
+    s = _randn(N, C, 64, 128, seed=16, scale=4.0)
+    t = _randn(N, C, 64, 128, seed=17, scale=4.0)
+    tokens = _randn(T, C, seed=18, scale=0.3)
+
+    def run():
+        masks = receptive_token_masks(t, tokens)
+        return masks, masked_map_kd(s, t, masks), token_dice_overlap(masks)
+
+    plain = run()
+    with torch.autocast(device_type='cpu', dtype=torch.bfloat16):
+        mixed = run()
+    for a, b in zip(plain, mixed):
+        assert b.dtype == torch.float32
+        assert torch.allclose(a, b, rtol=1e-6, atol=0)
