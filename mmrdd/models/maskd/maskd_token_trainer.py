@@ -2,16 +2,14 @@
 from typing import Dict, List, Optional, Union
 
 import torch
-from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from mmrazor.registry import MODELS
 from torch import Tensor
 
 from mmrdd.arg_checks import is_number
-from mmrdd.runtime import load_checkpoint_strict
 from ...functional.maskd import token_stage_losses
-from ..algorithms.rdd_single_teacher_distill import socket_timeout
+from ..algorithms.rdd_single_teacher_distill import load_teacher
 from ..distillers.rdd_distiller import main_head, run_heads, segmentor_heads
 from .maskd_receptive_tokens import MasKDReceptiveTokens
 
@@ -80,16 +78,8 @@ class MasKDTokenTrainer(BaseModel):
             raise ValueError('dice_weight must be a number >= 0, got '
                              f'{dice_weight!r}')
         self.teacher = teacher
-        if teacher_ckpt:
-            with socket_timeout(download_timeout):
-                load_checkpoint_strict(self.teacher, teacher_ckpt)
-            self.teacher._is_init = True
-        else:
-            print_log(
-                'MasKDTokenTrainer: no teacher_ckpt, the teacher keeps its '
-                'initialisation.',
-                logger='current',
-                level=30)
+        load_teacher(self.teacher, teacher_ckpt, download_timeout,
+                     type(self).__name__)
         self.teacher.requires_grad_(False)
         self.teacher.eval()
         self.head_name = main_head(self.teacher)
