@@ -11,7 +11,7 @@ from mmengine.structures import BaseDataElement
 from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmrdd.runtime import load_checkpoint_strict
 from ..data_augments.kd_augments import prepare_kd_augments
@@ -33,31 +33,6 @@ def socket_timeout(seconds: Optional[float]) -> Iterator[None]:
         yield
     finally:
         socket.setdefaulttimeout(previous)
-
-
-def load_teacher(teacher: nn.Module, teacher_ckpt: Optional[str],
-                 download_timeout: float, owner: str) -> None:
-    """Load a frozen teacher's checkpoint strictly, or say there is none.
-
-    Args:
-        teacher (nn.Module): The teacher.
-        teacher_ckpt (str, optional): A local path or an ``https://`` URL;
-            None keeps the initialisation (with a warning).
-        download_timeout (float): Seconds a download may wait for the
-            server (see :func:`socket_timeout`).
-        owner (str): Who loads it, for the warning.
-    """
-    if teacher_ckpt:
-        with socket_timeout(download_timeout):
-            load_checkpoint_strict(teacher, teacher_ckpt)
-        # keep the loaded weights through runner.model.init_weights()
-        teacher._is_init = True
-    else:
-        print_log(
-            f'{owner}: no teacher_ckpt, the teacher keeps its '
-            'initialisation.',
-            logger='current',
-            level=30)
 
 
 @MODELS.register_module()
@@ -117,8 +92,17 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
                 'task loss it re-weights: keep teacher_trainable=False, '
                 'student_trainable=True and calculate_student_loss=True.')
         super().__init__(distiller, teacher, teacher_ckpt=None, **kwargs)
-        load_teacher(self.teacher, teacher_ckpt, download_timeout,
-                     type(self).__name__)
+        if teacher_ckpt:
+            with socket_timeout(download_timeout):
+                load_checkpoint_strict(self.teacher, teacher_ckpt)
+            # keep the loaded weights through runner.model.init_weights()
+            self.teacher._is_init = True
+        else:
+            print_log(
+                'RDDSingleTeacherDistill: no teacher_ckpt, the teacher keeps '
+                'its initialisation.',
+                logger='current',
+                level=30)
         self.check_teacher_finite = check_teacher_finite
         self.check_labels = check_labels
         student_head = segmentor_heads(self.student,

@@ -1,15 +1,18 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
+import logging
 from typing import Dict, List, Optional, Union
 
 import torch
+from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from mmrazor.registry import MODELS
 from torch import Tensor
 
 from mmrdd.arg_checks import is_number
+from mmrdd.runtime import load_checkpoint_strict
 from ...functional.maskd import token_stage_losses
-from ..algorithms.rdd_single_teacher_distill import load_teacher
+from ..algorithms.rdd_single_teacher_distill import socket_timeout
 from ..distillers.rdd_distiller import main_head, run_heads, segmentor_heads
 from .maskd_receptive_tokens import MasKDReceptiveTokens
 
@@ -78,8 +81,17 @@ class MasKDTokenTrainer(BaseModel):
             raise ValueError('dice_weight must be a number >= 0, got '
                              f'{dice_weight!r}')
         self.teacher = teacher
-        load_teacher(self.teacher, teacher_ckpt, download_timeout,
-                     type(self).__name__)
+        if teacher_ckpt:
+            with socket_timeout(download_timeout):
+                load_checkpoint_strict(self.teacher, teacher_ckpt)
+            # keep the loaded weights through runner.model.init_weights()
+            self.teacher._is_init = True
+        else:
+            print_log(
+                'MasKDTokenTrainer: no teacher_ckpt, the teacher keeps its '
+                'initialisation.',
+                logger='current',
+                level=logging.WARNING)
         self.teacher.requires_grad_(False)
         self.teacher.eval()
         self.head_name = main_head(self.teacher)
