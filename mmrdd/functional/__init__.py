@@ -12,6 +12,9 @@ from .distill import (RESIZE_TO, channel_wise_divergence, match_logit_sizes,
 from .dsd import (attention_map, category_similarity, category_similarity_kd,
                   pixel_similarity_kd)
 from .ifvd import class_center_similarity, intra_class_variation_kd
+from .maskd import (masked_map_kd, mean_valid_cross_entropy,
+                    receptive_token_masks, token_dice_overlap,
+                    token_masked_map, token_stage_losses)
 from .skd import pairwise_similarity, pairwise_similarity_kd
 
 __all__ = [
@@ -23,5 +26,7 @@ __all__ = [
     'ring_buffer_writes', 'labels_at', 'attention_map', 'pixel_similarity_kd',
     'category_similarity', 'category_similarity_kd', 'pairwise_similarity',
     'pairwise_similarity_kd', 'class_center_similarity',
-    'intra_class_variation_kd', 'pearson_rows', 'seg_dist_loss'
+    'intra_class_variation_kd', 'pearson_rows', 'seg_dist_loss',
+    'receptive_token_masks', 'token_masked_map', 'token_dice_overlap',
+    'masked_map_kd', 'mean_valid_cross_entropy', 'token_stage_losses'
 ]

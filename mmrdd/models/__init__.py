@@ -7,6 +7,7 @@ from .data_augments import (MixedLabelLoss, RDDCandidatePicker, RDDSegCutMix,
 from .difficulty import DifficultyEstimator, RDDTFEDifficulty, RDDTSEDifficulty
 from .distillers import DistillStep, RDDDistiller
 from .losses import RDDWeightedChannelWiseDivergence, RDDWeightedKLDivergence
+from .maskd import MasKDReceptiveTokens, MasKDTokenTrainer
 from .samplers import RDDPixelSampler
 
 __all__ = [
@@ -17,3 +18,4 @@ __all__ = [
     'RDDSegDataPreProcessor', 'RDDSegMixup', 'MixedLabelLoss',
     'RDDCandidatePicker'
 ]
+__all__ += ['MasKDReceptiveTokens', 'MasKDTokenTrainer']

@@ -4,6 +4,7 @@ from .cirkd_mini_batch_loss import CIRKDMiniBatchLoss
 from .dsd_category_similarity_loss import DSDCategorySimilarityLoss
 from .dsd_pixel_similarity_loss import DSDPixelSimilarityLoss
 from .ifvd_loss import IFVDLoss
+from .maskd_loss import MasKDLoss
 from .rdd_seg_dist_loss import RDDSegDISTLoss
 from .rdd_weighted_channel_wise_divergence import \
     RDDWeightedChannelWiseDivergence
@@ -13,5 +14,6 @@ from .skd_loss import SKDLoss
 __all__ = [
     'RDDWeightedKLDivergence', 'RDDWeightedChannelWiseDivergence',
     'CIRKDMiniBatchLoss', 'CIRKDMemoryLoss', 'DSDPixelSimilarityLoss',
-    'DSDCategorySimilarityLoss', 'SKDLoss', 'IFVDLoss', 'RDDSegDISTLoss'
+    'DSDCategorySimilarityLoss', 'SKDLoss', 'IFVDLoss', 'RDDSegDISTLoss',
+    'MasKDLoss'
 ]

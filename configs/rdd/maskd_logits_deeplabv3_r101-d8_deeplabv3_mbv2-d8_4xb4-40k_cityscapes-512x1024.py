@@ -1,0 +1,21 @@
+# MasKD on the decode-head logits (1) only, no pixel KD, one stage (no
+# RDD): DeepLabV3-R101-D8 -> DeepLabV3-MobileNetV2-D8, Cityscapes 512x1024,
+# 4 GPUs x 4 crops, 40k iterations; the student's task loss is unweighted.
+# No auxiliary term: the official MobileNetV2 student has no auxiliary head
+# (train_maskd.py sets aux only for ResNet students). The tokens of stage 1
+# are the teacher's (the same file as for DeepLabV3-R18):
+#   tools/dist_train.sh configs/rdd/maskd-tokens_deeplabv3_r101-d8_4xb4-10k_cityscapes-512x1024.py 4  # noqa: E501
+# Weights and inputs: configs/_base_/distill/kd_family/maskd.py.
+_base_ = [
+    './rdd_logits_deeplabv3_r101-d8_deeplabv3_mbv2-d8_4xb4-40k_cityscapes-512x1024.py',  # noqa: E501
+    '../_base_/distill/kd_family/maskd.py',
+]
+model = dict(
+    distiller=dict(
+        _delete_=True,
+        type='ConfigurableDistiller',
+        student_recorders=_base_.pixel_kd.student_recorders,
+        teacher_recorders=_base_.pixel_kd.teacher_recorders,
+        distill_losses=_base_.maskd_losses_decode,
+        loss_forward_mappings=_base_.maskd_mappings_decode))
+custom_hooks = []
