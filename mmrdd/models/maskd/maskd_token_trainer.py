@@ -84,7 +84,7 @@ class MasKDTokenTrainer(BaseModel):
             load_checkpoint_strict(
                 self.teacher, teacher_ckpt, download_timeout=download_timeout)
             # keep the loaded weights through runner.model.init_weights()
-            self.teacher._is_init = True
+            self.teacher.is_init = True
         else:
             print_log(
                 'MasKDTokenTrainer: no teacher_ckpt, the teacher keeps its '
