@@ -21,7 +21,7 @@ from typing import Dict, Optional
 
 import pytest
 import torch
-from _toy_models import batch, rdd_cfg
+from _toy_models import batch, rdd_cfg, sharpen
 from mmrazor.registry import MODELS
 
 import mmrdd  # noqa: F401
@@ -70,12 +70,8 @@ def build_rdd(**kwargs) -> torch.nn.Module:
     torch.manual_seed(0)
     model = MODELS.build(rdd_cfg(**kwargs))
     model.train()
-    with torch.no_grad():
-        for net, k in ((model.teacher, 40.0), (model.student, 15.0)):
-            for m in net.modules():
-                if hasattr(m, 'conv_seg'):
-                    m.conv_seg.weight.mul_(k)
-                    m.conv_seg.bias.normal_(0, 2)
+    sharpen(model.teacher, 40.0)
+    sharpen(model.student, 15.0)
     for m in model.student.modules():
         if isinstance(m, torch.nn.Dropout2d):
             m.p = 0.0

@@ -6,7 +6,7 @@ import copy
 import pytest
 import torch
 from _cuda_helpers import assert_losses_close, build_rdd, on_device, rdd_losses
-from _toy_models import segmentor_cfg
+from _toy_models import segmentor_cfg, stride4_segmentor_cfg
 from mmrazor.registry import MODELS
 
 pytestmark = pytest.mark.cuda
@@ -84,13 +84,6 @@ def test_cirkd_memory_loss_under_autocast_stays_float32(device, amp_dtype):
     assert float(got) == pytest.approx(float(ref), rel=1e-2)
 
 
-def stride4_teacher() -> dict:
-    """A teacher whose logits are at 1/4 (the student's at 1/8)."""
-    cfg = segmentor_cfg(base=8, aux=False)
-    cfg['backbone'].update(strides=(1, 1, 1, 1), dilations=(1, 1, 2, 4))
-    return cfg
-
-
 @pytest.mark.parametrize(
     'name, kwargs, stage',
     [('flip-TFE, a teacher without auxiliary head',
@@ -99,7 +92,7 @@ def stride4_teacher() -> dict:
           tfe=dict(type='RDDTFEDifficulty', second_view='flip')), 'tfe'),
      ('teacher logits at 1/4, student at 1/8',
       dict(
-          teacher=stride4_teacher(),
+          teacher=stride4_segmentor_cfg(),
           switch_iter=0,
           tse=dict(type='RDDTSEDifficulty', min_kept=50)), 'tse')])
 def test_pairs_on_device_match_the_cpu(device, name, kwargs, stage):
