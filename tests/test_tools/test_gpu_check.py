@@ -275,6 +275,8 @@ def full_records():
             'rdd/stage': stage,
             'memory': 1000 + it
         })
+        if stage == 1.0:
+            records[-1]['rdd/tse_selected'] = it / 1000
     return records
 
 
@@ -290,6 +292,7 @@ def test_train_summary_per_stage_and_estimate(tmp_path):
     assert got['data_s_per_iter'] == dict(tfe=0.01, tse=0.01)
     assert got['peak_memory_mib'] == 1100
     assert got['logged_iters'] == 100
+    assert got['tse_selected'] == pytest.approx(0.085)  # 70..100 / 1000
     est = got['estimate']
     assert est['hours_per_gpu'] == pytest.approx(
         (4000 * tfe + 36000 * tse) / 3600)

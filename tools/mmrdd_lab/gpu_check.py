@@ -453,6 +453,11 @@ def train_summary(work: str) -> Optional[Dict[str, Any]]:
     per GPU), DDP's gradient all-reduce not counted; made at the ``full``
     scale only.
 
+    ``tse_selected`` is the mean share of valid pixels TSE selected: with
+    the check's random teacher and student nearly every pixel is hard for
+    both, so XOR selects almost none; the step costs the same (the weighted
+    cross entropy runs on every pixel).
+
     Args:
         work (str): The training phase's work folder.
 
@@ -490,7 +495,10 @@ def train_summary(work: str) -> Optional[Dict[str, Any]]:
         s_per_iter=s_iter,
         data_s_per_iter=data_s,
         peak_memory_mib=max((r['memory'] for r in records if 'memory' in r),
-                            default=None))
+                            default=None),
+        tse_selected=mean([
+            r['rdd/tse_selected'] for r in records if 'rdd/tse_selected' in r
+        ]))
     src = schedule['source']
     if schedule['scale'] == 'full' and None not in s_iter.values():
         switch, total = src['switch_iter'], src['max_iters']
