@@ -118,6 +118,24 @@ def segmentor_cfg(base: int = 4,
     return cfg
 
 
+def stride4_segmentor_cfg(base: int = 8) -> dict:
+    """A segmentor without auxiliary head whose logits are at 1/4 (those of
+    :func:`segmentor_cfg` are at 1/8): a teacher of mixed logit sizes."""
+    cfg = segmentor_cfg(base=base, aux=False)
+    cfg['backbone'].update(strides=(1, 1, 1, 1), dilations=(1, 1, 2, 4))
+    return cfg
+
+
+def sharpen(net: torch.nn.Module, k: float) -> None:
+    """Scale every ``conv_seg`` of ``net`` by ``k`` and draw its bias from
+    N(0, 2), in place: confident logits, so that q spreads over (0, 1)."""
+    with torch.no_grad():
+        for m in net.modules():
+            if hasattr(m, 'conv_seg'):
+                m.conv_seg.weight.mul_(k)
+                m.conv_seg.bias.normal_(0, 2)
+
+
 def rdd_cfg(teacher: Optional[dict] = None,
             student: Optional[dict] = None,
             **distiller) -> dict:

@@ -17,9 +17,12 @@ from torch import Tensor
 
 def _softmax_kl_batchmean(s_logits: Tensor, t_logits: Tensor,
                           tau: float) -> Tensor:
-    """``tau^2 * sum_rows KL(softmax(t/tau) || softmax(s/tau)) / rows``."""
-    log_p_s = F.log_softmax(s_logits / tau, dim=1)
-    log_p_t = F.log_softmax(t_logits / tau, dim=1)
+    """``tau^2 * sum_rows KL(softmax(t/tau) || softmax(s/tau)) / rows``,
+    in float32 also where autocast made the logits half precision (CUDA
+    autocast runs ``log_softmax`` in float32 anyway; CPU autocast does
+    not)."""
+    log_p_s = F.log_softmax(s_logits.float() / tau, dim=1)
+    log_p_t = F.log_softmax(t_logits.float() / tau, dim=1)
     kl = (log_p_t.exp() * (log_p_t - log_p_s)).sum()
     return kl / s_logits.shape[0] * tau**2
 

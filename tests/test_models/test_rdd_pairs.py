@@ -8,7 +8,8 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
-from _toy_models import batch, fcn_head_cfg, head_cfg, rdd_cfg, segmentor_cfg
+from _toy_models import (batch, fcn_head_cfg, head_cfg, rdd_cfg, segmentor_cfg,
+                         sharpen, stride4_segmentor_cfg)
 from mmrazor.registry import MODELS
 from test_rdd_distill import labels, ref_ohem, ref_weighted_ce, up
 
@@ -80,14 +81,6 @@ def cascade_teacher(base=8):
         head_cfg('OCRHead', base * 8, 3, loss, ocr_channels=8)
     ]
     return cfg
-
-
-def sharpen(net, k):
-    with torch.no_grad():
-        for m in net.modules():
-            if hasattr(m, 'conv_seg'):
-                m.conv_seg.weight.mul_(k)
-                m.conv_seg.bias.normal_(0, 2)
 
 
 def test_flip_tfe_for_a_teacher_without_aux_head():
@@ -202,18 +195,11 @@ def test_several_teacher_aux_heads_and_a_student_without_aux():
         atol=1e-6)
 
 
-def stride4_teacher(base=8):
-    """A teacher whose logits are at 1/4 (the student's at 1/8)."""
-    cfg = segmentor_cfg(base=base, aux=False)
-    cfg['backbone'].update(strides=(1, 1, 1, 1), dilations=(1, 1, 2, 4))
-    return cfg
-
-
 def test_logits_of_different_sizes_kd_and_tse():
     """Teacher at 1/4, student at 1/8: pixel KD resizes the teacher to the
     student's size; TSE upsamples each to the label size."""
     model = build(
-        teacher=stride4_teacher(),
+        teacher=stride4_segmentor_cfg(),
         switch_iter=0,
         tse=dict(type='RDDTSEDifficulty', min_kept=50))
     no_dropout(model)

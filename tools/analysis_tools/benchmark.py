@@ -123,11 +123,20 @@ def parse_args() -> argparse.Namespace:
         help='peak memory, one process per variant')
     parser.add_argument('--memory-steps', type=int, default=3)
     parser.add_argument(
+        '--memory-jobs',
+        type=int,
+        default=1,
+        help='memory processes at once (each measures its own peak)')
+    parser.add_argument(
         '--profile',
         type=int,
         default=0,
         metavar='N',
         help='also profile N steps per variant')
+    parser.add_argument(
+        '--cudnn-benchmark',
+        action='store_true',
+        help='torch.backends.cudnn.benchmark, as training sets it')
     parser.add_argument('--out', default=None, help='write JSON here')
     parser.add_argument(
         '--cfg-options',

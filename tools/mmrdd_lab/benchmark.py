@@ -58,6 +58,7 @@ import resource
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
                     Tuple, Union)
@@ -162,6 +163,10 @@ class StepBenchmarkSettings:
         out (str, optional): Write the JSON report here. Defaults to None.
         cfg_options (dict, optional): Overrides of the first config.
             Defaults to None.
+        cudnn_benchmark (bool): ``torch.backends.cudnn.benchmark``, as
+            MMSeg's ``env_cfg`` sets it for training. Defaults to False.
+        memory_jobs (int): Memory processes at once (each measures its own
+            peak; on one GPU they share its memory). Defaults to 1.
     """
 
     configs: List[str]
@@ -188,6 +193,8 @@ class StepBenchmarkSettings:
     profile: int = 0
     out: Optional[str] = None
     cfg_options: Optional[dict] = None
+    cudnn_benchmark: bool = False
+    memory_jobs: int = 1
 
     def __post_init__(self) -> None:
         self.crop = tuple(int(c) for c in self.crop)
@@ -839,6 +846,7 @@ def memory_child(settings_json: str) -> None:
     settings = StepBenchmarkSettings(**json.loads(settings_json))
     if settings.threads:
         torch.set_num_threads(settings.threads)
+    torch.backends.cudnn.benchmark = settings.cudnn_benchmark
     (name, ) = settings.all_variants
     setup = load_setup(settings)
     data, s_state, t_state = prepare(settings, setup)
@@ -1060,6 +1068,7 @@ def run_step_benchmark(settings: StepBenchmarkSettings,
     """
     if settings.threads:
         torch.set_num_threads(settings.threads)
+    torch.backends.cudnn.benchmark = settings.cudnn_benchmark
     names = settings.all_variants
     if BASELINE not in names:
         log(f'note: {BASELINE} not among the variants, no ratios')
@@ -1114,10 +1123,14 @@ def run_step_benchmark(settings: StepBenchmarkSettings,
     del models, optims
     kinds = []
     if settings.memory == 'subprocess':
-        for name in names:
-            log(f'memory: {name} (own process)')
-            results[name]['memory'] = memory_subprocess(settings, name)
-            kinds.append(results[name]['memory']['kind'])
+        log(f'memory: {", ".join(names)} (a process each, '
+            f'{settings.memory_jobs} at a time)')
+        with ThreadPoolExecutor(settings.memory_jobs) as pool:
+            memories = list(
+                pool.map(lambda n: memory_subprocess(settings, n), names))
+        for name, memory in zip(names, memories):
+            results[name]['memory'] = memory
+            kinds.append(memory['kind'])
     log('\n' + format_table(results))
     if profile:
         log('\n' + format_profile(profile))

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
@@ -107,12 +107,16 @@ def make_progress(console: Optional[Console] = None) -> Progress:
         refresh_per_second=2)
 
 
-def train_command(config: str, work_dir: str, options: List[str]) -> List[str]:
-    """The ``tools/train.py`` command line of one run."""
+def train_command(config: str,
+                  work_dir: str,
+                  options: List[str],
+                  args: Sequence[str] = ()) -> List[str]:
+    """The ``tools/train.py`` command line of one run (``args``: its other
+    options, e.g. ``--amp``)."""
     cmd = [
         sys.executable,
         osp.join(REPO_ROOT, 'tools', 'train.py'), config, '--work-dir',
-        work_dir
+        work_dir, *args
     ]
     if options:
         cmd += ['--cfg-options'] + list(options)
@@ -131,7 +135,8 @@ def run_training(config: str,
                  description: str,
                  progress: Optional[Progress] = None,
                  threads: Optional[int] = None,
-                 echo_lock: Optional[threading.Lock] = None) -> float:
+                 echo_lock: Optional[threading.Lock] = None,
+                 train_args: Optional[List[str]] = None) -> float:
     """Train one run in a ``tools/train.py`` subprocess, showing a bar.
 
     Args:
@@ -147,6 +152,8 @@ def run_training(config: str,
             Defaults to None (inherited).
         echo_lock (threading.Lock, optional): Serialises console output when
             several runs train at once. Defaults to None.
+        train_args (list[str], optional): Other options of
+            ``tools/train.py`` (e.g. ``--amp``). Defaults to None.
 
     Returns:
         float: Wall time of the subprocess in seconds.
@@ -157,7 +164,7 @@ def run_training(config: str,
     """
     os.makedirs(work_dir, exist_ok=True)
     log_path = osp.join(work_dir, 'train.log')
-    cmd = train_command(config, work_dir, options)
+    cmd = train_command(config, work_dir, options, train_args or ())
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
         [REPO_ROOT] +
