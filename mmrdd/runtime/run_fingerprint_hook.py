@@ -155,6 +155,8 @@ class RunFingerprintHook(Hook):
             saved = legacy_fingerprint(checkpoint)
         self._use_our_teacher(runner, checkpoint)
         current = self._current(runner)
+        # MMEngine 0.10's Runner keeps --resume and load_from as _resume
+        # and _load_from; both loads call this hook
         if not getattr(runner, '_resume', False):  # load_from: a new run
             old_t, new_t = saved.get('teacher'), current['teacher']
             if old_t and new_t and old_t['sha256'] != new_t['sha256']:
