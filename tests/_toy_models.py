@@ -261,6 +261,7 @@ def tiny_runner(tmp_path,
                 uint8: bool = False,
                 dataset: Optional[Dataset] = None,
                 val_interval: Optional[int] = None,
+                checkpoint: Optional[dict] = None,
                 **runner_args) -> Runner:
     """A real MMEngine runner that trains ``model`` on :class:`TinySegDataset`.
 
@@ -268,7 +269,9 @@ def tiny_runner(tmp_path,
     data preprocessor normalises the images of ``TinySegDataset(uint8)`` to
     :func:`batch`'s floats. ``dataset`` (32x40 float images) replaces
     :class:`TinySegDataset`; ``val_interval`` goes to ``train_cfg``;
-    ``runner_args`` go to :class:`Runner` as they are.
+    ``checkpoint`` updates the checkpoint hook's config (``type``,
+    ``max_keep_ckpts``, ...); ``runner_args`` go to :class:`Runner` as they
+    are.
     """
     model['data_preprocessor'] = dict(
         type='mmseg.SegDataPreProcessor',
@@ -291,9 +294,10 @@ def tiny_runner(tmp_path,
         default_hooks=dict(
             logger=dict(type='LoggerHook', interval=1),
             checkpoint=dict(
-                type='CheckpointHook',
-                interval=checkpoint_interval,
-                by_epoch=False)),
+                dict(
+                    type='CheckpointHook',
+                    interval=checkpoint_interval,
+                    by_epoch=False), **(checkpoint or {}))),
         custom_hooks=custom_hooks,
         default_scope='mmseg',
         **runner_args)

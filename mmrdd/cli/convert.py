@@ -41,6 +41,12 @@ def main() -> None:
         out = out_dir / f'{ckpt_path.stem}_student.pth'
     torch.save(student, out)
     print(f'student checkpoint ({len(student["state_dict"])} tensors): {out}')
+    if args.inplace:
+        # MMEngine's --resume would fail later with KeyError: 'message_hub'
+        print(f'{out} was replaced: it no longer holds the training state '
+              '(optimizer, message hub, iteration), so --resume cannot '
+              'continue the run from it (convert without --inplace to keep '
+              'it).')
 
 
 if __name__ == '__main__':

@@ -7,12 +7,15 @@ run the same :func:`main` from a clone.
 import argparse
 import logging
 
+from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import mmrdd  # noqa: F401  (torch-2 compatibility before mmrazor loads)
-from mmrdd.runtime import (add_launch_arguments, check_resume_checkpoint,
-                           load_tool_config, run_and_close, setup_amp)
+from mmrdd.runtime import (ResumeMismatchError, WorkDirInUseError,
+                           add_launch_arguments, add_train_guards,
+                           check_resume_checkpoint, load_tool_config,
+                           run_and_close, setup_amp, work_dir_held)
 
 
 def parse_args() -> argparse.Namespace:
@@ -56,13 +59,35 @@ def main() -> None:
     setup_amp(cfg)
 
     cfg.resume = args.resume
+    # atomic checkpoints, the run fingerprint (docs/guards.md)
+    add_train_guards(cfg)
+    try:
+        # one run per work dir, taken before anything is written there
+        with work_dir_held(cfg.work_dir):
+            train(cfg)
+    except (WorkDirInUseError, ResumeMismatchError) as e:
+        raise SystemExit(f'tools/train.py: {e}') from None
+
+
+def train(cfg: Config) -> None:
+    """Check the checkpoint to resume, build the runner and train.
+
+    Args:
+        cfg (Config): The training config (``resume`` set).
+    """
     if cfg.resume:
-        # a truncated checkpoint: a clear error, not a pickle traceback
+        # a truncated or converted checkpoint: a clear error, not a pickle
+        # traceback or KeyError: 'message_hub'
         try:
-            check_resume_checkpoint(cfg.work_dir, cfg.get('load_from'))
+            found = check_resume_checkpoint(cfg.work_dir, cfg.get('load_from'))
         except RuntimeError as e:
             raise SystemExit(f'tools/train.py: {e}') from None
-
+        if found is None:  # MMEngine: "resumed from ... None"
+            print_log(
+                f'--resume: {cfg.work_dir} has no checkpoint (no '
+                'last_checkpoint): training starts at iteration 0.',
+                logger='current',
+                level=logging.WARNING)
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:

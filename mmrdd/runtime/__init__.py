@@ -16,16 +16,22 @@
   bit-exactly;
 * :mod:`.checkpoint`, :mod:`.resume` -- strict checkpoint loading, the KD to
   student conversion, and checks of a checkpoint before resuming from it;
-* :mod:`.download` -- a checkpoint URL's download, with its own timeout.
+* :mod:`.download` -- a checkpoint URL's download, with its own timeout;
+* :mod:`.run_fingerprint`, :mod:`.run_fingerprint_hook`,
+  :mod:`.atomic_checkpoint_hook`, :mod:`.work_dir_lock`,
+  :mod:`.train_guards` -- resume exactly or refuse, checkpoints without the
+  frozen teacher, no checkpoint lost on a kill, one run per work dir.
 
 Nothing here imports the method (``mmrdd.functional``, ``mmrdd.models``,
 ``mmrdd.structures``, ``mmrdd.engine``, ``mmrdd.visualization``);
 ``tests/test_layout.py`` checks it.
 """
+from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .checkpoint import kd_to_student_checkpoint, load_checkpoint_strict
 from .config_scope import config_file, register_config_scope
 from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
-from .data_options import fix_persistent_workers, set_data_root, split_datasets
+from .data_options import (check_wrapper_data_roots, fix_persistent_workers,
+                           set_data_root, split_datasets)
 from .frozen_param_log_filter import (FrozenParamLogFilter, frozen_params,
                                       frozen_params_summarised)
 from .iter_seed_hook import IterSeedHook
@@ -33,15 +39,22 @@ from .launch import (add_launch_arguments, check_model_runs_here,
                      close_launcher, load_tool_config, run_and_close,
                      setup_amp, setup_launcher)
 from .resume import (check_resume_checkpoint, checkpoint_problem,
-                     previous_good_checkpoint)
+                     previous_good_checkpoint, training_state_problem)
+from .run_fingerprint import ResumeMismatchError, state_dict_sha256
+from .run_fingerprint_hook import RunFingerprintHook
+from .train_guards import add_train_guards, work_dir_held
+from .work_dir_lock import WorkDirInUseError, WorkDirLock
 
 __all__ = [
     'CPUAmpOptimWrapper', 'IterSeedHook', 'add_launch_arguments',
     'load_tool_config', 'run_and_close', 'setup_launcher', 'close_launcher',
     'check_model_runs_here', 'setup_amp', 'kd_to_student_checkpoint',
     'load_checkpoint_strict', 'check_resume_checkpoint', 'checkpoint_problem',
-    'previous_good_checkpoint', 'config_file', 'register_config_scope',
-    'set_data_root', 'split_datasets', 'check_wrapper_data_roots',
-    'fix_persistent_workers', 'FrozenParamLogFilter', 'frozen_params',
-    'frozen_params_summarised'
+    'previous_good_checkpoint', 'training_state_problem', 'config_file',
+    'register_config_scope', 'set_data_root', 'split_datasets',
+    'check_wrapper_data_roots', 'fix_persistent_workers',
+    'FrozenParamLogFilter', 'frozen_params', 'frozen_params_summarised',
+    'AtomicCheckpointHook', 'RunFingerprintHook', 'ResumeMismatchError',
+    'state_dict_sha256', 'add_train_guards', 'work_dir_held', 'WorkDirLock',
+    'WorkDirInUseError'
 ]

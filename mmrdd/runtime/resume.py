@@ -3,7 +3,9 @@
 
 A run killed while it wrote a checkpoint, or a work dir copied while it was
 written, can leave a truncated file; MMEngine then fails deep inside
-``torch.load`` with a pickle or zip traceback that names neither file.
+``torch.load`` with a pickle or zip traceback that names neither file. A
+checkpoint converted to the student (``mmrdd-convert --inplace``) or a file
+of weights only fails with ``KeyError: 'message_hub'``.
 """
 import os
 import os.path as osp
@@ -12,6 +14,8 @@ import zipfile
 from typing import List, Optional
 
 import torch
+
+from .checkpoint import STUDENT_PREFIX
 
 _ITER = re.compile(r'^(?:iter|epoch)_(\d+)\.pth$')
 
@@ -53,6 +57,44 @@ def checkpoint_problem(path: str) -> Optional[str]:
     return None
 
 
+def training_state_problem(path: str) -> Optional[str]:
+    """Why a readable checkpoint cannot be resumed, or None when it can.
+
+    A resumable checkpoint holds MMEngine's training state (``meta`` with
+    the iteration, ``message_hub``) besides the weights. The file is opened
+    with ``mmap`` (no tensor is read) where it is a zip file.
+
+    Args:
+        path (str): A readable checkpoint (see :func:`checkpoint_problem`).
+
+    Returns:
+        str, optional: ``'a converted student checkpoint ...'`` or ``'a
+        file of weights only ...'``; None when it can be resumed (or cannot
+        be opened here: MMEngine then reports it).
+    """
+    try:
+        checkpoint = torch.load(
+            path, map_location='cpu', mmap=zipfile.is_zipfile(path))
+    except Exception:  # noqa: BLE001  (MMEngine's load reports it)
+        return None
+    if not isinstance(checkpoint, dict):
+        return 'not a training checkpoint (not a dict)'
+    meta = checkpoint.get('meta')
+    if 'message_hub' in checkpoint and isinstance(meta, dict) and \
+            'iter' in meta:
+        return None
+    state = checkpoint.get('state_dict', checkpoint)
+    if isinstance(meta, dict) and isinstance(state, dict) and state and \
+            not any(str(k).startswith(STUDENT_PREFIX) for k in state):
+        return ('a converted student checkpoint (only meta and the '
+                "student's state_dict, as mmrdd-convert / "
+                'convert_kd_ckpt_to_student.py writes it; with --inplace it '
+                "replaced the run's checkpoint), without the training state "
+                '(message_hub, optimizer, iteration) a resume needs')
+    return ('a file of weights only, without the training state '
+            '(message_hub, optimizer, iteration) a resume needs')
+
+
 def _numbered(work_dir: str) -> List[str]:
     """``iter_N.pth`` / ``epoch_N.pth`` of ``work_dir``, newest first."""
     found = []
@@ -64,12 +106,15 @@ def _numbered(work_dir: str) -> List[str]:
 
 
 def previous_good_checkpoint(work_dir: str,
-                             bad: Optional[str] = None) -> Optional[str]:
+                             bad: Optional[str] = None,
+                             resumable: bool = False) -> Optional[str]:
     """The newest readable numbered checkpoint of ``work_dir`` but ``bad``.
 
     Args:
         work_dir (str): The run's work dir.
         bad (str, optional): A checkpoint to leave out. Defaults to None.
+        resumable (bool): Only one that holds the training state too
+            (:func:`training_state_problem`). Defaults to False.
 
     Returns:
         str, optional: Its path, or None when there is none.
@@ -77,7 +122,8 @@ def previous_good_checkpoint(work_dir: str,
     for path in _numbered(work_dir):
         if bad is not None and osp.abspath(path) == osp.abspath(bad):
             continue
-        if checkpoint_problem(path) is None:
+        if checkpoint_problem(path) is None and not (
+                resumable and training_state_problem(path) is not None):
             return path
     return None
 
@@ -120,11 +166,20 @@ def check_resume_checkpoint(work_dir: str,
     else:
         problem = checkpoint_problem(path)
     if problem is None:
-        return path
-    good = previous_good_checkpoint(work_dir, bad=path)
+        problem = training_state_problem(path)
+        if problem is None:
+            return path
+    good = previous_good_checkpoint(work_dir, bad=path, resumable=True)
     if good is None:
         fix = (f'no readable iter_N.pth is left in {work_dir}: start '
                'again without --resume (or with a fresh work dir).')
+        if 'student' in problem:
+            fix = (f'no resumable iter_N.pth is left in {work_dir}: start '
+                   'again without --resume (or with a fresh work dir); the '
+                   "student's weights can be tested with the student's "
+                   f'config (tools/test.py STUDENT_CONFIG {path}). '
+                   'Convert without --inplace to keep the run resumable '
+                   '(it writes iter_N_student.pth beside iter_N.pth).')
     else:
         fix = (f'the previous good checkpoint is {good}: resume from it '
                f'with --resume --cfg-options load_from={good} (or write '

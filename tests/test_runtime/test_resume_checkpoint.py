@@ -7,14 +7,17 @@ import pytest
 import torch
 
 from mmrdd.runtime import (check_resume_checkpoint, checkpoint_problem,
-                           previous_good_checkpoint)
+                           kd_to_student_checkpoint, previous_good_checkpoint,
+                           training_state_problem)
 
 
 def save(path, value=1.0):
+    """A training checkpoint: weights and MMEngine's training state."""
     torch.save(
         dict(
-            state_dict=dict(w=torch.full((64, 64), value)), meta=dict(iter=1)),
-        str(path))
+            state_dict=dict(w=torch.full((64, 64), value)),
+            meta=dict(iter=1),
+            message_hub=dict()), str(path))
     return str(path)
 
 
@@ -94,3 +97,40 @@ def test_resume_check_names_the_bad_and_the_good_checkpoint(tmp_path):
     with pytest.raises(RuntimeError, match='no readable iter_N.pth'):
         check_resume_checkpoint(str(tmp_path))
     assert osp.isfile(last)  # the check deletes nothing
+
+
+def test_converted_or_weights_only_checkpoints_are_named(tmp_path):
+    """``mmrdd-convert --inplace`` then ``--resume``: not KeyError:
+    'message_hub' from MMEngine, but what the file is and what to do."""
+    run = dict(
+        meta=dict(iter=3),
+        message_hub=dict(),
+        state_dict={'architecture.w': torch.ones(2)})
+    good = str(tmp_path / 'iter_3.pth')
+    torch.save(run, good)
+    assert training_state_problem(good) is None
+    converted = str(tmp_path / 'iter_4.pth')
+    torch.save(
+        kd_to_student_checkpoint(dict(run, meta=dict(iter=4))), converted)
+    assert training_state_problem(converted).startswith(
+        'a converted student checkpoint')
+    (tmp_path / 'last_checkpoint').write_text(converted)
+    with pytest.raises(RuntimeError) as err:
+        check_resume_checkpoint(str(tmp_path))
+    assert str(err.value).startswith(
+        f'cannot resume: the checkpoint {converted} (from '
+        f'{tmp_path / "last_checkpoint"}) is a converted student checkpoint')
+    assert f'the previous good checkpoint is {good}' in str(err.value)
+    # a converted older checkpoint is no resume point either
+    torch.save(kd_to_student_checkpoint(run), good)
+    with pytest.raises(RuntimeError) as err:
+        check_resume_checkpoint(str(tmp_path))
+    assert 'no resumable iter_N.pth is left' in str(err.value)
+    assert f'tools/test.py STUDENT_CONFIG {converted}' in str(err.value)
+    # weights only
+    weights = str(tmp_path / 'weights.pth')
+    torch.save(dict(state_dict={'w': torch.ones(2)}), weights)
+    with pytest.raises(RuntimeError, match='is a file of weights only'):
+        check_resume_checkpoint(str(tmp_path), load_from=weights)
+    torch.save({'w': torch.ones(2)}, weights)
+    assert training_state_problem(weights).startswith('a file of weights')

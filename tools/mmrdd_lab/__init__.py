@@ -14,5 +14,7 @@ only): the command lines in ``tools/`` import these modules after putting
   cost and mask selection benchmarks;
 * :mod:`mmrdd_lab.kd_augment_stats` -- statistics of KD augmentation;
 * :mod:`mmrdd_lab.gpu_check` -- the prepared GPU check's Python side
-  (``tools/misc/gpu_check.sh``).
+  (``tools/misc/gpu_check.sh``);
+* :mod:`mmrdd_lab.checkpoint_size` -- how much of a checkpoint is the
+  frozen teacher.
 """
