@@ -12,7 +12,8 @@ from mmengine.runner import Runner
 
 import mmrdd  # noqa: F401  (torch-2 compatibility before mmrazor loads)
 from mmrdd.runtime import (add_launch_arguments, check_resume_checkpoint,
-                           load_tool_config, run_and_close, setup_amp)
+                           load_tool_config, run_and_close, setup_amp,
+                           take_load_from)
 
 
 def parse_args() -> argparse.Namespace:
@@ -62,13 +63,15 @@ def main() -> None:
             check_resume_checkpoint(cfg.work_dir, cfg.get('load_from'))
         except RuntimeError as e:
             raise SystemExit(f'tools/train.py: {e}') from None
+    # load_from (not resuming): read now, loaded strictly before iteration 0
+    weights = take_load_from(cfg)
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:
         from mmseg.registry import RUNNERS
         runner = RUNNERS.build(cfg)
-    run_and_close(runner, 'train')
+    run_and_close(runner, 'train', weights)
 
 
 if __name__ == '__main__':

@@ -11,7 +11,12 @@
 * :mod:`.iter_seed_hook` -- per-iteration seeds, so a resumed run continues
   bit-exactly;
 * :mod:`.checkpoint`, :mod:`.resume` -- strict checkpoint loading, the KD to
-  student conversion, and checks of a checkpoint before resuming from it.
+  student conversion, and checks of a checkpoint before resuming from it;
+* :mod:`.weights`, :mod:`.load_weights_hook` -- safe reading of a
+  checkpoint, its kind (distillation, student, segmentor), and strict
+  loading of the part that belongs in a model (``load_from``, test);
+* :mod:`.model_config` -- MMRazor's ``cfg_path`` models resolved into
+  model dicts, so every key can be overridden.
 
 Nothing here imports the method (``mmrdd.functional``, ``mmrdd.models``,
 ``mmrdd.structures``, ``mmrdd.engine``, ``mmrdd.visualization``);
@@ -21,16 +26,23 @@ from .checkpoint import kd_to_student_checkpoint, load_checkpoint_strict
 from .config_scope import config_file, register_config_scope
 from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
 from .iter_seed_hook import IterSeedHook
-from .launch import (add_launch_arguments, check_model_runs_here,
-                     close_launcher, load_tool_config, run_and_close,
-                     setup_amp, setup_launcher)
+from .launch import (add_launch_arguments, check_config_runs_here,
+                     check_model_runs_here, close_launcher, load_tool_config,
+                     run_and_close, setup_amp, setup_launcher, take_load_from)
+from .load_weights_hook import LoadWeightsHook
+from .model_config import resolve_cfg_path, resolve_model_cfgs
 from .resume import (check_resume_checkpoint, checkpoint_problem,
                      previous_good_checkpoint)
+from .weights import (checkpoint_kind, load_weights, read_checkpoint,
+                      state_dict_of)
 
 __all__ = [
     'CPUAmpOptimWrapper', 'IterSeedHook', 'add_launch_arguments',
     'load_tool_config', 'run_and_close', 'setup_launcher', 'close_launcher',
     'check_model_runs_here', 'setup_amp', 'kd_to_student_checkpoint',
     'load_checkpoint_strict', 'check_resume_checkpoint', 'checkpoint_problem',
-    'previous_good_checkpoint', 'config_file', 'register_config_scope'
+    'previous_good_checkpoint', 'config_file', 'register_config_scope',
+    'LoadWeightsHook', 'check_config_runs_here', 'take_load_from',
+    'resolve_cfg_path', 'resolve_model_cfgs', 'checkpoint_kind',
+    'load_weights', 'read_checkpoint', 'state_dict_of'
 ]
