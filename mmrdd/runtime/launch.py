@@ -341,10 +341,10 @@ def check_model_runs_here(model: nn.Module, batch_size: int) -> None:
     found = single_value_bn(model)
     if found:
         raise ValueError(
-            'train_dataloader.batch_size=1 per process, but '
-            f'{", ".join(found[:3])} apply BN after a global pooling: with '
-            'one image a BN layer there sees one value per channel and '
-            'cannot train (PyTorch: "Expected more than 1 value per channel '
-            'when training"). Use --cfg-options '
+            'train_dataloader.batch_size=1 per process, but BN follows a '
+            f'global pooling in {", ".join(found[:3])}: with one image that '
+            'BN layer sees one value per channel and cannot train '
+            '(PyTorch: "Expected more than 1 value per channel when '
+            'training"). Use --cfg-options '
             'train_dataloader.batch_size=2 (or more) per process, or SyncBN '
             'on several GPUs.')

@@ -95,7 +95,9 @@ def file_problem(path: str) -> Optional[str]:
     try:
         text = head.decode('utf-8')
     except UnicodeDecodeError:
-        return f'not a PyTorch checkpoint (it starts with bytes {head[:8]!r})'
+        text = ''
+    if not text or not all(c.isprintable() or c.isspace() for c in text):
+        return f'of unknown content (it starts with bytes {head[:8]!r})'
     first = text.strip().splitlines()[0][:40] if text.strip() else ''
     if text.lstrip().lower().startswith(('<!doctype html', '<html')):
         return ('an HTML page (a download that saved an error or login '
@@ -234,6 +236,7 @@ def _reason(exc: BaseException) -> str:
     inner = re.search(r'WeightsUnpickler error: (.*)', text)
     if inner:
         text = inner.group(1)
+    text = text.split('  (Could this error message be improved?')[0]
     return f'{type(exc).__name__}: {text.strip().splitlines()[0][:200]}'
 
 
@@ -414,7 +417,7 @@ def select_weights(
         return model, state, None, 'model', 'its student (architecture.*)'
     if distill:
         return (model.architecture, state, None,
-                'student (model.architecture)', 'all of it, into the student')
+                'student (model.architecture)', 'all of it')
     return model, state, None, 'model', 'all of it'
 
 

@@ -45,6 +45,8 @@ def distinct(state, offset):
     (b'<!DOCTYPE html><html><body>Not found</body></html>', 'an HTML page'),
     (b'epoch 1 loss 0.3\n', 'a text file (it starts with "epoch 1 loss'),
     (b'PK\x03\x04' + b'\0' * 40, 'truncated'),
+    (b'\x00\x01\x02\x03' * 4, "of unknown content (it starts with bytes "
+     "b'\\x00\\x01"),
 ])
 def test_files_that_are_not_checkpoints_name_what_they_are(
         tmp_path, content, problem):
