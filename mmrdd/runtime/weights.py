@@ -178,7 +178,8 @@ def read_checkpoint(filename: str, what: str = 'checkpoint') -> Dict:
         is a bare state dict is returned as ``{'state_dict': ...}``).
 
     Raises:
-        FileNotFoundError: A local path that does not exist.
+        FileNotFoundError: A local path that does not exist (or a folder:
+            ``IsADirectoryError``).
         ValueError: A URL that is not HTTPS, or a file that is not a
             checkpoint.
         RuntimeError: A failed download, or a file that safe loading
@@ -195,6 +196,11 @@ def read_checkpoint(filename: str, what: str = 'checkpoint') -> Dict:
         fix = f'delete {path} and run again to download it anew'
     else:
         path = filename
+        if osp.isdir(path):
+            raise IsADirectoryError(
+                f'{what} checkpoint "{filename}" is a folder: give the .pth '
+                'file in it (for a work dir, the iter_N.pth named in its '
+                'last_checkpoint file).')
         if not osp.isfile(path):
             raise FileNotFoundError(
                 f'{what} checkpoint "{filename}" does not exist: give the '

@@ -268,3 +268,14 @@ def test_empty_teacher_ckpt_is_an_error_not_a_random_teacher():
             ValueError, match='teacher checkpoint is an empty '
             'string'):
         MODELS.build(cfg)
+
+
+@pytest.mark.parametrize('timeout', [0, -1, True, '60'])
+def test_download_timeout_must_be_positive_seconds(timeout):
+    cfg = rdd_cfg()
+    cfg['download_timeout'] = timeout
+    with pytest.raises(
+            ValueError,
+            match='download_timeout must be a number '
+            f'of seconds > 0, got {timeout!r}'):
+        MODELS.build(cfg)

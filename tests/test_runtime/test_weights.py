@@ -117,11 +117,15 @@ def test_checkpoints_without_weights_are_rejected(tmp_path, content, match):
         read_checkpoint(str(path))
 
 
-def test_missing_and_empty_names_say_so(tmp_path):
+def test_missing_empty_and_folder_names_say_so(tmp_path):
     with pytest.raises(FileNotFoundError, match='does not exist'):
         read_checkpoint(str(tmp_path / 'nope.pth'), 'load_from')
     with pytest.raises(ValueError, match='is an empty string'):
         read_checkpoint('', 'load_from')
+    with pytest.raises(
+            IsADirectoryError, match='is a folder: give the .pth '
+            'file in it'):
+        read_checkpoint(str(tmp_path), 'test')
 
 
 def test_mmengine_and_bare_state_dicts_are_read(tmp_path):

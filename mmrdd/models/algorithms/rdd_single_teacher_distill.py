@@ -13,6 +13,7 @@ from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 from torch import Tensor
 
+from mmrdd.arg_checks import is_number
 from mmrdd.runtime import load_checkpoint_strict, resolve_cfg_path
 from mmrdd.runtime.teacher_view import check_teacher_view
 from ..data_augments.kd_augments import prepare_kd_augments
@@ -103,6 +104,10 @@ class RDDSingleTeacherDistill(SingleTeacherDistill):
                 'RDD distils a frozen teacher into a trained student whose '
                 'task loss it re-weights: keep teacher_trainable=False, '
                 'student_trainable=True and calculate_student_loss=True.')
+        if not is_number(download_timeout) or not download_timeout > 0:
+            raise ValueError(
+                'RDDSingleTeacherDistill: download_timeout must be a number '
+                f'of seconds > 0, got {download_timeout!r}.')
         if isinstance(teacher, dict) and 'cfg_path' in teacher:
             teacher = resolve_cfg_path(teacher, 'model.teacher')
         architecture = kwargs.get('architecture')
