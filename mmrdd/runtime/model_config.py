@@ -260,5 +260,7 @@ def resolve_model_cfgs(cfg: Config) -> List[str]:
         return node
 
     if isinstance(cfg.get('model'), dict):
-        cfg.model = walk(_plain(cfg.model), 'model')
+        model = walk(_plain(cfg.model), 'model')
+        if done:  # otherwise the config stays exactly as it was
+            cfg.model = model
     return done
