@@ -213,6 +213,7 @@ def test_a_batch_of_one_stops_with_the_fix(toy_data, teacher_run, tmp_path):
     out = failing_tool('tools/train.py', RDD_TOY, '--work-dir', str(tmp_path),
                        '--cfg-options', *data_options(toy_data),
                        f'model.teacher_ckpt={teacher_run["ckpt"]}',
+                       'model.distiller.switch_iter=1',
                        'train_dataloader.batch_size=1')
     assert 'train_dataloader.batch_size=1 per process, but BN follows a ' \
         'global pooling in architecture.decode_head.image_pool: ' in out
