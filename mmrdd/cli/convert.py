@@ -8,12 +8,13 @@
 and ``python tools/test.py``, the same :func:`main`).
 """
 import argparse
+import os
 from pathlib import Path
 
 import torch
 
 import mmrdd  # noqa: F401  (safe loading of mmengine checkpoints)
-from mmrdd.runtime import kd_to_student_checkpoint
+from mmrdd.runtime import kd_to_student_checkpoint, read_checkpoint
 
 
 def parse_args() -> argparse.Namespace:
@@ -30,8 +31,11 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     """Convert and save; print where the student checkpoint went."""
     args = parse_args()
-    checkpoint = torch.load(args.checkpoint, map_location='cpu')
-    student = kd_to_student_checkpoint(checkpoint)
+    checkpoint = read_checkpoint(args.checkpoint, 'distillation')
+    try:
+        student = kd_to_student_checkpoint(checkpoint)
+    except KeyError as e:
+        raise SystemExit(f'{args.checkpoint}: {e.args[0]}') from None
     if args.inplace:
         out = Path(args.checkpoint)
     else:
@@ -39,7 +43,11 @@ def main() -> None:
         out_dir = Path(args.out_path) if args.out_path else ckpt_path.parent
         out_dir.mkdir(parents=True, exist_ok=True)
         out = out_dir / f'{ckpt_path.stem}_student.pth'
-    torch.save(student, out)
+    # write beside and rename: an interrupted save (or --inplace) never
+    # leaves a half-written file under the final name
+    partial = out.with_name(out.name + '.partial')
+    torch.save(student, partial)
+    os.replace(partial, out)
     print(f'student checkpoint ({len(student["state_dict"])} tensors): {out}')
     if args.inplace:
         # MMEngine's --resume would fail later with KeyError: 'message_hub'

@@ -5,13 +5,13 @@ Installed as ``mmrdd-test``; ``tools/test.py`` and ``tools/dist_test.sh``
 run the same :func:`main` from a clone.
 """
 import argparse
-import os.path as osp
 
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 import mmrdd  # noqa: F401  (torch-2 compatibility before mmrazor loads)
-from mmrdd.runtime import add_launch_arguments, load_tool_config, run_and_close
+from mmrdd.runtime import (add_launch_arguments, load_tool_config,
+                           run_and_close, take_load_from)
 
 
 def parse_args() -> argparse.Namespace:
@@ -62,14 +62,11 @@ def main() -> None:
     args = parse_args()
     cfg = load_tool_config(args)
 
-    if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
-        raise FileNotFoundError(
-            f'checkpoint "{args.checkpoint}" does not exist: give the path of '
-            'a .pth file (for a distilled model, the output of '
-            'tools/model_converters/convert_kd_ckpt_to_student.py with a '
-            'student config, or '
-            'the raw checkpoint with the distillation config).')
+    # read now (a file that is not a checkpoint stops here), load strictly
+    # the part that belongs in this config's model (LoadWeightsHook)
     cfg.load_from = args.checkpoint
+    cfg.resume = False
+    weights = take_load_from(cfg, what='test')
 
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
@@ -84,7 +81,8 @@ def main() -> None:
         cfg.test_evaluator['keep_results'] = True
 
     runner = Runner.from_cfg(cfg)
-    run_and_close(runner, 'test')
+    run_and_close(runner, 'test', weights)
+    print(f'tools/test.py scored: {weights.report}', flush=True)
 
 
 if __name__ == '__main__':

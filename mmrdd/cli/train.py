@@ -15,7 +15,8 @@ import mmrdd  # noqa: F401  (torch-2 compatibility before mmrazor loads)
 from mmrdd.runtime import (ResumeMismatchError, WorkDirInUseError,
                            add_launch_arguments, add_train_guards,
                            check_resume_checkpoint, load_tool_config,
-                           run_and_close, setup_amp, work_dir_held)
+                           run_and_close, setup_amp, take_load_from,
+                           work_dir_held)
 
 
 def parse_args() -> argparse.Namespace:
@@ -88,12 +89,15 @@ def train(cfg: Config) -> None:
                 'last_checkpoint): training starts at iteration 0.',
                 logger='current',
                 level=logging.WARNING)
+    # load_from (not resuming): read now, loaded strictly before iteration 0
+    weights = take_load_from(cfg)
+
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:
         from mmseg.registry import RUNNERS
         runner = RUNNERS.build(cfg)
-    run_and_close(runner, 'train')
+    run_and_close(runner, 'train', weights)
 
 
 if __name__ == '__main__':

@@ -20,7 +20,12 @@
 * :mod:`.run_fingerprint`, :mod:`.run_fingerprint_hook`,
   :mod:`.atomic_checkpoint_hook`, :mod:`.work_dir_lock`,
   :mod:`.train_guards` -- resume exactly or refuse, checkpoints without the
-  frozen teacher, no checkpoint lost on a kill, one run per work dir.
+  frozen teacher, no checkpoint lost on a kill, one run per work dir;
+* :mod:`.weights`, :mod:`.load_weights_hook` -- safe reading of a
+  checkpoint, its kind (distillation, student, segmentor), and strict
+  loading of the part that belongs in a model (``load_from``, test);
+* :mod:`.model_config` -- MMRazor's ``cfg_path`` models resolved into
+  model dicts, so every key can be overridden.
 
 Nothing here imports the method (``mmrdd.functional``, ``mmrdd.models``,
 ``mmrdd.structures``, ``mmrdd.engine``, ``mmrdd.visualization``);
@@ -35,14 +40,18 @@ from .data_options import (check_wrapper_data_roots, fix_persistent_workers,
 from .frozen_param_log_filter import (FrozenParamLogFilter, frozen_params,
                                       frozen_params_summarised)
 from .iter_seed_hook import IterSeedHook
-from .launch import (add_launch_arguments, check_model_runs_here,
-                     close_launcher, load_tool_config, run_and_close,
-                     setup_amp, setup_launcher)
+from .launch import (add_launch_arguments, check_config_runs_here,
+                     check_model_runs_here, close_launcher, load_tool_config,
+                     run_and_close, setup_amp, setup_launcher, take_load_from)
+from .load_weights_hook import LoadWeightsHook
+from .model_config import resolve_cfg_path, resolve_model_cfgs
 from .resume import (check_resume_checkpoint, checkpoint_problem,
                      previous_good_checkpoint, training_state_problem)
 from .run_fingerprint import ResumeMismatchError, state_dict_sha256
 from .run_fingerprint_hook import RunFingerprintHook
 from .train_guards import add_train_guards, work_dir_held
+from .weights import (checkpoint_kind, load_weights, read_checkpoint,
+                      state_dict_of)
 from .work_dir_lock import WorkDirInUseError, WorkDirLock
 
 __all__ = [
@@ -56,5 +65,7 @@ __all__ = [
     'FrozenParamLogFilter', 'frozen_params', 'frozen_params_summarised',
     'AtomicCheckpointHook', 'RunFingerprintHook', 'ResumeMismatchError',
     'state_dict_sha256', 'add_train_guards', 'work_dir_held', 'WorkDirLock',
-    'WorkDirInUseError'
+    'WorkDirInUseError', 'LoadWeightsHook', 'check_config_runs_here',
+    'take_load_from', 'resolve_cfg_path', 'resolve_model_cfgs',
+    'checkpoint_kind', 'load_weights', 'read_checkpoint', 'state_dict_of'
 ]

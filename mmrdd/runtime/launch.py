@@ -18,17 +18,26 @@ import logging
 import os
 import os.path as osp
 from contextlib import nullcontext
+from typing import Any, List, Optional
 
 import torch
 import torch.distributed as dist
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from .config_scope import config_file
 from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
 from .data_options import (check_wrapper_data_roots, fix_persistent_workers,
                            set_data_root)
 from .frozen_param_log_filter import frozen_params_summarised
+from .load_weights_hook import LoadWeightsHook
+from .model_config import resolve_model_cfgs
+from .weights import read_checkpoint
+
+#: Norm layer types that synchronise across processes (MMCV's names).
+SYNC_BN_TYPES = ('SyncBN', 'MMSyncBN')
 
 
 def add_launch_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,8 +67,11 @@ def add_launch_arguments(parser: argparse.ArgumentParser) -> None:
 def load_tool_config(args: argparse.Namespace) -> Config:
     """The config a tool runs: the file (a path, or ``mmrdd::``/``mmseg::``
     ``...``, see :func:`~mmrdd.runtime.config_scope.config_file`),
-    ``--cfg-options`` merged, the launcher prepared (:func:`setup_launcher`)
-    and ``work_dir`` set.
+    ``--cfg-options`` merged, ``cfg_path`` models resolved into model dicts
+    with the overrides applied
+    (:func:`~mmrdd.runtime.model_config.resolve_model_cfgs`), the config
+    checked against the launcher (:func:`check_config_runs_here`), the
+    launcher prepared (:func:`setup_launcher`) and ``work_dir`` set.
 
     ``--cfg-options data_root=PATH`` points every split's data sets at
     ``PATH`` (:func:`~mmrdd.runtime.data_options.set_data_root`; a split's
@@ -88,6 +100,8 @@ def load_tool_config(args: argparse.Namespace) -> Config:
         cfg.merge_from_dict(args.cfg_options)
         check_wrapper_data_roots(cfg)
     fix_persistent_workers(cfg)
+    resolve_model_cfgs(cfg)
+    check_config_runs_here(cfg, args.launcher)
     setup_launcher(cfg, args.launcher)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -150,17 +164,58 @@ def close_launcher() -> None:
     dist.destroy_process_group()
 
 
-def run_and_close(runner, mode: str) -> None:
-    """The end of ``tools/train.py`` and ``tools/test.py``: check that the
-    model can run on this machine, ``runner.train()`` (the frozen
-    parameters logged in one line, :func:`frozen_params_summarised`) or
-    ``runner.test()``, then :func:`close_launcher`.
+def take_load_from(cfg: Config,
+                   what: str = 'load_from') -> Optional[LoadWeightsHook]:
+    """Take ``cfg.load_from`` away from MMEngine, to load it strictly.
+
+    Unless the run resumes (then MMEngine resumes from ``load_from``), the
+    checkpoint is read now (:func:`~mmrdd.runtime.weights.read_checkpoint`:
+    a file that is not a checkpoint stops before the runner is built),
+    ``cfg.load_from`` is cleared and a
+    :class:`~mmrdd.runtime.LoadWeightsHook` is returned for
+    :func:`run_and_close`, which loads the part of the file that belongs in
+    the model, strictly, and logs what it loaded.
+
+    Args:
+        cfg (Config): The tool's config, updated in place.
+        what (str): The file's role, for the messages. Defaults to
+            ``'load_from'``.
+
+    Returns:
+        LoadWeightsHook, optional: None when there is nothing to load or
+        the run resumes.
+
+    Raises:
+        ValueError: ``load_from`` is an empty string.
+    """
+    filename = cfg.get('load_from', None)
+    if filename is None or cfg.get('resume', False):
+        return None
+    checkpoint = read_checkpoint(str(filename), what)
+    cfg.load_from = None
+    return LoadWeightsHook(str(filename), checkpoint, what)
+
+
+def run_and_close(runner,
+                  mode: str,
+                  weights: Optional[LoadWeightsHook] = None) -> None:
+    """The end of ``tools/train.py`` and ``tools/test.py``: check that a
+    training step can run (:func:`check_model_runs_here`), load ``weights``
+    at the right moment, ``runner.train()`` (the frozen parameters logged
+    in one line, :func:`frozen_params_summarised`) or ``runner.test()``,
+    then :func:`close_launcher`.
 
     Args:
         runner (mmengine.runner.Runner): The built runner.
         mode (str): ``'train'`` or ``'test'``.
+        weights (LoadWeightsHook, optional): From :func:`take_load_from`.
+            Defaults to None.
     """
-    check_model_runs_here(runner.model)
+    if mode == 'train':
+        loader = runner.cfg.get('train_dataloader') or {}
+        check_model_runs_here(runner.model, loader.get('batch_size', 1))
+    if weights is not None:
+        runner.register_hook(weights)
     quiet = frozen_params_summarised(runner.model, runner.logger) \
         if mode == 'train' else nullcontext()
     with quiet:
@@ -194,30 +249,122 @@ def setup_amp(cfg: Config) -> None:
         level=logging.WARNING)
 
 
-def check_model_runs_here(model: torch.nn.Module) -> None:
-    """Fail early, with the fix, when ``model`` cannot run on this machine.
+def sync_bn_keys(node: Any, where: str = 'model') -> List[str]:
+    """The dotted config paths of every SyncBN layer config under ``node``.
 
-    SyncBN has no CPU implementation of its cross-process synchronisation: the
-    published MMSeg configs use it, so a distributed CPU run needs plain BN (a
-    single CPU process is fine: SyncBN then acts as BN).
+    Args:
+        node: A (resolved) model config.
+        where (str): Its path. Defaults to ``'model'``.
+
+    Returns:
+        list[str]: E.g. ``['model.architecture.backbone.norm_cfg']``.
+    """
+    found = []
+    if isinstance(node, dict):
+        kind = node.get('type')
+        if isinstance(kind, str) and kind.rsplit('.', 1)[-1] in SYNC_BN_TYPES:
+            found.append(where)
+        for key, value in node.items():
+            found += sync_bn_keys(value, f'{where}.{key}')
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            found += sync_bn_keys(value, f'{where}.{i}')
+    return found
+
+
+def check_config_runs_here(cfg: Config, launcher: str) -> None:
+    """Stop, with the options that fix it, a config that cannot run here.
+
+    SyncBN has no CPU implementation of its cross-process synchronisation,
+    and PyTorch's DDP refuses SyncBN layers in CPU processes
+    (``SyncBatchNorm layers only work with GPU modules``, raised while the
+    runner wraps the model). The published MMSeg configs use SyncBN, so a
+    ``--launcher pytorch`` run without GPUs stops here, before anything is
+    built, with the ``--cfg-options`` that switch every such layer to BN
+    (``cfg_path`` models are resolved by then, so these keys reach them).
+    A single CPU process is fine: SyncBN then acts as BN.
+
+    Args:
+        cfg (Config): The tool's config (``cfg_path`` models resolved).
+        launcher (str): The ``--launcher``.
+
+    Raises:
+        RuntimeError: SyncBN in a distributed run without GPUs.
+    """
+    if launcher != 'pytorch' or torch.cuda.is_available():
+        return
+    keys = sync_bn_keys(cfg.get('model'))
+    options = [f'{key}.type=BN' for key in keys]
+    if cfg.get('sync_bn'):
+        options.append('sync_bn=None')
+    if options:
+        raise RuntimeError(
+            f'{len(options)} SyncBN setting(s) cannot run in CPU processes '
+            '(PyTorch\'s DDP refuses SyncBN without GPUs). Switch them to '
+            'BN, or run on GPUs:\n  --cfg-options ' + ' '.join(options))
+
+
+def single_value_bn(model: nn.Module) -> List[str]:
+    """Modules whose BN sees one value per channel with a batch of one.
+
+    A BN in training mode after a global pooling (``AdaptiveAvgPool2d(1)``
+    in the same ``nn.Sequential``: the image pooling of DeepLabV3's ASPP,
+    PSPNet's 1x1 pyramid level) gets ``(N, C, 1, 1)``; with ``N = 1`` it
+    cannot compute batch statistics. SyncBN layers count only when they do
+    not synchronise (no process group of several ranks).
+
+    Args:
+        model (nn.Module): The model, in the mode it trains in.
+
+    Returns:
+        list[str]: The names of those ``nn.Sequential`` modules.
+    """
+    synced = dist.is_available() and dist.is_initialized() \
+        and dist.get_world_size() > 1
+    found = []
+    for name, module in model.named_modules():
+        if not isinstance(module, nn.Sequential):
+            continue
+        children = list(module.children())
+        pools = [
+            i for i, child in enumerate(children)
+            if isinstance(child, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d))
+            and child.output_size in (1, (1, 1))
+        ]
+        if not pools:
+            continue
+        after = nn.ModuleList(children[pools[0] + 1:])
+        if any(
+                isinstance(m, _BatchNorm) and m.training
+                and not (synced and isinstance(m, nn.SyncBatchNorm))
+                for m in after.modules()):
+            found.append(name)
+    return found
+
+
+def check_model_runs_here(model: nn.Module, batch_size: int) -> None:
+    """Fail before training, with the fix, when a step cannot run.
+
+    With ``train_dataloader.batch_size=1`` per process, a BN after a global
+    pooling (:func:`single_value_bn`) raises PyTorch's ``Expected more than
+    1 value per channel when training`` in the first step.
 
     Args:
         model (nn.Module): The built (possibly wrapped) model.
+        batch_size (int): ``train_dataloader.batch_size`` (per process).
 
     Raises:
-        RuntimeError: If the model holds SyncBN layers in a distributed run
-            without GPUs.
+        ValueError: A batch of one with such a BN layer.
     """
-    if torch.cuda.is_available() or not dist.is_initialized():
+    if batch_size != 1:
         return
-    sync = [
-        n for n, m in model.named_modules()
-        if isinstance(m, torch.nn.SyncBatchNorm)
-    ]
-    if sync:
-        raise RuntimeError(
-            f'{len(sync)} SyncBN layers (e.g. "{sync[0]}") cannot run on '
-            'CPU processes. Use a config with '
-            "norm_cfg=dict(type='BN', requires_grad=True) for every backbone "
-            'and head (the toy configs under configs/_base_/ do), or run on '
-            'GPUs.')
+    found = single_value_bn(model)
+    if found:
+        raise ValueError(
+            'train_dataloader.batch_size=1 per process, but BN follows a '
+            f'global pooling in {", ".join(found[:3])}: with one image that '
+            'BN layer sees one value per channel and cannot train '
+            '(PyTorch: "Expected more than 1 value per channel when '
+            'training"). Use --cfg-options '
+            'train_dataloader.batch_size=2 (or more) per process, or SyncBN '
+            'on several GPUs.')

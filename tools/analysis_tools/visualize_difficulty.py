@@ -29,7 +29,9 @@ from mmrazor.registry import MODELS
 from mmseg.registry import DATASETS
 
 import mmrdd  # noqa: F401
-from mmrdd.runtime import kd_to_student_checkpoint, load_checkpoint_strict
+from mmrdd.runtime import load_checkpoint_strict
+from mmrdd.runtime import load_weights as load_student
+from mmrdd.runtime import read_checkpoint
 from mmrdd.visualization import difficulty_maps, difficulty_panel
 
 
@@ -63,17 +65,9 @@ def load_weights(model, checkpoints) -> None:
         raise ValueError('give one distillation checkpoint or TEACHER '
                          f'STUDENT checkpoints, got {len(checkpoints)}')
     load_checkpoint_strict(model.teacher, checkpoints[0], 'teacher')
-    student = torch.load(checkpoints[1], map_location='cpu')
-    if any(
-            k.startswith('architecture.')
-            for k in student.get('state_dict', student)):
-        student = kd_to_student_checkpoint(student)
-    missing, unexpected = model.student.load_state_dict(
-        student.get('state_dict', student), strict=False)
-    if missing or unexpected:
-        raise RuntimeError(f'student checkpoint {checkpoints[1]} does not '
-                           f'match the student: missing {missing[:3]}, '
-                           f'unexpected {unexpected[:3]}')
+    # a student, raw distillation or segmentor checkpoint, loaded strictly
+    student = read_checkpoint(checkpoints[1], 'student')
+    load_student(model.student, student, checkpoints[1], 'student')
 
 
 def label_path(image: str, suffix: str) -> str:

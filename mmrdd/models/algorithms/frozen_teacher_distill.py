@@ -13,7 +13,9 @@ from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 from torch import Tensor
 
-from mmrdd.runtime import load_checkpoint_strict
+from mmrdd.arg_checks import is_number
+from mmrdd.runtime import load_checkpoint_strict, resolve_cfg_path
+from mmrdd.runtime.teacher_view import check_teacher_view
 from ..data_augments.kd_augments import prepare_kd_augments
 from ..distillers import DistillStep
 from ..utils import KeptRows, main_head, run_heads, segmentor_heads
@@ -42,12 +44,23 @@ class FrozenTeacherDistill(SingleTeacherDistill):
     ``ConfigurableDistiller`` gets the plain one (KD without RDD). The name
     of 0.2, ``RDDSingleTeacherDistill``, builds this class.
 
+    Student and teacher given as MMRazor ``cfg_path`` dicts are resolved
+    into model dicts first, with the dict's other keys merged over the
+    referenced config's model
+    (:func:`~mmrdd.runtime.model_config.resolve_cfg_path`), so that every
+    key of both models can be set from a config or ``--cfg-options``
+    (MMRazor passes them as defaults only, so a key the referenced config
+    sets is ignored). The teacher's ``data_preprocessor`` must normalise
+    like the distillation model's, whose batch the teacher sees
+    (:func:`~mmrdd.runtime.teacher_view.check_teacher_view`).
+
     Args:
         distiller (dict): Config of the distiller, usually ``RDDDistiller``.
         teacher (dict | BaseModel): The teacher segmentor or its config.
         teacher_ckpt (str, optional): Teacher checkpoint, a local path or an
-            ``https://`` URL. Defaults to None (keeps the initialisation;
-            only sensible in tests).
+            ``https://`` URL, read with safe loading and loaded strictly
+            (:func:`~mmrdd.runtime.load_checkpoint_strict`). Defaults to None
+            (keeps the initialisation; only sensible in tests).
         check_teacher_finite (bool): Stop with an error when the teacher's
             logits contain NaN or Inf, rather than training on them.
             Defaults to True.
@@ -85,12 +98,26 @@ class FrozenTeacherDistill(SingleTeacherDistill):
                 'RDD distils a frozen teacher into a trained student whose '
                 'task loss it re-weights: keep teacher_trainable=False, '
                 'student_trainable=True and calculate_student_loss=True.')
+        if not is_number(download_timeout) or not download_timeout > 0:
+            raise ValueError(
+                'FrozenTeacherDistill: download_timeout must be a number '
+                f'of seconds > 0, got {download_timeout!r}.')
+        if isinstance(teacher, dict) and 'cfg_path' in teacher:
+            teacher = resolve_cfg_path(teacher, 'model.teacher')
+        architecture = kwargs.get('architecture')
+        if isinstance(architecture, dict) and 'cfg_path' in architecture:
+            kwargs['architecture'] = resolve_cfg_path(architecture,
+                                                      'model.architecture')
         super().__init__(distiller, teacher, teacher_ckpt=None, **kwargs)
-        if teacher_ckpt:
-            load_checkpoint_strict(
+        check_teacher_view(self.teacher, self.data_preprocessor)
+        if teacher_ckpt is not None:
+            count = load_checkpoint_strict(
                 self.teacher, teacher_ckpt, download_timeout=download_timeout)
             # keep the loaded weights through runner.model.init_weights()
             self.teacher.is_init = True
+            print_log(
+                f'teacher: loaded {count} tensors from {teacher_ckpt}',
+                logger='current')
         else:
             print_log(
                 'FrozenTeacherDistill: no teacher_ckpt, the teacher keeps '
