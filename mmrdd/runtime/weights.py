@@ -24,7 +24,6 @@ every failure named with its fix), recognised as one of three kinds
 and :func:`load_weights` loads into a segmentor or a distillation algorithm
 the part that belongs there, with every tensor accounted for.
 """
-import os
 import os.path as osp
 import pickle
 import re
