@@ -21,8 +21,7 @@ STAGES = ('maskd-tokens_', )
 DISTILL = sorted(
     osp.basename(p)[:-len('.py')]
     for p in glob.glob(osp.join(ROOT, 'configs', 'rdd', '*.py'))
-    if 'toy' not in osp.basename(p)
-    and not osp.basename(p).startswith(STAGES))
+    if 'toy' not in osp.basename(p) and not osp.basename(p).startswith(STAGES))
 STUDENTS = sorted(glob.glob(osp.join(ROOT, 'configs', 'students', '*.py')))
 
 
