@@ -154,9 +154,10 @@ def omni_contrastive_loss(preds_S: Tensor,
     group = torch.arange(k, device=sim.device) % groups
     same_group = group[:, None] == group[None, :]
     excluded = same_group & ~torch.eye(k, dtype=torch.bool, device=sim.device)
-    logits = sim.masked_fill(excluded, float('-inf'))
-    per_token = logits.logsumexp(-1) - sim.diagonal(dim1=-2, dim2=-1)
-    return per_token.sum() / (n * h * w)
+    # log-softmax, not logsumexp - diagonal: the similarities are large
+    # (L1 distances / 0.07) and their difference would lose float32 digits
+    log_p = sim.masked_fill(excluded, float('-inf')).log_softmax(-1)
+    return -log_p.diagonal(dim1=-2, dim2=-1).sum() / (n * h * w)
 
 
 def afdcd_losses(projected_S: Tensor,
