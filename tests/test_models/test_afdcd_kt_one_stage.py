@@ -31,8 +31,8 @@ def _cfg(name: str) -> Config:
     return Config.fromfile(osp.join(ROOT, 'configs', 'rdd', name))
 
 
-@pytest.mark.parametrize(
-    'method,student', [(m, s) for m, ss in STUDENTS.items() for s in ss])
+@pytest.mark.parametrize('method,student',
+                         [(m, s) for m, ss in STUDENTS.items() for s in ss])
 def test_one_stage_config_is_the_rdd_config_without_rdd(method, student):
     one = _cfg(method + CITY.format(student))
     rdd = _cfg('rdd+' + method + CITY.format(student))
@@ -71,7 +71,6 @@ def test_toy_step_trains_student_and_afdcd_modules_only(method, rdd):
     learned = list(model.distiller.distill_losses.parameters())
     assert learned
     if method == 'afdcd_feat':
-        assert all(p.requires_grad and p.grad.abs().sum() > 0
-                   for p in learned)
+        assert all(p.requires_grad and p.grad.abs().sum() > 0 for p in learned)
     else:  # frozen, as the official optimizer never holds them
         assert all(not p.requires_grad and p.grad is None for p in learned)

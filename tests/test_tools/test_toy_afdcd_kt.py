@@ -31,18 +31,21 @@ LEARNED = {
 @pytest.mark.parametrize('config', CONFIGS)
 def test_toy_config_trains_and_converts(config, toy_data, teacher_run,
                                         tmp_path):
-    cfg = Config.fromfile(osp.join(osp.dirname(osp.dirname(
-        osp.dirname(osp.abspath(__file__)))), config))
+    cfg = Config.fromfile(
+        osp.join(
+            osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
+            config))
     rdd = 'rdd+' in config
     method = 'kt' if '/kt_' in config or '+kt_' in config else 'afdcd'
-    opts = data_options(toy_data, iters=ITERS) + [
-        f'model.teacher_ckpt={teacher_run["ckpt"]}',
-        'default_hooks.checkpoint.interval=1',
-        'default_hooks.checkpoint.max_keep_ckpts=2',
-        'val_cfg=None',
-        'val_dataloader=None',
-        'val_evaluator=None',
-    ]
+    opts = data_options(
+        toy_data, iters=ITERS) + [
+            f'model.teacher_ckpt={teacher_run["ckpt"]}',
+            'default_hooks.checkpoint.interval=1',
+            'default_hooks.checkpoint.max_keep_ckpts=2',
+            'val_cfg=None',
+            'val_dataloader=None',
+            'val_evaluator=None',
+        ]
     if rdd:
         opts += [
             'model.distiller.switch_iter=1',

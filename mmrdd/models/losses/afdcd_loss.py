@@ -7,7 +7,7 @@ from torch import Tensor
 
 from ...functional.afdcd import (afdcd_losses, center_keep_mask,
                                  check_contrast_sizes, random_keep_mask)
-from ._checks import check_positive, check_positive_int, check_same_size
+from ._checks import check_feature_channels, check_positive, check_positive_int
 
 MASKS = ('random', 'center')
 PROJECTORS = ('plain', 'enhanced')
@@ -145,14 +145,7 @@ class AfDCDLoss(nn.Module):
         Returns:
             tuple[Tensor, Tensor]: Scalar float32 terms.
         """
-        check_same_size(preds_S, preds_T)
-        if preds_S.shape[1] != self.student_channels or \
-                preds_T.shape[1] != self.teacher_channels:
-            raise ValueError(
-                f'AfDCDLoss(student_channels={self.student_channels}, '
-                f'teacher_channels={self.teacher_channels}) got features of '
-                f'{preds_S.shape[1]} and {preds_T.shape[1]} channels: set '
-                'the two to the recorded features\' channels.')
+        check_feature_channels(self, preds_S, preds_T)
         check_contrast_sizes(self.teacher_channels, preds_T.shape[2],
                              preds_T.shape[3], self.groups, self.patch_size,
                              self.pool_size)

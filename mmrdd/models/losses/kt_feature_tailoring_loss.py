@@ -10,7 +10,7 @@ from mmrdd.arg_checks import is_int
 from ...functional.distill import channel_wise_divergence
 from ...functional.dtype import at_least_float32
 from ...functional.kt import row_triplet_margin, tailor_features
-from ._checks import check_positive, check_positive_int, check_same_size
+from ._checks import check_feature_channels, check_positive, check_positive_int
 
 
 def tailoring_mlp(channels: int) -> nn.Sequential:
@@ -137,15 +137,7 @@ class KTFeatureTailoringLoss(nn.Module):
         Returns:
             tuple[Tensor, Tensor]: Scalar float32 terms.
         """
-        check_same_size(preds_S, preds_T)
-        if preds_S.shape[1] != self.student_channels or \
-                preds_T.shape[1] != self.teacher_channels:
-            raise ValueError(
-                'KTFeatureTailoringLoss(student_channels='
-                f'{self.student_channels}, teacher_channels='
-                f'{self.teacher_channels}) got features of '
-                f'{preds_S.shape[1]} and {preds_T.shape[1]} channels: set '
-                "the two to the recorded features' channels.")
+        check_feature_channels(self, preds_S, preds_T)
         if iteration is None:
             iteration = self.current_iter()
         s = at_least_float32(preds_S)

@@ -54,3 +54,14 @@ kd_distiller_mbv2 = dict(
             student_channels=320,
             mask='random',
             projector='plain')))
+# The toy pair (../../models/toy_deeplabv3.py), the R18 student's settings:
+# backbone features of 128 (narrow R18) and 512 (narrow R50) channels, 12x12
+# on 96x96 crops, max-pooled by 3 (not 4) to one 4x4 patch.
+kd_distiller_toy = dict(
+    kd_distiller,
+    distill_losses=dict(
+        loss_afdcd=dict(
+            kd_distiller['distill_losses']['loss_afdcd'],
+            student_channels=128,
+            teacher_channels=512,
+            pool_size=3)))

@@ -90,3 +90,15 @@ kd_distiller_mbv2 = dict(
             for k, v in kd_distiller['loss_forward_mappings'].items()
             if k not in ('_delete_', 'loss_kd_aux')
         }))
+# The toy pair (../../models/toy_deeplabv3.py): decode-head features of 32
+# (student) and 64 (teacher) channels; the teacher tailored from iteration
+# 500 of the 2k toy schedule (a quarter, as 10000 of 40000).
+kd_distiller_toy = dict(
+    kd_distiller,
+    distill_losses=dict(
+        kd_distiller['distill_losses'],
+        loss_kt_feat=dict(
+            kd_distiller['distill_losses']['loss_kt_feat'],
+            student_channels=32,
+            teacher_channels=64,
+            tuning_iter=500)))
