@@ -5,6 +5,7 @@ import torch.nn as nn
 from mmrazor.registry import MODELS
 from torch import Tensor
 
+from mmrdd.arg_checks import check_choice
 from ...functional.afdcd import (afdcd_losses, center_keep_mask,
                                  check_contrast_sizes, random_keep_mask)
 from ._checks import check_feature_channels, check_positive, check_positive_int
@@ -107,16 +108,13 @@ class AfDCDLoss(nn.Module):
         if pool_size != 0:
             check_positive_int('pool_size', pool_size)
         self.pool_size = pool_size
-        if mask not in MASKS:
-            raise ValueError(f'mask must be one of {MASKS}, got {mask!r}')
+        check_choice('AfDCDLoss', 'mask', mask, MASKS)
         self.mask = mask
         if not 0 <= mask_ratio < 1:
             raise ValueError(
                 f'mask_ratio must be in [0, 1), got {mask_ratio!r}')
         self.mask_ratio = float(mask_ratio)
-        if projector not in PROJECTORS:
-            raise ValueError(
-                f'projector must be one of {PROJECTORS}, got {projector!r}')
+        check_choice('AfDCDLoss', 'projector', projector, PROJECTORS)
         self.fd_weight = fd_weight
         self.ctr_weight = ctr_weight
         self.align = nn.Conv2d(s, t, 1) if s != t else nn.Identity()
