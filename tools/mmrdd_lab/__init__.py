@@ -13,4 +13,6 @@ only): the command lines in ``tools/`` import these modules after putting
 * :mod:`mmrdd_lab.benchmark`, :mod:`mmrdd_lab.benchmark_masks` -- step
   cost and mask selection benchmarks;
 * :mod:`mmrdd_lab.kd_augment_stats` -- statistics of KD augmentation.
+* :mod:`mmrdd_lab.official` -- our losses against each method's official
+  code (``tools/analysis_tools/check_official.py``).
 """
