@@ -1,7 +1,8 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """Logit distillation divergences with an optional per-pixel weight map.
 
-Both compute in float32 and detach the teacher's logits and the weight map.
+Both compute in float32 (float64 inputs stay float64) and detach the
+teacher's logits and the weight map.
 """
 from typing import Optional, Tuple
 
@@ -9,6 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .difficulty import resize_map
+from .dtype import at_least_float32
 
 
 def _check_inputs(preds_S: Tensor, preds_T: Tensor,
@@ -99,11 +101,11 @@ def pixel_kl_divergence(preds_S: Tensor,
             detached. Defaults to None (all ones).
 
     Returns:
-        Tensor: Scalar float32 loss.
+        Tensor: Scalar float32 loss (float64 for float64 inputs).
     """
     _check_inputs(preds_S, preds_T, weight)
-    log_p_S = F.log_softmax(preds_S.float() / tau, dim=1)
-    log_p_T = F.log_softmax(preds_T.detach().float() / tau, dim=1)
+    log_p_S = F.log_softmax(at_least_float32(preds_S) / tau, dim=1)
+    log_p_T = F.log_softmax(at_least_float32(preds_T.detach()) / tau, dim=1)
     kl = (log_p_T.exp() * (log_p_T - log_p_S)).sum(dim=1) * (tau**2)
     if weight is not None:
         kl = kl * weight.detach().float()
@@ -133,12 +135,13 @@ def channel_wise_divergence(preds_S: Tensor,
             broadcast over channels; detached. Defaults to None (all ones).
 
     Returns:
-        Tensor: Scalar float32 loss.
+        Tensor: Scalar float32 loss (float64 for float64 inputs).
     """
     _check_inputs(preds_S, preds_T, weight)
     N, C = preds_S.shape[:2]
-    log_p_S = F.log_softmax(preds_S.float().flatten(2) / tau, dim=2)
-    log_p_T = F.log_softmax(preds_T.detach().float().flatten(2) / tau, dim=2)
+    log_p_S = F.log_softmax(at_least_float32(preds_S).flatten(2) / tau, dim=2)
+    log_p_T = F.log_softmax(
+        at_least_float32(preds_T.detach()).flatten(2) / tau, dim=2)
     terms = log_p_T.exp() * (log_p_T - log_p_S)
     if weight is not None:
         terms = terms * weight.detach().float().flatten(1).unsqueeze(1)

@@ -12,8 +12,8 @@ import pytest
 import torch
 from conftest import PY, ROOT
 
-from mmrdd_lab.official_check import (difference, import_official,
-                                      official_commit, worst)
+from mmrdd_lab.official.checks import difference, worst
+from mmrdd_lab.official.common import load_module, official_commit
 
 MASKD_JSON = osp.join(ROOT, 'docs', 'results', 'official_maskd.json')
 MASKD_COMMIT = 'b5af34fe343f1b82689291871f85b97a6aea4278'
@@ -91,9 +91,8 @@ def test_difference_is_relative_to_the_largest_official_entry():
 
 
 def test_official_files_and_commit_are_required(tmp_path):
-    with pytest.raises(FileNotFoundError, match='hunto/MasKD'):
-        import_official(
-            str(tmp_path), 'segmentation/losses/maskd.py', 'hunto/MasKD')
+    with pytest.raises(FileNotFoundError, match='--official-root'):
+        load_module(str(tmp_path), 'segmentation/losses/maskd.py')
     assert official_commit(str(tmp_path), 'abc') == 'abc'
     with pytest.raises(ValueError, match='--official-commit'):
         official_commit(str(tmp_path))

@@ -1,46 +1,67 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-"""Ours against the official code of a KD method, on the same inputs.
+"""Run a method's official loss and ours on the same seeded inputs.
 
-    python tools/analysis_tools/check_official.py METHOD \
-        --official-root DIR [--official-commit SHA] [--seed 0] [--out FILE]
+Usage::
 
-DIR is a checkout of the method's official repository, e.g.
-``git -C /work/.mirror/hunto+MasKD/repo archive HEAD | tar -x -C DIR``;
-its loss files are imported from there at run time (this repository holds
-none of their code). The official losses and ours run on the same seeded
-inputs, with the Cityscapes configs' shapes and arguments; the JSON
-(default ``docs/results/official_<METHOD>.json``) holds the values, the
-maximum absolute and relative differences of values and gradients, the
-shapes, the arguments and the official commit. Exit status 1 when a
-relative difference exceeds ``--tolerance``.
+    git clone https://github.com/OWNER/NAME /tmp/official
+    python tools/analysis_tools/check_official.py METHOD \\
+        --official-root /tmp/official [--official-commit SHA] [--seed 0]
+    # -> docs/results/official_<METHOD>.json
 
-One row per method in ``METHODS``: the lab module
-(``tools/mmrdd_lab/official_<method>.py``) whose ``check(root, seed)``
-runs both.
+The official code is imported from the checkout at run time (this
+repository holds none of it); official code written for CUDA runs on the
+CPU through patches the result file lists. The inputs have the Cityscapes
+configs' shapes and arguments (student and teacher of different widths,
+ignored pixels). The file holds both values of every compared quantity,
+their differences (values and gradients), the shapes, the arguments and the
+official commit. Exit status 1 when a relative difference exceeds the
+tolerance (1e-5).
+
+One row per method in ``METHODS``: ``module:function`` of
+:mod:`mmrdd_lab.official`. A ``run(root, repo_root, seed)`` function returns
+the method's cases (values and gradients per term); a ``check(root, seed)``
+function returns its checks (one difference per compared quantity). Adding
+a method is one row here and its function.
 """
 import argparse
 import importlib
 import json
 import os
 import os.path as osp
+import platform
 import sys
+from typing import Callable, Tuple
 
 import torch
 
 TOOLS = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(TOOLS)
 # the repository (mmrdd from a clone) and tools/ (the lab, mmrdd_lab)
-sys.path[:0] = [osp.dirname(TOOLS), TOOLS]
-from mmrdd_lab.official_check import official_commit, worst  # noqa: E402
+sys.path[:0] = [REPO, TOOLS]
+from mmrdd_lab.official import checks
+from mmrdd_lab.official.common import (CPU_PATCHES, REL_TOL, TOLERANCE,
+                                       official_commit, worst)
 
-#: method -> the lab module that runs the official code and ours
+#: method -> ``module:function`` of :mod:`mmrdd_lab.official`
 METHODS = {
-    'maskd': 'mmrdd_lab.official_maskd',
+    'maskd': 'maskd:check',  # hunto/MasKD segmentation/
+    'afdcd': 'afdcd:run',  # OSVAI/Af-DCD
+    'kt': 'kt:run',  # seok-hwa/KT
 }
+
+
+def checker(method: str) -> Tuple[str, Callable]:
+    """The kind (``run`` or ``check``) and function of a row of
+    ``METHODS``."""
+    module, _, function = METHODS[method].partition(':')
+    module = importlib.import_module(f'mmrdd_lab.official.{module}')
+    return function, getattr(module, function)
 
 
 def parse_args() -> argparse.Namespace:
     """Parse the command line."""
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description="Compare a method's official loss with ours")
     parser.add_argument('method', choices=sorted(METHODS))
     parser.add_argument(
         '--official-root',
@@ -48,46 +69,67 @@ def parse_args() -> argparse.Namespace:
         help='a checkout of the official repository')
     parser.add_argument(
         '--official-commit',
-        help='its commit (default: git rev-parse HEAD in the checkout)')
+        default=None,
+        help='its commit, if the checkout is not a git work tree '
+        '(e.g. extracted with git archive)')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--threads', type=int, default=None)
     parser.add_argument(
-        '--tolerance',
-        type=float,
-        default=1e-5,
-        help='largest accepted relative difference')
-    parser.add_argument(
-        '--out', help='default: docs/results/official_<METHOD>.json')
+        '--out',
+        default=None,
+        help='result file (default docs/results/official_<method>.json)')
     return parser.parse_args()
 
 
 def main() -> int:
+    """Run the check, write its file; 0 when it passed."""
     args = parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    kind, function = checker(args.method)
     commit = official_commit(args.official_root, args.official_commit)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
-    result = importlib.import_module(METHODS[args.method]).check(
-        args.official_root, args.seed)
-    result['official']['commit'] = commit
-    max_rel = worst(result['checks'])
-    result = dict(
+    header = dict(
         method=args.method,
-        command=' '.join(['python', 'tools/analysis_tools/check_official.py'] +
-                         sys.argv[1:]),
+        command='python tools/analysis_tools/check_official.py '
+        f'{args.method} --official-root OFFICIAL_CHECKOUT --seed {args.seed}',
         torch=torch.__version__,
-        device='cpu',
-        tolerance=args.tolerance,
-        max_rel=max_rel,
-        passed=max_rel <= args.tolerance,
-        **result)
-    out = args.out or osp.join(
-        osp.dirname(TOOLS), 'docs', 'results', f'official_{args.method}.json')
-    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    with open(out, 'w') as f:
-        json.dump(result, f, indent=2)
+        python=platform.python_version(),
+        device='cpu')
+    if kind == 'run':
+        result = function(args.official_root, REPO, args.seed)
+        value, grad = worst(result['cases'])
+        out = dict(
+            header,
+            official=dict(
+                repository=result.pop('repository'),
+                commit=commit,
+                files=result.pop('files')),
+            cpu_patches=CPU_PATCHES,
+            tolerance=TOLERANCE,
+            max_rel_diff=dict(value=value, gradient=grad),
+            passed=value <= REL_TOL and grad <= REL_TOL,
+            **result)
+        worst_rel = max(value, grad)
+    else:
+        result = function(args.official_root, args.seed)
+        result['official']['commit'] = commit
+        worst_rel = checks.worst(result['checks'])
+        out = dict(
+            header,
+            tolerance=REL_TOL,
+            max_rel=worst_rel,
+            passed=worst_rel <= REL_TOL,
+            **result)
+    path = args.out or osp.join(REPO, 'docs', 'results',
+                                f'official_{args.method}.json')
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(out, f, indent=1)
         f.write('\n')
-    print(f'{args.method}: max relative difference {max_rel:.3g} '
-          f'(tolerance {args.tolerance:g}) -> '
-          f'{"PASS" if result["passed"] else "FAIL"}; wrote {out}')
-    return 0 if result['passed'] else 1
+    print(f'{args.method}: largest relative difference {worst_rel:.2e} '
+          f'(tolerance {REL_TOL:g}): '
+          f'{"passed" if out["passed"] else "FAILED"} -> {path}')
+    return 0 if out['passed'] else 1
 
 
 if __name__ == '__main__':

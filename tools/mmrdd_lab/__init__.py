@@ -12,9 +12,11 @@ only): the command lines in ``tools/`` import these modules after putting
 * :mod:`mmrdd_lab.evaluate` -- scoring a checkpoint on a split;
 * :mod:`mmrdd_lab.benchmark`, :mod:`mmrdd_lab.benchmark_masks` -- step
   cost and mask selection benchmarks;
-* :mod:`mmrdd_lab.kd_augment_stats` -- statistics of KD augmentation;
 * :mod:`mmrdd_lab.gpu_check` -- the prepared GPU check's Python side
   (``tools/misc/gpu_check.sh``);
 * :mod:`mmrdd_lab.checkpoint_size` -- how much of a checkpoint is the
-  frozen teacher.
+  frozen teacher;
+* :mod:`mmrdd_lab.kd_augment_stats` -- statistics of KD augmentation;
+* :mod:`mmrdd_lab.official` -- our losses against each method's official
+  code (``tools/analysis_tools/check_official.py``).
 """

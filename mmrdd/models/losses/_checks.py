@@ -35,3 +35,19 @@ def check_same_size(preds_S: Tensor,
             f'student {tuple(preds_S.shape)} and teacher '
             f'{tuple(preds_T.shape)} maps must have the same {what}; record '
             'maps of the same stride (or resize them with a connector)')
+
+
+def check_feature_channels(loss: object, preds_S: Tensor,
+                           preds_T: Tensor) -> None:
+    """A feature pair of the batch and spatial size and the channels that
+    ``loss`` (with ``student_channels`` and ``teacher_channels``) was
+    built for."""
+    check_same_size(preds_S, preds_T)
+    if preds_S.shape[1] != loss.student_channels or \
+            preds_T.shape[1] != loss.teacher_channels:
+        raise ValueError(
+            f'{type(loss).__name__}(student_channels='
+            f'{loss.student_channels}, teacher_channels='
+            f'{loss.teacher_channels}) got features of {preds_S.shape[1]} '
+            f'and {preds_T.shape[1]} channels: set the two to the recorded '
+            "features' channels.")

@@ -26,7 +26,8 @@ from mmrazor.registry import MODELS
 
 import mmrdd  # noqa: F401  (registers MasKDLoss)
 from mmrdd.functional.maskd import receptive_token_masks, token_stage_losses
-from .official_check import difference, import_official, seeded
+from .checks import difference, seeded
+from .common import load_module
 
 REPOSITORY = 'hunto/MasKD'
 FILES = ('segmentation/losses/maskd.py', 'segmentation/losses/loss.py')
@@ -115,11 +116,11 @@ def check(root: str, seed: int = 0) -> Dict:
     Returns:
         dict: ``official`` (repository, files, functions), ``ours``,
         ``inputs`` (shapes) and ``checks`` (per check: arguments and the
-        :func:`~mmrdd_lab.official_check.difference` of each value and
+        :func:`~mmrdd_lab.official.checks.difference` of each value and
         gradient).
     """
-    official = import_official(root, FILES[0], REPOSITORY)
-    official_loss = import_official(root, FILES[1], REPOSITORY)
+    official = load_module(root, FILES[0])
+    official_loss = load_module(root, FILES[1])
     x = _inputs(seed)
     with tempfile.TemporaryDirectory() as tmp:
         # the official file format: MaskModule's state dict

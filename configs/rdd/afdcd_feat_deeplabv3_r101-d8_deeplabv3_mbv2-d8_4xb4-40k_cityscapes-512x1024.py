@@ -1,0 +1,13 @@
+# Af-DCD: pixel KD (1), masked feature mimicking (2e-6) and omni-contrast
+# (0.005) on the backbone's last feature (320 channels), one stage (no RDD):
+# DeepLabV3-R101-D8 -> DeepLabV3-MobileNetV2-D8, Cityscapes 512x1024, 4 GPUs
+# x 4 crops, 40k iterations; the student's task loss is unweighted. Weights
+# and inputs: configs/_base_/distill/kd_family/afdcd.py (kd_distiller_mbv2).
+_base_ = [
+    './kd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py',  # noqa: E501
+    '../_base_/distill/kd_family/afdcd.py',
+]
+student_cfg_path = 'mmseg::mobilenet_v2/mobilenet-v2-d8_deeplabv3_4xb2-80k_cityscapes-512x1024.py'  # noqa: E501
+model = dict(
+    architecture=dict(cfg_path=student_cfg_path),
+    distiller=_base_.kd_distiller_mbv2)

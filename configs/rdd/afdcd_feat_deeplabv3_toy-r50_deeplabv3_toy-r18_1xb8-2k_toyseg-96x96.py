@@ -1,0 +1,11 @@
+# Toy Af-DCD: pixel KD (1), masked feature mimicking (2e-6) and omni-contrast
+# (0.005) on the backbone's last feature, the R18 student's central mask and
+# enhanced projector: one stage (no RDD), on the toy data set (toy DeepLabV3
+# R50 -> R18, 1 process x 8 crops of 96x96, 2k iterations). Weights, inputs and
+# toy sizes (channels 128 -> 512, 12x12 features max-pooled by 3 to one 4x4
+# patch): kd_distiller_toy of configs/_base_/distill/kd_family/afdcd.py.
+_base_ = [
+    './kd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py',  # noqa: E501
+    '../_base_/distill/kd_family/afdcd.py',
+]
+model = dict(distiller=_base_.kd_distiller_toy)

@@ -1,0 +1,13 @@
+# RDD + KT: logit KD (CWD, T 4, decode head 1: the official MobileNetV2 student
+# has no auxiliary head), logit tailoring (1), feature tailoring (1) and its
+# triplet contrast (1): TFE for 4k iterations, then TSE-XOR, re-weight the task
+# loss; the method's losses are added unchanged. DeepLabV3-R101-D8 ->
+# DeepLabV3-MobileNetV2-D8, Cityscapes 512x1024, 4 GPUs x 4 crops, 40k
+# iterations, weight decay 5e-4 (KT's train_KT.py). Weights and inputs:
+# configs/_base_/distill/kd_family/kt.py (kd_distiller_mbv2).
+_base_ = [
+    './rdd_logits_deeplabv3_r101-d8_deeplabv3_mbv2-d8_4xb4-40k_cityscapes-512x1024.py',  # noqa: E501
+    '../_base_/distill/kd_family/kt.py',
+]
+model = dict(distiller=_base_.kd_distiller_mbv2)
+optim_wrapper = _base_.kt_optim_wrapper
