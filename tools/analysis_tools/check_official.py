@@ -16,7 +16,9 @@ relative difference exceeds ``--tolerance``.
 
 One row per method in ``METHODS``: the lab module
 (``tools/mmrdd_lab/official_<method>.py``) whose ``check(root, seed)``
-runs both.
+runs both, or ``module:function`` where one module checks several methods
+(``mmrdd_lab.official_kd_family``: the eight methods of winycg/CIRKD and
+hunto/DIST_KD). Adding a method is one row here and its check function.
 """
 import argparse
 import importlib
@@ -35,7 +37,22 @@ from mmrdd_lab.official_check import official_commit, worst  # noqa: E402
 #: method -> the lab module that runs the official code and ours
 METHODS = {
     'maskd': 'mmrdd_lab.official_maskd',
+    # winycg/CIRKD (losses/*.py) and hunto/DIST_KD
+    'at': 'mmrdd_lab.official_kd_family:check_at',
+    'cwd': 'mmrdd_lab.official_kd_family:check_cwd',
+    'fitnet': 'mmrdd_lab.official_kd_family:check_fitnet',
+    'skd': 'mmrdd_lab.official_kd_family:check_skd',
+    'ifvd': 'mmrdd_lab.official_kd_family:check_ifvd',
+    'dsd': 'mmrdd_lab.official_kd_family:check_dsd',
+    'cirkd': 'mmrdd_lab.official_kd_family:check_cirkd',
+    'dist': 'mmrdd_lab.official_kd_family:check_dist',
 }
+
+
+def checker(method: str):
+    """The ``check(root, seed)`` function of a row of ``METHODS``."""
+    module, _, function = METHODS[method].partition(':')
+    return getattr(importlib.import_module(module), function or 'check')
 
 
 def parse_args() -> argparse.Namespace:
@@ -64,8 +81,7 @@ def main() -> int:
     args = parse_args()
     commit = official_commit(args.official_root, args.official_commit)
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    result = importlib.import_module(METHODS[args.method]).check(
-        args.official_root, args.seed)
+    result = checker(args.method)(args.official_root, args.seed)
     result['official']['commit'] = commit
     max_rel = worst(result['checks'])
     result = dict(
