@@ -1,13 +1,14 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-"""Performance guard of RDD, and the benchmark tools' own checks.
+"""The benchmark tools' own checks: they run, pair and report.
 
-``test_rdd_step_overhead_vs_pixel_kd`` fails when an RDD training step (TFE
-or TSE stage) costs more than 15% over our pixel KD on the toy models, on
-CPU: the signal of a regression such as a full sort, a Python loop over
-pixels or classes, or a per-step host synchronisation in the RDD path.
+No test here asserts how fast this machine is: a time claim fails on a
+loaded machine. The claims (RDD's step within 15% of pixel KD; what each KD
+method costs) live in the benchmark's JSON and docs
+(``docs/results/kd_costs_toy_cpu.json``, ``docs/kd_family.md``).
 """
 import os.path as osp
 
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
@@ -26,11 +27,13 @@ DISTILLER = osp.join(ROOT, 'configs', '_base_', 'distill', 'rdd_logits.py')
 TOY_NAME = 'deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'
 TOY_RDD = osp.join(ROOT, 'configs', 'rdd', 'rdd_logits_' + TOY_NAME)
 TOY_RDD_CWD = osp.join(ROOT, 'configs', 'rdd', 'rdd+cwd_logits_' + TOY_NAME)
+CITYSCAPES_RDD = osp.join(
+    ROOT, 'configs', 'rdd', 'rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_'
+    '4xb4-40k_cityscapes-512x1024.py')
 RDD_CWD = osp.join(
     ROOT, 'configs', 'rdd',
     'rdd+cwd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_'
     'cityscapes-512x1024.py')
-TOLERANCE = 1.15
 
 
 def _settings(**kwargs):
@@ -55,17 +58,12 @@ def _toy():
     return setup, data, ref_s, ref_t
 
 
-def test_rdd_step_overhead_vs_pixel_kd(one_thread):
-    """RDD (TFE and TSE) within 15% of pixel KD per training step.
-
-    One thread, process CPU time (not wall time: other processes on a
-    shared machine then barely matter), the variants alternating step by
-    step with a rotating order; the statistic is the median over rounds of
-    the paired ratio. A second, longer measurement is taken only when the
-    first exceeds the tolerance (noise, not a regression).
-    """
+def test_rdd_step_overhead_is_measured_paired_not_asserted(one_thread):
+    """RDD (TFE and TSE) against pixel KD and the student alone: the paired
+    ratios are measured and reported (per round, the variants alternating);
+    how large they are is the benchmark's claim, not this test's."""
     setup, data, ref_s, ref_t = _toy()
-    names = ('pixel-kd', 'rdd-tfe', 'rdd-tse')
+    names = ('student', 'pixel-kd', 'rdd-tfe', 'rdd-tse')
     models = {
         n: benchmark.build_variant(n, setup, ref_s, ref_t)
         for n in names
@@ -79,21 +77,15 @@ def test_rdd_step_overhead_vs_pixel_kd(one_thread):
                                        data, 'cpu')
     selected = benchmark.rdd_stats(log_vars)['tse_selected']
     assert 0.0 < selected < 1.0
-    ratios = {}
-    for iters in (24, 48):
-        _, rounds = benchmark.time_variants(
-            models, optims, data, iters, warmup=3, clock='cpu')
-        ratios = {
-            n: benchmark.paired_ratio(rounds, n, 'pixel-kd')
-            for n in names[1:]
-        }
-        print(f'RDD step / pixel KD step over {iters} rounds: {ratios}')
-        if all(r <= TOLERANCE for r in ratios.values()):
-            return
-    pytest.fail(f'RDD step / pixel KD step = {ratios}, above '
-                f'{TOLERANCE}: look for a new full sort, loop or sync '
-                'in the RDD path (tools/analysis_tools/benchmark.py '
-                '--profile 5)')
+    times, rounds = benchmark.time_variants(
+        models, optims, data, 3, warmup=1, clock='cpu')
+    assert all(len(times[n]) == 3 and len(rounds[n]) == 3 for n in names)
+    for name in names:
+        for ref in ('pixel-kd', 'student'):
+            ratio = benchmark.paired_ratio(rounds, name, ref)
+            assert ratio > 0 and np.isfinite(ratio)
+        assert benchmark.paired_ratio(rounds, name, name) == 1.0
+    assert benchmark.paired_ratio(rounds, 'rdd-tse', 'absent') is None
 
 
 def test_benchmark_runs_all_kinds_of_variants(tmp_path):
@@ -139,6 +131,17 @@ def test_memory_is_measured_in_a_fresh_process():
     mem = benchmark.memory_subprocess(settings, 'rdd-tse')
     assert mem['peak_mib'] > mem['step_mib'] > 0
     assert mem['kind'] in (benchmark.VMHWM_KIND, benchmark.MAXRSS_KIND)
+    settings = StepBenchmarkSettings(
+        configs=[TOY_RDD],
+        synthetic=True,
+        batch_size=2,
+        crop=(32, 32),
+        warmup=1,
+        memory_steps=1,
+        variants=[],
+        kd_methods=['skd'])
+    mem = benchmark.memory_subprocess(settings, 'rdd+skd')
+    assert mem['peak_mib'] > mem['step_mib'] > 0
 
 
 def test_cpu_amp_uses_the_training_wrapper():
@@ -199,6 +202,141 @@ def test_plain_distiller_keeps_other_losses_and_maps_to_mmrazor():
                 'loss_cwd': 'ChannelWiseDivergence'
             }
     assert razor['distill_losses']['loss_cwd']['loss_weight'] == 3.0
+
+
+# ------------------------------------------------------- KD method costs
+def test_every_kd_method_of_the_cost_table_has_its_configs():
+    """One line of KD_METHODS adds a method: its RDD + config exists for
+    the toy pair (the cost run here) and the Cityscapes pair."""
+    assert set(benchmark.KD_METHODS) >= {
+        'at', 'cwd', 'fitnet', 'skd', 'ifvd', 'dsd', 'cirkd', 'dist'
+    }
+    for method, stem in benchmark.KD_METHODS.items():
+        for first in (TOY_RDD, CITYSCAPES_RDD):
+            path = benchmark.kd_method_config(method, [first])
+            assert osp.basename(path).startswith(f'rdd+{stem}_')
+            assert osp.basename(path).split('_', 2)[2] == \
+                osp.basename(first).split('_', 2)[2]
+    with pytest.raises(ValueError, match='one distillation config'):
+        benchmark.kd_method_config('at', TOY)
+    with pytest.raises(ValueError, match='KD_METHODS'):
+        _settings(kd_methods=['nope'])
+
+
+def test_kd_method_runs_alone_and_with_rdd():
+    """``M`` is the method's losses without RDD (a plain
+    ConfigurableDistiller, the one-stage configs' distiller), ``rdd+M``
+    its RDD + config; a missing stage-1 artefact gets a stand-in."""
+    settings = StepBenchmarkSettings(
+        configs=[TOY_RDD],
+        synthetic=True,
+        variants=['pixel-kd'],
+        kd_methods=['at', 'maskd'])
+    assert settings.all_variants == [
+        'pixel-kd', 'at', 'rdd+at', 'maskd', 'rdd+maskd'
+    ]
+    setup = benchmark.load_setup(settings)
+    alone = benchmark.variant_cfg('at', setup)['distiller']
+    assert alone['type'] == 'ConfigurableDistiller'
+    assert set(alone['distill_losses']) == {'loss_kl', 'loss_at'}
+    assert 'tse' not in alone and 'switch_iter' not in alone
+    both = benchmark.variant_cfg('rdd+at', setup)['distiller']
+    assert both['type'] == 'RDDDistiller'
+    assert both['distill_losses'] == alone['distill_losses']
+    # MasKD's tokens come from its stage 1, not run here
+    assert len(setup['stand_ins']) == 2 and 'random tokens' in \
+        setup['stand_ins'][0]
+    tokens = setup['extra']['maskd']['distiller']['distill_losses'][
+        'loss_maskd']['tokens']
+    assert osp.isfile(tokens)
+
+
+def test_checkpoint_sizes_split_teacher_distiller_and_student():
+    setup, _, ref_s, ref_t = _toy()
+    sizes = {}
+    for name in ('student', 'pixel-kd'):
+        model = benchmark.build_variant(name, setup, ref_s, ref_t)
+        sizes[name] = benchmark.checkpoint_sizes(name, model)
+    student, kd = sizes['student'], sizes['pixel-kd']
+    assert student['teacher_mib'] == pytest.approx(0, abs=1e-3)
+    assert student['student_converted_mib'] == pytest.approx(
+        student['state_dict_mib'], rel=1e-2)
+    # the converter leaves the student's weights, as the student alone
+    assert kd['student_converted_mib'] == pytest.approx(
+        student['student_converted_mib'], rel=1e-2)
+    assert kd['teacher_mib'] > kd['student_converted_mib'] > 0
+    assert kd['state_dict_mib'] == pytest.approx(
+        kd['teacher_mib'] + kd['without_teacher_mib'], rel=1e-2)
+    weights = sum(v.numel() * v.element_size() for v in ref_t.values()) / 2**20
+    assert kd['teacher_mib'] == pytest.approx(weights, rel=2e-2)
+
+
+def test_cirkd_memories_weigh_in_the_checkpoint_sizes_only_run(tmp_path):
+    """The sizes-only run (no weights, data or steps); the CIRKD memories
+    are the distiller's part of the checkpoint, unless not persistent."""
+    out = tmp_path / 'sizes.json'
+    report = benchmark.run_step_benchmark(
+        StepBenchmarkSettings(
+            configs=[TOY_RDD],
+            variants=['pixel-kd'],
+            kd_methods=['cirkd'],
+            sizes_only=True,
+            out=str(out)))
+    assert out.exists()
+    results = report['results']
+    assert list(results) == ['pixel-kd', 'cirkd', 'rdd+cirkd']
+    assert set(results['cirkd']) == {'checkpoint'}
+    cfg = Config.fromfile(benchmark.kd_method_config('cirkd', [TOY_RDD]))
+    losses = cfg.model.distiller.distill_losses
+    memory_mib = sum(
+        losses[n].num_classes * losses[n].memory_size *
+        losses[n].feat_channels * 4
+        for n in ('loss_cirkd_pixel', 'loss_cirkd_region')) / 2**20
+    for name in ('cirkd', 'rdd+cirkd'):
+        ckpt = results[name]['checkpoint']
+        assert ckpt['distiller_mib'] > memory_mib
+        assert ckpt['state_dict_mib'] > (
+            results['pixel-kd']['checkpoint']['state_dict_mib'] + memory_mib)
+    small = benchmark.run_step_benchmark(
+        StepBenchmarkSettings(
+            configs=[benchmark.kd_method_config('cirkd', [TOY_RDD])],
+            variants=['rdd-tse'],
+            sizes_only=True,
+            cfg_options={
+                f'model.distiller.distill_losses.{n}.persistent_memory': False
+                for n in ('loss_cirkd_pixel', 'loss_cirkd_region')
+            }))['results']['rdd-tse']['checkpoint']
+    assert small['distiller_mib'] < 0.1 * memory_mib
+    assert small['state_dict_mib'] == pytest.approx(
+        results['rdd+cirkd']['checkpoint']['state_dict_mib'] - memory_mib,
+        rel=2e-2)
+
+
+def test_cost_run_reports_ratios_to_student_and_pixel_kd(tmp_path):
+    """End to end, tiny: student, pixel KD and one method alone and with
+    RDD, paired in one run; ratios to both references, checkpoint sizes."""
+    report = benchmark.run_step_benchmark(
+        StepBenchmarkSettings(
+            configs=[TOY_RDD],
+            synthetic=True,
+            batch_size=2,
+            crop=(32, 32),
+            iters=2,
+            warmup=1,
+            memory='none',
+            variants=['student', 'pixel-kd'],
+            kd_methods=['dist'],
+            out=str(tmp_path / 'costs.json')))
+    results = report['results']
+    assert list(results) == ['student', 'pixel-kd', 'dist', 'rdd+dist']
+    assert results['student']['paired_ratio_to_student'] == 1.0
+    assert results['pixel-kd']['paired_ratio_to_baseline'] == 1.0
+    for r in results.values():
+        assert r['ratio_to_student'] > 0 and r['paired_ratio_to_student'] > 0
+        assert r['checkpoint']['student_converted_mib'] > 0
+    assert results['rdd+dist']['rdd_stats']['stage'] == 1.0
+    assert results['dist']['rdd_stats'] == {}
+    assert 'ckpt MiB' in benchmark.format_table(results)
 
 
 # ------------------------------------------------------ mask micro-benchmark

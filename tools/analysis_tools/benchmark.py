@@ -10,6 +10,14 @@ Usage::
     # more distillation configs beside it, on the same networks and batch
     python tools/analysis_tools/benchmark.py configs/rdd/<rdd config>.py \\
         --synthetic --variant rdd+cirkd=configs/rdd/<rdd+cirkd config>.py
+    # the cost table: every KD method alone and with RDD, paired with the
+    # student alone and pixel KD; peak memory; checkpoint sizes
+    python tools/analysis_tools/benchmark.py \\
+        configs/rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py \\  # noqa: E501
+        --synthetic --kd-methods all --out costs.json
+    # checkpoint sizes only, of the full-size configs (no data, no steps)
+    python tools/analysis_tools/benchmark.py configs/rdd/rdd_logits_..._cityscapes-512x1024.py \\  # noqa: E501
+        --sizes-only --variants student pixel-kd rdd-tse --kd-methods all
     # a student config and a teacher config (RDD from --distiller)
     python tools/analysis_tools/benchmark.py configs/toy/deeplabv3_toy-r18-d8_1xb8-2k_toyseg-96x96.py \\  # noqa: E501
         configs/toy/deeplabv3_toy-r50-d8_1xb8-4k_toyseg-96x96.py --synthetic --batch-size 8 --crop 96 96  # noqa: E501
@@ -27,8 +35,9 @@ TOOLS = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # the repository (mmrdd from a clone) and tools/ (the lab, mmrdd_lab)
 sys.path[:0] = [osp.dirname(TOOLS), TOOLS]
 from mmrdd_lab.benchmark import (BASE_VARIANTS, BUILTIN_VARIANTS, CLOCKS,
-                                 StepBenchmarkSettings, parse_variant,
-                                 run_step_benchmark, settings_from_args)
+                                 KD_METHODS, StepBenchmarkSettings,
+                                 parse_variant, run_step_benchmark,
+                                 settings_from_args)
 
 DEFAULT_DISTILLER = osp.join(
     osp.dirname(TOOLS), 'configs', '_base_', 'distill', 'rdd_logits.py')
@@ -65,6 +74,20 @@ def parse_args() -> argparse.Namespace:
         help='an extra variant from another distillation '
         'config (repeatable); NAME ending in -tfe runs '
         'stage 1 of an RDD distiller, else stage 2')
+    parser.add_argument(
+        '--kd-methods',
+        nargs='+',
+        default=[],
+        choices=sorted(KD_METHODS) + ['all'],
+        metavar='METHOD',
+        help='KD methods to run alone and with RDD (variants M and rdd+M, '
+        'from configs/rdd/rdd+<method>_<pair of the config>.py): any of '
+        f'{", ".join(sorted(KD_METHODS))}, or all')
+    parser.add_argument(
+        '--sizes-only',
+        action='store_true',
+        help='only the checkpoint sizes, one variant built at a time (no '
+        'weights, data or steps: full-size configs on a small machine)')
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     parser.add_argument(
         '--amp',
@@ -145,6 +168,8 @@ def parse_args() -> argparse.Namespace:
         help='override settings of the (first) config')
     args = parser.parse_args()
     args.extra_variants = dict(args.extra_variants)
+    if 'all' in args.kd_methods:
+        args.kd_methods = list(KD_METHODS)
     return args
 
 

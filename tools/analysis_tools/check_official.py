@@ -47,6 +47,15 @@ METHODS = {
     'maskd': 'maskd:check',  # hunto/MasKD segmentation/
     'afdcd': 'afdcd:run',  # OSVAI/Af-DCD
     'kt': 'kt:run',  # seok-hwa/KT
+    # winycg/CIRKD (losses/*.py) and hunto/DIST_KD
+    'at': 'kd_family:check_at',
+    'cwd': 'kd_family:check_cwd',
+    'fitnet': 'kd_family:check_fitnet',
+    'skd': 'kd_family:check_skd',
+    'ifvd': 'kd_family:check_ifvd',
+    'dsd': 'kd_family:check_dsd',
+    'cirkd': 'kd_family:check_cirkd',
+    'dist': 'kd_family:check_dist',
 }
 
 

@@ -25,7 +25,21 @@ reference build) and trains on the same batch:
                     built as the RDD variants are: the reference weights,
                     no teacher checkpoint, ``set_stage`` from a ``-tfe`` /
                     ``-tse`` suffix of NAME (default ``tse``)
+``M``, ``rdd+M``    ``--kd-methods M ...`` (names of :data:`KD_METHODS`):
+                    the KD method alone (its losses in a plain
+                    ``ConfigurableDistiller``, as its one-stage config) and
+                    RDD + the method (TSE), both from
+                    ``configs/rdd/rdd+<stem>_<pair>``, the pair of the first
+                    config (e.g. the toy pair or the Cityscapes one)
 ==================  ==========================================================
+
+Every variant also reports its checkpoint size: the serialised
+``state_dict`` of the model (what a checkpoint's ``state_dict`` holds, the
+frozen teacher included), without the teacher, its ``distiller.`` part
+(connectors, memories, tokens), and the student after
+``tools/model_converters/convert_kd_ckpt_to_student.py``. ``sizes_only``
+builds one variant at a time and measures nothing else (no weights, no
+data: full-size configs on any machine).
 
 A step is ``model.train_step(data, optim_wrapper)``: data preprocessing,
 forward, backward and the SGD update, exactly what MMEngine's training loop
@@ -50,6 +64,7 @@ import argparse
 import contextlib
 import copy
 import inspect
+import io
 import json
 import os
 import os.path as osp
@@ -77,6 +92,24 @@ import mmrdd  # noqa: F401  (registers mmrdd; torch-2 compatibility)
 from mmrdd.models.utils import main_head, run_heads, segmentor_heads
 
 BASE_VARIANTS = ('student', 'mmrazor-kd', 'pixel-kd', 'rdd-tfe', 'rdd-tse')
+#: The KD methods of the cost table: name -> config stem. The method's
+#: RDD + config is ``configs/rdd/rdd+<stem>_<pair>.py``; alone it is that
+#: config's losses without RDD. Adding a method to the cost run is one line.
+KD_METHODS = {
+    'at': 'at_feat',
+    'cwd': 'cwd_feat',
+    'fitnet': 'fitnet_feat',
+    'skd': 'skd_feat',
+    'ifvd': 'ifvd_feat',
+    'dsd': 'dsd_feat',
+    'cirkd': 'cirkd_feat',
+    'dist': 'dist_logits',
+    'maskd': 'maskd_logits',
+    'afdcd': 'afdcd_feat',
+    'kt': 'kt_feat',
+}
+#: The student alone: the other reference of the ratios.
+STUDENT = 'student'
 NOCHECK_VARIANTS = ('pixel-kd-nocheck', 'rdd-tfe-nocheck', 'rdd-tse-nocheck')
 BUILTIN_VARIANTS = BASE_VARIANTS + NOCHECK_VARIANTS
 BASELINE = 'pixel-kd'
@@ -145,6 +178,11 @@ class StepBenchmarkSettings:
             :data:`BASE_VARIANTS`.
         extra_variants (dict[str, str]): Extra variants, name -> config,
             run after ``variants``. Defaults to {}.
+        kd_methods (list[str]): Methods of :data:`KD_METHODS` to run alone
+            and with RDD (variants ``M`` and ``rdd+M``), after the others.
+            Defaults to [].
+        sizes_only (bool): Only the checkpoint sizes, one variant built at a
+            time, no weights or data. Defaults to False.
         min_kept (int | str, optional): Override TSE's ``min_kept``;
             ``'auto'`` scales the reference 100000 per 4x512x1024 to the
             batch. Defaults to None.
@@ -183,6 +221,8 @@ class StepBenchmarkSettings:
     clock: str = 'wall'
     variants: List[str] = field(default_factory=lambda: list(BASE_VARIANTS))
     extra_variants: Dict[str, str] = field(default_factory=dict)
+    kd_methods: List[str] = field(default_factory=list)
+    sizes_only: bool = False
     min_kept: Optional[Union[int, str]] = None
     teacher_ckpt: Optional[str] = None
     lr: float = 0.01
@@ -205,7 +245,13 @@ class StepBenchmarkSettings:
                 raise ValueError(f'unknown variant {name!r}: choose from '
                                  f'{BUILTIN_VARIANTS}, or add one with '
                                  '--variant NAME=CONFIG')
-        clash = set(self.variants) & set(self.extra_variants)
+        unknown = [m for m in self.kd_methods if m not in KD_METHODS]
+        if unknown:
+            raise ValueError(f'unknown KD methods {unknown}: choose from '
+                             f'{sorted(KD_METHODS)} (or add one to '
+                             'KD_METHODS in tools/mmrdd_lab/benchmark.py)')
+        clash = set(self.variants + self.kd_variants) & set(
+            self.extra_variants)
         if clash:
             raise ValueError(f'variant names {sorted(clash)} are built in: '
                              'name the --variant differently')
@@ -217,9 +263,15 @@ class StepBenchmarkSettings:
             raise ValueError('device cuda but CUDA is not available')
 
     @property
+    def kd_variants(self) -> List[str]:
+        """``M`` and ``rdd+M`` of every method of ``kd_methods``."""
+        return [v for m in self.kd_methods for v in (m, f'rdd+{m}')]
+
+    @property
     def all_variants(self) -> List[str]:
-        """The built-in variants, then the extra ones."""
-        return list(self.variants) + list(self.extra_variants)
+        """The built-in variants, the extra ones, the KD methods'."""
+        return list(self.variants) + list(self.extra_variants) + \
+            self.kd_variants
 
 
 # ----------------------------------------------------------------- configs
@@ -320,8 +372,9 @@ def load_setup(settings: StepBenchmarkSettings) -> Dict[str, Any]:
     Returns:
         dict: ``student``, ``teacher`` (segmentor configs), ``algorithm``
         (the distillation ``model`` config whose variants are derived),
-        ``extra`` (name -> the ``model`` of each extra variant),
-        ``train_dataloader`` (or None).
+        ``extra`` (name -> the ``model`` of each extra variant and KD
+        method variant), ``stand_ins`` (what replaced a missing stage-1
+        artefact), ``train_dataloader`` (or None).
     """
     register_all_modules(init_default_scope=False)
     configs = settings.configs
@@ -360,12 +413,72 @@ def load_setup(settings: StepBenchmarkSettings) -> Dict[str, Any]:
                              'config (its model has no distiller/teacher)')
         _set_min_kept(model['distiller'], settings)
         extra[name] = model
+    stand_ins = []
+    for method in settings.kd_methods:
+        path = kd_method_config(method, configs)
+        model = _plain(Config.fromfile(path).model)
+        _set_min_kept(model['distiller'], settings)
+        stand_ins += stand_in_artefacts(model['distiller'])
+        extra[f'rdd+{method}'] = model
+        extra[method] = dict(
+            copy.deepcopy(model),
+            distiller=plain_distiller(model['distiller']))
     return dict(
         student=student,
         teacher=teacher,
         algorithm=algorithm,
         extra=extra,
+        stand_ins=stand_ins,
         train_dataloader=_plain(first.get('train_dataloader')))
+
+
+def kd_method_config(method: str, configs: Sequence[str]) -> str:
+    """``configs/rdd/rdd+<stem>_<pair>.py`` of a method of
+    :data:`KD_METHODS`, with the teacher-student pair (and schedule, data
+    set) of the first config, e.g. ``rdd_logits_<pair>.py``."""
+    if len(configs) != 1:
+        raise ValueError('kd_methods needs one distillation config of the '
+                         'pair, e.g. configs/rdd/rdd_logits_<pair>.py')
+    head, name = osp.split(configs[0])
+    parts = name.split('_', 2)
+    if len(parts) < 3:
+        raise ValueError(f'{name}: not named <algo>_<where>_<pair>.py')
+    path = osp.join(head, f'rdd+{KD_METHODS[method]}_{parts[2]}')
+    if not osp.isfile(path):
+        raise ValueError(f'kd method {method}: {path} does not exist (add '
+                         'the RDD + method config for this pair)')
+    return path
+
+
+def stand_in_artefacts(distiller: dict) -> List[str]:
+    """Random stand-ins for a stage-1 artefact that does not exist.
+
+    A loss whose ``tokens`` file (MasKD's receptive tokens, learned in a
+    stage of their own) is missing gets N(0, 0.01^2) tokens of the same
+    shape in a temporary file (the official file format): a step costs the
+    same with any tokens. In place.
+
+    Returns:
+        list[str]: One line per replaced artefact.
+    """
+    import atexit
+    import shutil
+    import tempfile
+    out = []
+    for name, loss in (distiller.get('distill_losses') or {}).items():
+        path = loss.get('tokens')
+        if not isinstance(path, str) or osp.isfile(path):
+            continue
+        folder = tempfile.mkdtemp(prefix='bench_tokens_')
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        tokens = torch.randn(
+            loss.get('num_tokens', 8), loss.get('channels', 19)) * 0.01
+        loss['tokens'] = osp.join(folder, 'tokens.pth')
+        torch.save(dict(mask_token=tokens), loss['tokens'])
+        out.append(f'{name}: {path} missing, random tokens '
+                   f'{tuple(tokens.shape)} (the cost does not depend on '
+                   'them)')
+    return out
 
 
 def variant_cfg(name: str, setup: Dict[str, Any]) -> dict:
@@ -841,13 +954,18 @@ def measure_memory_here(model: torch.nn.Module, optim: OptimWrapper,
         kind=kind, peak_mib=peak / 2**20, step_mib=(peak - before) / 2**20)
 
 
-def memory_child(settings_json: str) -> None:
-    """Entry point of the per-variant memory process (prints the result)."""
+def memory_child(settings_json: str, name: str) -> None:
+    """Entry point of the per-variant memory process (prints the result).
+
+    Args:
+        settings_json (str): The settings, holding that one variant (a KD
+            method's two).
+        name (str): The variant.
+    """
     settings = StepBenchmarkSettings(**json.loads(settings_json))
     if settings.threads:
         torch.set_num_threads(settings.threads)
     torch.backends.cudnn.benchmark = settings.cudnn_benchmark
-    (name, ) = settings.all_variants
     setup = load_setup(settings)
     data, s_state, t_state = prepare(settings, setup)
     crop = settings.crop if settings.synthetic else None
@@ -869,28 +987,113 @@ def memory_subprocess(settings: StepBenchmarkSettings,
     See :func:`measure_memory_here`.
     """
     child = asdict(settings)
+    child.update(variants=[], extra_variants={}, kd_methods=[])
     if name in settings.extra_variants:
-        child.update(
-            variants=[], extra_variants={name: settings.extra_variants[name]})
+        child.update(extra_variants={name: settings.extra_variants[name]})
+    elif name in settings.kd_variants:
+        child.update(kd_methods=[name.replace('rdd+', '', 1)])
     else:
-        child.update(variants=[name], extra_variants={})
+        child.update(variants=[name])
     tools = osp.dirname(osp.dirname(osp.abspath(__file__)))
     code = (f'import sys; sys.path[:0] = {[osp.dirname(tools), tools]!r}; '
             'from mmrdd_lab.benchmark import memory_child; '
-            'memory_child(sys.argv[1])')
+            'memory_child(sys.argv[1], sys.argv[2])')
     # A fixed mmap threshold makes glibc return every freed tensor to the
     # OS, so RSS follows the memory in use rather than the heap's cache.
     env = dict(os.environ, MALLOC_MMAP_THRESHOLD_='131072')
-    proc = subprocess.run([sys.executable, '-c', code,
-                           json.dumps(child)],
-                          capture_output=True,
-                          text=True,
-                          env=env)
+    proc = subprocess.run(
+        [sys.executable, '-c', code,
+         json.dumps(child), name],
+        capture_output=True,
+        text=True,
+        env=env)
     for line in proc.stdout.splitlines():
         if line.startswith(_MEMORY_TAG):
             return json.loads(line[len(_MEMORY_TAG):])
     raise RuntimeError(f'memory measurement of {name} failed:\n'
                        f'{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}')
+
+
+# ------------------------------------------------------- checkpoint sizes
+class _ByteCount(io.RawIOBase):
+    """A sink that counts what ``torch.save`` writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.count += len(data)
+        return len(data)
+
+
+def saved_mib(obj: Any) -> float:
+    """The size of ``torch.save(obj)``, in MiB, without writing it."""
+    sink = _ByteCount()
+    torch.save(obj, sink)
+    return sink.count / 2**20
+
+
+def checkpoint_sizes(name: str, model: torch.nn.Module) -> Dict[str, float]:
+    """What a variant's checkpoints weigh (``torch.save``, MiB).
+
+    Returns:
+        dict: ``state_dict_mib`` (the model's ``state_dict``, what a
+        training checkpoint's ``state_dict`` holds; optimizer state and
+        message hub come on top), ``teacher_mib`` and ``without_teacher_mib``
+        (its ``teacher.`` entries, and the rest), ``distiller_mib`` (its
+        ``distiller.`` entries: connectors, memories, tokens),
+        ``student_converted_mib`` (what
+        ``tools/model_converters/convert_kd_ckpt_to_student.py`` writes;
+        the student alone: its own ``state_dict``).
+    """
+    from mmrdd.runtime import kd_to_student_checkpoint
+    state = model.state_dict()
+
+    def part(keep):
+        entries = {k: v for k, v in state.items() if keep(k)}
+        return saved_mib(entries) if entries else 0.0
+
+    if name == STUDENT:
+        student = saved_mib(dict(meta={}, state_dict=state))
+    else:
+        student = saved_mib(kd_to_student_checkpoint(dict(state_dict=state)))
+    return dict(
+        state_dict_mib=saved_mib(state),
+        teacher_mib=part(lambda k: k.startswith('teacher.')),
+        without_teacher_mib=part(lambda k: not k.startswith('teacher.')),
+        distiller_mib=part(lambda k: k.startswith('distiller.')),
+        student_converted_mib=student)
+
+
+def run_sizes_only(settings: StepBenchmarkSettings,
+                   log: Callable[[str], None] = print) -> Dict[str, Any]:
+    """Checkpoint sizes of every variant, one built at a time (no
+    weights, no data, no steps: a full-size pair fits a small machine)."""
+    setup = load_setup(settings)
+    for line in setup['stand_ins']:
+        log(f'stand-in: {line}')
+    results = {}
+    for name in settings.all_variants:
+        model = build_variant(name, setup)
+        results[name] = dict(checkpoint=checkpoint_sizes(name, model))
+        del model
+        log(f'{name}: ' +
+            ', '.join(f'{k} {v:.1f}'
+                      for k, v in results[name]['checkpoint'].items()))
+    report = dict(
+        args=asdict(settings),
+        environment=environment(settings.device),
+        stand_ins=setup['stand_ins'],
+        results=results)
+    if settings.out:
+        with open(settings.out, 'w') as f:
+            json.dump(report, f, indent=1)
+        log(f'wrote {settings.out}')
+    return report
 
 
 # --------------------------------------------------------------- profiling
@@ -1015,7 +1218,9 @@ def format_profile(profile: Dict[str, Dict]) -> str:
 def format_table(results: Dict[str, Dict]) -> str:
     """The results as a fixed-width text table."""
     head = (f"{'variant':<20}{'ms/step':>10}{'IQR':>9}{'x pixel-kd':>12}"
-            f"{'paired':>8}{'peak MiB':>10}{'step MiB':>10}{'x pixel-kd':>12}")
+            f"{'paired':>8}{'x student':>11}{'paired':>8}"
+            f"{'peak MiB':>10}{'step MiB':>10}{'x pixel-kd':>12}"
+            f"{'ckpt MiB':>10}{'student':>9}")
     lines = [head, '-' * len(head)]
     base_mem = results.get(BASELINE, {}).get('memory') or {}
 
@@ -1028,12 +1233,17 @@ def format_table(results: Dict[str, Dict]) -> str:
         mem_ratio = (
             mem['step_mib'] / base_mem['step_mib']
             if mem and base_mem and base_mem['step_mib'] > 0 else None)
+        ckpt = r.get('checkpoint') or {}
         lines.append(f"{name:<20}{t['median_ms']:>10.1f}{t['iqr_ms']:>9.1f}"
                      f"{fmt(r.get('ratio_to_baseline'), '.3f'):>12}"
                      f"{fmt(r.get('paired_ratio_to_baseline'), '.3f'):>8}"
+                     f"{fmt(r.get('ratio_to_student'), '.3f'):>11}"
+                     f"{fmt(r.get('paired_ratio_to_student'), '.3f'):>8}"
                      f"{fmt(mem.get('peak_mib'), '.0f'):>10}"
                      f"{fmt(mem.get('step_mib'), '.0f'):>10}"
-                     f"{fmt(mem_ratio, '.3f'):>12}")
+                     f"{fmt(mem_ratio, '.3f'):>12}"
+                     f"{fmt(ckpt.get('state_dict_mib'), '.1f'):>10}"
+                     f"{fmt(ckpt.get('student_converted_mib'), '.1f'):>9}")
     return '\n'.join(lines)
 
 
@@ -1063,16 +1273,23 @@ def run_step_benchmark(settings: StepBenchmarkSettings,
         dict: The report (also written to ``settings.out``): ``args``,
         ``environment``, ``batch``, ``baseline``, ``memory_method``,
         ``results`` by variant (``time``, ``ratio_to_baseline``,
-        ``paired_ratio_to_baseline``, ``times_ms``, ``rdd_stats`` of the
-        last step, ``memory``) and ``profile``.
+        ``paired_ratio_to_baseline``, ``ratio_to_student``,
+        ``paired_ratio_to_student``, ``times_ms``, ``rdd_stats`` of the last
+        step, ``checkpoint`` (:func:`checkpoint_sizes`), ``memory``) and
+        ``profile``. With ``sizes_only``: :func:`run_sizes_only`.
     """
     if settings.threads:
         torch.set_num_threads(settings.threads)
     torch.backends.cudnn.benchmark = settings.cudnn_benchmark
+    if settings.sizes_only:
+        return run_sizes_only(settings, log)
     names = settings.all_variants
-    if BASELINE not in names:
-        log(f'note: {BASELINE} not among the variants, no ratios')
+    for ref in (BASELINE, STUDENT):
+        if ref not in names:
+            log(f'note: {ref} not among the variants, no ratios to it')
     setup = load_setup(settings)
+    for line in setup['stand_ins']:
+        log(f'stand-in: {line}')
     data, s_state, t_state = prepare(settings, setup)
     crop = settings.crop if settings.synthetic else None
     label_shape = tuple(data['data_samples'][0].gt_sem_seg.data.shape[-2:])
@@ -1100,6 +1317,7 @@ def run_step_benchmark(settings: StepBenchmarkSettings,
         log=log,
         clock=settings.clock)
     base = np.median(times[BASELINE]) if BASELINE in times else None
+    alone = np.median(times[STUDENT]) if STUDENT in times else None
     results = {}
     for name in names:
         _, log_vars = train_step(models[name], optims[name], data,
@@ -1109,8 +1327,12 @@ def run_step_benchmark(settings: StepBenchmarkSettings,
             ratio_to_baseline=(float(np.median(times[name]) /
                                      base) if base else None),
             paired_ratio_to_baseline=paired_ratio(rounds, name),
+            ratio_to_student=(float(np.median(times[name]) /
+                                    alone) if alone else None),
+            paired_ratio_to_student=paired_ratio(rounds, name, STUDENT),
             times_ms=[1e3 * t for t in times[name]],
-            rdd_stats=rdd_stats(log_vars))
+            rdd_stats=rdd_stats(log_vars),
+            checkpoint=checkpoint_sizes(name, models[name]))
         if results[name]['rdd_stats']:
             log(f'{name} statistics of a step: ' +
                 ', '.join(f'{k} {v:.3f}'
@@ -1139,6 +1361,7 @@ def run_step_benchmark(settings: StepBenchmarkSettings,
         environment=environment(settings.device),
         batch=dict(size=len(data['inputs']), label_shape=label_shape),
         baseline=BASELINE,
+        stand_ins=setup['stand_ins'],
         memory_method=('one process per variant; ' +
                        '; '.join(sorted(set(kinds)))) if kinds else None,
         results=results,

@@ -1,9 +1,18 @@
-# CIRKD as in the RDD reference (train_cirkd_two_stage_diff.py defaults):
-# pixel KD 1 (the experiment's base: pixel_kd of ../rdd_logits.py),
-# mini-batch pixel-to-pixel 1, memory pixel-to-pixel 0.1 and
-# pixel-to-region 0.1, 20000 pixel / 2000 region entries per class, contrast
-# 4096 / 1024 entries, temperature 0.1, KD temperature 1, on the decode
-# head's last feature (input of conv_seg). The memories take the teacher's
+# CIRKD. Weights and sizes: the defaults of winycg/CIRKD train_cirkd.py
+# (before CIRKDv2) and of sunyueue/RDD train_cirkd_two_stage_diff.py, the
+# same: pixel KD 1 (--lambda-kd 1., T 1; the experiment's base: pixel_kd of
+# ../rdd_logits.py), mini-batch pixel-to-pixel 1 (--lambda-minibatch-pixel),
+# memory pixel-to-pixel 0.1 and pixel-to-region 0.1 (--lambda-memory-pixel,
+# --lambda-memory-region), 20000 pixel / 2000 region entries per class
+# (--pixel-memory-size, --region-memory-size), contrast 4096 / 1024 entries
+# (--pixel-contrast-size, --region-contrast-size, passed as `// 19 + 1` per
+# class), temperature 0.1 (--contrast-temperature), KD temperature 1
+# (--contrast-kd-temperature), 16 pixels per image and class per step
+# (StudentSegContrast's fixed pixel_update_freq). On the decode head's last
+# feature (input of conv_seg). Deviation (an official bug, not copied): the
+# official pixel memory enqueues the pixels at raster positions below the
+# class's pixel count, mostly of other classes; ours K random pixels of the
+# class (docs/kd_family.md#cirkd). The memories take the teacher's
 # feature; the student's goes through a learned projection (the reference's
 # conv1x1-BN-ReLU-conv1x1, here two MMRazor ConvModuleConnectors), trained
 # with the student. Channels: DeepLabV3-R18-D8 student 128, DeepLabV3-R101-D8

@@ -1,7 +1,9 @@
-# DIST as in hunto/DIST_KD segmentation/train_kd.py (beta = gamma = 1,
-# tau 1): on the decode-head logits with weight 1 and on the auxiliary-head
-# logits with weight 0.4, over pixel rows (RDDSegDISTLoss); it replaces the
-# pixel KD (the `_delete_` keys drop the base's loss_kl).
+# DIST. Weights: decode-head logits 1 (--lambda-kd, default 1. in hunto/
+# DIST_KD segmentation/train_kd.py; its scripts do not set it), auxiliary-
+# head logits 0.4 (train_kd.py's fixed `0.4 * lambda_kd`); beta = gamma = 1
+# (DIST() defaults, segmentation/losses/dist_kd.py), no temperature (tau
+# 1). Over pixel rows (RDDSegDISTLoss); it replaces the pixel KD (the
+# `_delete_` keys drop the base's loss_kl).
 # A variable, not `model`: what the method changes in the distiller of the
 # experiment config that inherits this file next to an RDD or a KD config,
 #     model = dict(distiller=_base_.kd_distiller)

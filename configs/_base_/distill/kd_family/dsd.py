@@ -1,8 +1,11 @@
-# DSD as in the RDD reference (train_scripts/exp_table_5, --lambda-psd 1000
-# --lambda-csd 10, no pixel KD: the `_delete_` keys drop the base's
-# loss_kl): pixel similarity over the auxiliary-head logits, the decode
-# head's last feature (input of conv_seg) and the decode-head logits, in the
-# reference's order; category similarity on the decode-head logits.
+# DSD. Weights: pixel similarity 1000, category similarity 10, no pixel KD
+# (--lambda-psd 1000. --lambda-csd 10. in winycg/CIRKD scripts/train_kd/
+# train_dsd.sh and sunyueue/RDD train_scripts/exp_table_5; the `_delete_`
+# keys drop the base's loss_kl); category T 4 and 2x2 average pooling fixed
+# in CriterionCSD (losses/dsd.py). Pixel similarity over the
+# auxiliary-head logits, the decode head's last feature (input of conv_seg)
+# and the decode-head logits, in train_kd.py's order; category similarity on
+# the decode-head logits.
 # A variable, not `model`: what the method changes in the distiller of the
 # experiment config that inherits this file next to an RDD or a KD config,
 #     model = dict(distiller=_base_.kd_distiller)

@@ -1,5 +1,6 @@
-# FitNet + pixel KD as in CIRKD's scripts/train_kd/train_fitnet.sh
-# (--lambda-fitnet 10 --lambda-kd 1): the mean squared error between the
+# FitNet + pixel KD. Weights: FitNet 10, pixel KD 1 (--lambda-fitnet 10.
+# --lambda-kd 1.0 in winycg/CIRKD scripts/train_kd/train_fitnet.sh),
+# CriterionFitNet (losses/fitnet.py): the mean squared error between the
 # student's decode-head feature (input of conv_seg, 128 channels) through a
 # learned 1x1 convolution without bias (MMRazor ConvModuleConnector, trained
 # with the student) and the teacher's (512 channels): MMRazor's L2Loss with

@@ -1,5 +1,7 @@
-# IFVD + pixel KD as in CIRKD's scripts/train_kd/train_ifvd.sh
-# (--lambda-ifv 20 --lambda-kd 1; its adversarial term is not included), on
+# IFVD + pixel KD. Weights: IFV 20, pixel KD 1 (--lambda-ifv 20.
+# --lambda-kd 1.0 in winycg/CIRKD scripts/train_kd/train_ifvd.sh; its
+# adversarial term, --lambda-adv 0.001 --lambda-d 0.1, is not included);
+# CriterionIFV (losses/ifvd.py, class-centre eps 1e-6, cosine eps 1e-8), on
 # the decode head's last feature (input of conv_seg) and the labels (second
 # input of the student's decode_head.loss_decode); 19 Cityscapes classes.
 # The pixel KD is the experiment's base (pixel_kd of ../rdd_logits.py).

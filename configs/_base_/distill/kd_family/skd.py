@@ -1,6 +1,9 @@
-# SKD (pair-wise term) + pixel KD as in CIRKD's scripts/train_kd/
-# train_skd.sh (--lambda-skd 10 --lambda-kd 1; its adversarial holistic term
-# is not included), on the decode head's last feature (input of conv_seg).
+# SKD (pair-wise term) + pixel KD. Weights: SKD 10, pixel KD 1
+# (--lambda-skd 10 --lambda-kd 1. in winycg/CIRKD scripts/train_kd/
+# train_skd.sh; its adversarial holistic term, --lambda-adv 0.001
+# --lambda-d 0.1, is not included); 2x2 max pooling fixed in
+# CriterionStructuralKD (losses/skd.py). On the decode head's last feature
+# (input of conv_seg).
 # The pixel KD is the experiment's base (pixel_kd of ../rdd_logits.py).
 # A variable, not `model`: what the method adds to the distiller of the
 # experiment config that inherits this file next to an RDD or a KD config,
