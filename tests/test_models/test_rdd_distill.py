@@ -128,6 +128,69 @@ def test_tse_task_loss_matches_reference(mode, class_weight, min_kept):
             losses[f'student.{name}.loss_ce'], expected, rtol=1e-5, atol=1e-6)
 
 
+def test_tse_min_class_share_task_loss_matches_reference():
+    """Our option: XOR plus the pixels hard for both of each class of which
+    XOR keeps less than min_class_share (per head, over the batch)."""
+    share, thresh, min_kept = 0.2, 0.7, 50
+    model = build(
+        tse=dict(
+            type='RDDTSEDifficulty',
+            thresh=thresh,
+            min_kept=min_kept,
+            min_class_share=share))
+    sharpen(model)
+    model.distiller.set_stage('tse')
+    x, samples = batch(n=2, size=(32, 40), seed=2)
+    losses = model.loss(x, samples)
+    y = labels(samples)
+    t, ta = teacher_logits(model, x)
+    s, sa = student_logits(model)
+    size = y.shape[-2:]
+    for (sl, tl, name, lw) in ((s, t, 'decode', 1.0), (sa, ta, 'aux', 0.4)):
+        hs = ref_ohem(up(sl, size), y, thresh, min_kept)
+        ht = ref_ohem(up(tl, size), y, thresh, min_kept)
+        xor = hs ^ ht
+        starved = [
+            c for c in range(NUM_CLASSES)
+            if (xor & (y == c)).sum() < share * (y == c).sum()
+        ]
+        mask = xor.clone()
+        for c in starved:
+            mask |= hs & ht & (y == c)
+        # not vacuous: some classes starved, others not, the mask grew
+        assert 0 < len(starved) < NUM_CLASSES and (mask != xor).any()
+        expected = lw * ref_weighted_ce(up(sl, size), y, mask)
+        torch.testing.assert_close(
+            losses[f'student.{name}.loss_ce'], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_tse_counts_what_it_keeps_of_each_class():
+    """The main head's per-class counts of one step, against the reference
+    selection."""
+    thresh, min_kept = 0.7, 50
+    model = build(
+        tse=dict(type='RDDTSEDifficulty', thresh=thresh, min_kept=min_kept))
+    sharpen(model)
+    model.distiller.set_stage('tse')
+    x, samples = batch(n=2, size=(32, 40), seed=2)
+    model.loss(x, samples)
+    steps, counts = model.distiller.pop_class_counts()
+    y = labels(samples)
+    size = y.shape[-2:]
+    t, _ = teacher_logits(model, x)
+    s, _ = student_logits(model)
+    hs = ref_ohem(up(s, size), y, thresh, min_kept)
+    ht = ref_ohem(up(t, size), y, thresh, min_kept)
+    rows = dict(
+        valid=y != 255, kept=hs ^ ht, hard_student=hs, hard_both=hs & ht)
+    assert steps == 1 and list(counts) == list(rows)
+    for key, mask in rows.items():
+        assert counts[key].tolist() == [
+            int((mask & (y == c)).sum()) for c in range(NUM_CLASSES)
+        ], key
+    assert counts['kept'].sum() > 0 and counts['hard_both'].sum() > 0
+
+
 def test_tse_respects_student_loss_class_weight():
     """RDD's weights compose with the student's own CE class weights.
 
