@@ -163,7 +163,7 @@ def test_warns_once_naming_each_starved_class(tmp_path):
     assert log.count('RDD: TSE starves') == 1  # two checks, warned once
     message = log[log.index('RDD: TSE starves'):].split('\n')[0]
     assert message.startswith('RDD: TSE starves 5 class(es) of task-loss '
-                              'signal: in the last 2 iterations it kept '
+                              'signal: in the last 1 iteration it kept '
                               'less than 100% of their valid pixels')
     for name in CLASSES:
         assert f"'{name}' (kept " in message

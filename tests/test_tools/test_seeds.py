@@ -119,6 +119,12 @@ def test_summarize_and_bootstrap_on_fixed_values():
                                _direct_bootstrap([1.0, 3.0, -1.0], 2000, 1))
     low, high = paired['ci95']
     assert -1.0 <= low < 1.0 < high <= 3.0
+    # the same per class; a class without IoU has no mean and no interval
+    per_class = paired['per_class']
+    assert per_class['a']['diffs'] == [1.0, 3.0, -1.0]
+    assert per_class['a']['mean'] == pytest.approx(1.0)
+    assert per_class['a']['ci95'] == paired['ci95']
+    assert np.isnan(per_class['b']['mean']) and per_class['b']['ci95'] is None
     # identical differences: a zero-width interval at that value
     assert bootstrap_mean_ci([2.0, 2.0, 2.0]) == (2.0, 2.0)
     with pytest.raises(ValueError, match='at least 2 values'):

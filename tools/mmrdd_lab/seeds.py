@@ -50,6 +50,10 @@ VARIANTS: Dict[str, Tuple[str, str]] = {
         'RDD + KD, CutMix',
         'configs/rdd/rdd-cutmix_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
     ),  # noqa: E501
+    'rdd-keep': (
+        'RDD + KD, starved kept',
+        'configs/rdd/rdd-keepstarved_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
+    ),  # noqa: E501
 }
 DEFAULT_VARIANTS = ('student', 'kd', 'rdd')
 
@@ -365,7 +369,9 @@ def bootstrap_mean_ci(values: Sequence[float],
 def summarize(results: Sequence[Dict],
               pairs: Sequence[Tuple[str,
                                     str]] = (('rdd', 'kd'), ('kd', 'student'),
-                                             ('rdd', 'student')),
+                                             ('rdd', 'student'),
+                                             ('rdd-keep', 'rdd'), ('rdd-keep',
+                                                                   'kd')),
               num_boot: int = 10000,
               boot_seed: int = 0) -> Dict:
     """Mean +- std per variant and paired per-seed differences.
@@ -375,7 +381,8 @@ def summarize(results: Sequence[Dict],
             ``mIoU``, ``per_class``).
         pairs (Sequence[tuple[str, str]]): ``(a, b)`` pairs whose per-seed
             difference ``a - b`` is reported, when both ran. Defaults to
-            RDD - KD, KD - student, RDD - student.
+            RDD - KD, KD - student, RDD - student, and our option that
+            keeps starved classes against RDD and KD.
         num_boot (int): Bootstrap resamples. Defaults to 10000.
         boot_seed (int): Seed of the bootstrap. Defaults to 0.
 
@@ -384,7 +391,9 @@ def summarize(results: Sequence[Dict],
         per_class_mean, val_curve}} (``std`` with ddof 1; ``val_curve``:
         [iteration, mean val mIoU, number of runs] where runs have one)
         and ``paired`` {"a-b": {seeds, diffs, mean, std, ci95, wins,
-        num_boot, boot_seed}}.
+        num_boot, boot_seed, per_class}}, ``per_class`` {class: {diffs,
+        mean, ci95}} the same for each class's IoU (``mean`` NaN and
+        ``ci95`` None when a run has no IoU for the class).
     """
     by = {}
     for r in results:
@@ -428,6 +437,18 @@ def summarize(results: Sequence[Dict],
             ci95=None)
         if len(diffs) >= 2:
             entry['ci95'] = list(bootstrap_mean_ci(diffs, num_boot, boot_seed))
+        entry['per_class'] = {}
+        for c in (by[a][seeds[0]]['per_class'] if seeds else {}):
+            d = [
+                by[a][s]['per_class'][c] - by[b][s]['per_class'][c]
+                for s in seeds
+            ]
+            finite = bool(np.isfinite(d).all())
+            entry['per_class'][c] = dict(
+                diffs=d,
+                mean=float(np.mean(d)) if finite else float('nan'),
+                ci95=list(bootstrap_mean_ci(d, num_boot, boot_seed))
+                if finite and len(d) >= 2 else None)
         paired[f'{a}-{b}'] = entry
     return dict(variants=variants, paired=paired)
 
@@ -453,4 +474,8 @@ def format_summary(summary: Dict) -> str:
         lines.append(f'paired {key:<11} mean {p["mean"]:+.2f}, '
                      f'95% bootstrap CI {ci}, higher in {p["wins"]} of '
                      f'{len(p["diffs"])} seeds')
+        if p.get('per_class'):
+            lines.append('  per class (mean IoU difference): ' +
+                         ', '.join(f'{c} {v["mean"]:+.2f}'
+                                   for c, v in p['per_class'].items()))
     return '\n'.join(lines)

@@ -62,6 +62,13 @@ def empty_selection_cause(mode: str, valid: int, hard_student: int,
     return 'agree'
 
 
+def _iterations(steps: int) -> str:
+    """``'1 iteration'``, ``'5 iterations'``: ``steps`` summed over the
+    processes, per process."""
+    n = max(steps // get_world_size(), 1)
+    return f'{n} iteration' + ('s' if n > 1 else '')
+
+
 @HOOKS.register_module()
 class RDDSelectionWatchHook(Hook):
     """Log what TSE-RDD keeps of each class; warn when it keeps nothing or
@@ -175,7 +182,7 @@ class RDDSelectionWatchHook(Hook):
         # an empty selection starves every class: its warning names the
         # cause, and the classes are checked again in the next interval
         if not self._check_empty(runner, distiller, counts, steps, data_batch):
-            self._check_classes(runner, distiller, counts, names)
+            self._check_classes(runner, distiller, counts, names, steps)
 
     @staticmethod
     def _summed(counts: Dict[str, Tensor]) -> Dict[str, Tensor]:
@@ -185,7 +192,7 @@ class RDDSelectionWatchHook(Hook):
         return dict(zip(counts, stacked.cpu()))
 
     def _check_classes(self, runner, distiller, counts: Dict[str, Tensor],
-                       names: Sequence[str]) -> None:
+                       names: Sequence[str], steps: int) -> None:
         """Warn about the classes that TSE starves (once per class)."""
         starved = starved_classes(
             counts['valid'],
@@ -219,7 +226,7 @@ class RDDSelectionWatchHook(Hook):
                       'XOR keeps less than that share in a batch.')
         runner.logger.warning(
             f'RDD: TSE starves {len(new)} class(es) of task-loss signal: '
-            f'in the last {self.interval} iterations it kept less than '
+            f'in the last {_iterations(steps)} it kept less than '
             f'{self.starved_share:.0%} of their valid pixels while the '
             f'student still finds at least {self.student_hard_share:.0%} of '
             'them hard' +
@@ -279,15 +286,15 @@ class RDDSelectionWatchHook(Hook):
             why = ('teacher and student find the same pixels hard '
                    f'({hard / valid:.1%} of the valid pixels) and XOR keeps '
                    'only the pixels hard for one of them. Usually the '
-                   'teacher is the student: check that model.teacher_ckpt '
-                   'is not the student\'s weights.')
+                   'teacher is the student (check that model.teacher_ckpt '
+                   'is not the student\'s weights), or neither model has '
+                   'learnt more than one probability per class yet.')
         window_size = getattr(runner.log_processor, 'window_size', None)
         mean = (f'the logged task loss is a {window_size}-iteration mean'
                 if window_size else 'the logged task loss is a mean')
-        iters = max(steps // get_world_size(), 1)
         runner.logger.warning(
-            f'RDD: TSE selected no pixel in the last {iters} iteration'
-            f'{"s" if iters > 1 else ""}, so the student\'s task loss was 0 '
+            f'RDD: TSE selected no pixel in the last {_iterations(steps)}, '
+            'so the student\'s task loss was 0 '
             'in each of them (distillation '
             f'loss only; {mean} and can hide it). Cause: ' + why)
         return True
