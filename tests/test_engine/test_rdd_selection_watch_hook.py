@@ -195,6 +195,33 @@ def test_an_empty_selection_names_its_cause_not_the_classes(tmp_path):
     assert 'min_kept (100) is below the' in log
 
 
+class UnlabelledSet(NamedSet):
+    """Every label ignored."""
+
+    def __getitem__(self, index: int) -> dict:
+        item = super().__getitem__(index)
+        item['data_samples'].gt_sem_seg.data[:] = 255
+        return item
+
+
+def test_a_batch_without_labels_is_named_not_min_kept(tmp_path):
+    spy = ScalarSpy()
+    runner = build_runner(
+        tmp_path, [dict(type='RDDSelectionWatchHook', interval=2), spy],
+        max_iters=3,
+        dataset=UnlabelledSet())
+    runner.train()
+    log = open(runner.logger.log_file).read()
+    assert ('RDD: TSE selected no pixel in the last 1 iteration, so the '
+            "student's task loss was 0 in each of them (distillation loss "
+            'only; the logged task loss is a 10-iteration mean and can hide '
+            'it). Cause: the batches had no labelled pixel (every label was '
+            'ignore_index=255): check the label maps of the data set and '
+            'reduce_zero_label.') in log
+    assert 'min_kept' not in log  # not the estimator's one-time warning
+    assert all(math.isnan(v) for v in spy.values[2].values())
+
+
 @pytest.mark.parametrize(
     'mode, valid, hard_student, hard_both, steps, min_kept, cause', [
         ('xor', 0, 0, 0, 2, 100, 'no_valid'),

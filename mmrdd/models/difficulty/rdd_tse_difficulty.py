@@ -224,7 +224,9 @@ class RDDTSEDifficulty(DifficultyEstimator):
         """
         self._min_kept_checked = True
         n_valid = int(valid.sum())
-        if self.min_kept < n_valid:
+        if self.min_kept < n_valid or n_valid == 0:
+            # a batch without labels says nothing of min_kept (the
+            # selection watch names that cause)
             return
         n, h, w = valid.shape
         scaled = scaled_min_kept(n, h, w)
