@@ -195,6 +195,36 @@ def _val_curve(run_dir: str) -> List[List]:
             if 'mIoU' in r]
 
 
+def _tse_classes(run_dir: str) -> Dict:
+    """What TSE kept of each class in an RDD run, from its logs.
+
+    Returns:
+        dict: ``kept`` {class: mean of the logged ``rdd/tse_kept/<class>``
+        over the run's logging intervals (NaN ones left out)} and
+        ``starved`` [classes named by the selection watch's warning, in
+        order]; empty for a run without TSE.
+    """
+    import re
+    values: Dict[str, List[float]] = {}
+    for record in read_scalars(run_dir):
+        for key, value in record.items():
+            if key.startswith('rdd/tse_kept/') and value == value:
+                values.setdefault(key[len('rdd/tse_kept/'):], []).append(value)
+    starved: List[str] = []
+    log = osp.join(run_dir, 'train.log')
+    if osp.isfile(log):
+        with open(log) as f:
+            for line in f:
+                if 'RDD: TSE starves' in line:
+                    starved += re.findall(r"'([^']+)' \(kept", line)
+    if not values:
+        return {}
+    return dict(
+        kept={c: float(np.mean(v))
+              for c, v in values.items()},
+        starved=starved)
+
+
 def _training_options(options: Sequence[str]) -> List[str]:
     """The options that change what a run trains (not how often it is
     validated), with paths made absolute so that ``data/toyseg`` and
@@ -228,12 +258,13 @@ def run_variant(variant: str,
     Returns:
         dict: ``variant``, ``name``, ``seed``, ``mIoU``, ``per_class``,
         ``aAcc``, ``num_images`` (test split), ``time_s`` (training wall
-        time), ``run_dir``, ``options`` and ``val_curve`` ([iteration, val
-        mIoU] pairs, from ``scalars.json``); also written to
+        time), ``run_dir``, ``options``, ``val_curve`` ([iteration, val
+        mIoU] pairs, from ``scalars.json``) and ``tse_classes`` (what TSE
+        kept of each class, see :func:`_tse_classes`); also written to
         ``<run_dir>/result.json``.
         With ``reuse`` an existing ``result.json`` whose training options
         equal this run's (the validation interval aside) is returned as it
-        is.
+        is (``val_curve`` and ``tse_classes`` added when missing).
     """
     from .evaluate import evaluate_segmentor
     result_path = osp.join(run_dir, 'result.json')
@@ -247,6 +278,8 @@ def run_variant(variant: str,
                 _training_options(opts):
             if 'val_curve' not in done:
                 done['val_curve'] = _val_curve(run_dir)
+            if 'tse_classes' not in done:
+                done['tse_classes'] = _tse_classes(run_dir)
             msg = (f'{description or variant}: reusing the finished run '
                    f'{run_dir} ({done["mIoU"]:.2f} mIoU)')
             if progress is not None:
@@ -270,6 +303,7 @@ def run_variant(variant: str,
         checkpoint=ckpt,
         options=opts,
         val_curve=curve,
+        tse_classes=_tse_classes(run_dir),
         **scores)
     with open(result_path, 'w') as f:
         json.dump(result, f, indent=2)
@@ -366,6 +400,17 @@ def bootstrap_mean_ci(values: Sequence[float],
     return float(low), float(high)
 
 
+def _mean_tse_kept(runs: Sequence[Dict]) -> Dict[str, float]:
+    """Mean over runs of each class's kept share (``tse_classes``)."""
+    kept = [
+        r['tse_classes']['kept'] for r in runs
+        if (r.get('tse_classes') or {}).get('kept')
+    ]
+    if not kept:
+        return {}
+    return {c: float(np.mean([k[c] for k in kept if c in k])) for c in kept[0]}
+
+
 def summarize(results: Sequence[Dict],
               pairs: Sequence[Tuple[str,
                                     str]] = (('rdd', 'kd'), ('kd', 'student'),
@@ -388,8 +433,10 @@ def summarize(results: Sequence[Dict],
 
     Returns:
         dict: ``variants`` {variant: {name, n, seeds, mIoU, mean, std,
-        per_class_mean, val_curve}} (``std`` with ddof 1; ``val_curve``:
-        [iteration, mean val mIoU, number of runs] where runs have one)
+        per_class_mean, val_curve, tse_kept_mean}} (``std`` with ddof 1;
+        ``val_curve``: [iteration, mean val mIoU, number of runs] where runs
+        have one; ``tse_kept_mean``: {class: mean over the runs of the kept
+        share of :func:`_tse_classes`}, empty without TSE)
         and ``paired`` {"a-b": {seeds, diffs, mean, std, ci95, wins,
         num_boot, boot_seed, per_class}}, ``per_class`` {class: {diffs,
         mean, ci95}} the same for each class's IoU (``mean`` NaN and
@@ -419,7 +466,8 @@ def summarize(results: Sequence[Dict],
             per_class_mean={
                 c: float(np.nanmean([runs[s]['per_class'][c] for s in seeds]))
                 for c in classes
-            })
+            },
+            tse_kept_mean=_mean_tse_kept([runs[s] for s in seeds]))
     paired = {}
     for a, b in pairs:
         if a not in by or b not in by:
