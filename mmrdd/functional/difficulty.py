@@ -6,8 +6,10 @@ RDD (Liang et al., "Relative Difficulty Distillation for Semantic
 Segmentation", arXiv 2407.03719):
 
 * TSE-RDD: :func:`gt_class_prob` -> :func:`ohem_hard_mask` (once for the
-  student, once for the teacher) -> :func:`combine_hard_masks` ->
-  :func:`selected_mean_weight`.
+  student, once for the teacher) -> :func:`combine_hard_masks` (and, an
+  option of ours, :func:`keep_starved_classes`) ->
+  :func:`selected_mean_weight`; :func:`class_pixel_counts` counts what the
+  selection keeps of each class.
 * TFE-RDD: :func:`tfe_difficulty` -> :func:`resize_map`.
 
 The arguments of RDD's config (``thresh``, ``min_kept``, ``mode``,
@@ -185,6 +187,24 @@ def ohem_hard_mask(q: Tensor,
     return valid & (q <= theta)
 
 
+def scaled_min_kept(batch_size: int, height: int, width: int) -> int:
+    """The reference's ``min_kept`` scaled to a batch of label maps.
+
+    The reference keeps 100000 of the 4 x 512 x 1024 label pixels of a GPU
+    batch: ``100000 / (4 * 512 * 1024) * B * H * W``, rounded, at least 1.
+
+    Args:
+        batch_size (int): Label maps per batch of one process.
+        height (int): Their height.
+        width (int): Their width.
+
+    Returns:
+        int: The scaled ``min_kept``.
+    """
+    return max(1,
+               round(100000 / (4 * 512 * 1024) * batch_size * height * width))
+
+
 def combine_hard_masks(hard_student: Tensor,
                        hard_teacher: Tensor,
                        mode: str = 'xor') -> Tensor:
@@ -213,6 +233,126 @@ def combine_hard_masks(hard_student: Tensor,
         'student': lambda s, _: s.clone()
     }
     return combine[mode](hard_student, hard_teacher)
+
+
+def class_pixel_counts(label: Tensor, valid: Tensor, masks: Sequence[Tensor],
+                       num_classes: int) -> Tensor:
+    """The valid pixels of each class, and those of them in each mask.
+
+    ``counts[0, c]`` is the number of valid pixels labelled ``c``;
+    ``counts[i + 1, c]`` the number of those inside ``masks[i]``. Counted on
+    ``label``'s device with ``scatter_add_`` (no host synchronisation, unlike
+    ``torch.bincount`` on CUDA, which reads the largest label first).
+
+    Args:
+        label (Tensor): Integer label map of shape (N, H, W); values in
+            ``[0, num_classes)`` wherever ``valid`` is True.
+        valid (Tensor): Boolean map of labelled pixels, (N, H, W).
+        masks (Sequence[Tensor]): Boolean maps of shape (N, H, W).
+        num_classes (int): Number of classes ``C``.
+
+    Returns:
+        Tensor: int64 counts of shape (1 + len(masks), C).
+    """
+    if tuple(valid.shape) != tuple(label.shape) or any(
+            tuple(m.shape) != tuple(label.shape) for m in masks):
+        raise ValueError(f'label {tuple(label.shape)}, valid and every mask '
+                         'must have the same shape')
+    # pixels outside a row go to an extra bin C, dropped at the end
+    index = label.long().masked_fill(~valid, num_classes).flatten()
+    counts = index.new_zeros((1 + len(masks), num_classes + 1))
+    for row, inside in enumerate([valid, *masks]):
+        row_index = index.masked_fill(~inside.flatten(), num_classes)
+        counts[row].scatter_add_(0, row_index, torch.ones_like(row_index))
+    return counts[:, :num_classes]
+
+
+def starved_classes(valid: Tensor,
+                    kept: Tensor,
+                    hard_student: Optional[Tensor] = None,
+                    max_kept_share: float = 0.05,
+                    min_hard_share: float = 0.0,
+                    min_pixels: int = 1) -> Tensor:
+    """The classes a selection starves, from per-class pixel counts.
+
+    Class ``c`` is starved when it has at least ``min_pixels`` valid
+    pixels, the selection keeps fewer than ``max_kept_share`` of them and
+    the student finds at least ``min_hard_share`` of them hard (it still
+    predicts the class poorly)::
+
+        n_valid(c) >= min_pixels
+        and n_kept(c) < max_kept_share * n_valid(c)
+        and n_hard_student(c) >= min_hard_share * n_valid(c)
+
+    Args:
+        valid (Tensor): Valid pixels per class, (C, ).
+        kept (Tensor): Selected pixels per class, (C, ).
+        hard_student (Tensor, optional): Pixels hard for the student per
+            class, (C, ); needed when ``min_hard_share > 0``. Defaults to
+            None.
+        max_kept_share (float): Share of kept pixels below which a class is
+            starved. Defaults to 0.05.
+        min_hard_share (float): Share of pixels hard for the student from
+            which a class counts as poorly predicted; 0 drops the
+            condition. Defaults to 0.0.
+        min_pixels (int): Fewest valid pixels of a starved class (at least
+            1). Defaults to 1.
+
+    Returns:
+        Tensor: (C, ) bool.
+    """
+    if min_pixels < 1:
+        raise ValueError(f'min_pixels must be >= 1, got {min_pixels}')
+    valid = valid.double()
+    starved = (valid >= min_pixels) & (kept.double() < max_kept_share * valid)
+    if min_hard_share > 0:
+        if hard_student is None:
+            raise ValueError('min_hard_share > 0 needs the hard_student '
+                             'counts')
+        starved &= hard_student.double() >= min_hard_share * valid
+    return starved
+
+
+def keep_starved_classes(mask: Tensor, hard_student: Tensor,
+                         hard_teacher: Tensor, label: Tensor, valid: Tensor,
+                         num_classes: int, min_class_share: float) -> Tensor:
+    """Add the pixels hard for both models of the classes a selection
+    starves (an option of ours, not in the paper).
+
+    XOR drops the pixels that both models find hard; on a thin or rare
+    class that both find hard this can leave the class almost no pixel in
+    the task loss. Over the batch, a class ``c`` is *starved* when it has
+    valid pixels and ``mask`` keeps fewer than ``min_class_share`` of them
+    (:func:`starved_classes` with ``max_kept_share=min_class_share``)::
+
+        starved(c) = n_valid(c) > 0
+                     and n_kept(c) < min_class_share * n_valid(c)
+        out = mask | (hard_student & hard_teacher & starved(label))
+
+    Classes that are not starved keep ``mask`` unchanged. No host
+    synchronisation.
+
+    Args:
+        mask (Tensor): The selection, e.g. ``hard_student ^ hard_teacher``,
+            (N, H, W) bool.
+        hard_student (Tensor): The student's hard pixels, (N, H, W) bool.
+        hard_teacher (Tensor): The teacher's hard pixels, (N, H, W) bool.
+        label (Tensor): Labels, (N, H, W).
+        valid (Tensor): Labelled pixels, (N, H, W) bool.
+        num_classes (int): Number of classes ``C``.
+        min_class_share (float): The share of a class's valid pixels below
+            which the class is starved, in ``(0, 1]``.
+
+    Returns:
+        Tensor: The new selection, (N, H, W) bool.
+    """
+    counts = class_pixel_counts(label, valid, [mask], num_classes)
+    starved = starved_classes(
+        counts[0], counts[1], max_kept_share=min_class_share)
+    # index C (unlabelled pixels) is never starved
+    starved = torch.cat([starved, starved.new_zeros(1)])
+    index = label.long().masked_fill(~valid, num_classes)
+    return mask | (hard_student & hard_teacher & starved[index])
 
 
 def tfe_difficulty(logits_main: Tensor,

@@ -1,6 +1,6 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """What a difficulty estimator returns for one student head."""
-from typing import Dict, NamedTuple
+from typing import Dict, NamedTuple, Optional
 
 from torch import Tensor
 
@@ -19,8 +19,15 @@ class RDDHeadWeights(NamedTuple):
             label size, (N, H, W) bool.
         stats (dict[str, Tensor]): 0-d statistics to log (empty for heads
             whose statistics are not logged).
+        class_counts (Tensor, optional): Per-class pixel counts of this
+            step, (K, C) int64 on the device, the rows named by the
+            estimator (TSE: valid, kept, hard for the student, hard for
+            both models, see :func:`~mmrdd.functional.class_pixel_counts`);
+            summed over steps by the distiller, read by a hook at the
+            logging interval. Defaults to None (not counted).
     """
 
     weight: Tensor
     distill_map: Tensor
     stats: Dict[str, Tensor]
+    class_counts: Optional[Tensor] = None

@@ -13,8 +13,10 @@ from _toy_models import (NUM_CLASSES, TinySegDataset, batch, rdd_cfg,
 
 import mmrdd  # noqa: F401
 from mmrdd.engine import RDDDifficultyVisHook
-from mmrdd.visualization import (SELECTED_COLOUR, TSE_COLOURS, difficulty_maps,
-                                 difficulty_panel)
+from mmrdd.visualization import (SELECTED_COLOUR, TSE_COLOURS,
+                                 class_share_image, class_shares,
+                                 difficulty_maps, difficulty_panel)
+from mmrdd.visualization.difficulty import CLASS_TILE_WIDTH
 
 SIZE = (32, 40)
 SCALE = 2
@@ -108,6 +110,58 @@ def test_tse_tiles_are_the_masks():
         difficulty_panel(maps, image, gt, palette, 255, stage='TSE')
 
 
+def test_class_tile_draws_what_tse_keeps_of_each_class():
+    """The per-class shares of one image against a loop over its pixels,
+    and the bars drawn from them, read back."""
+    from mmrazor.registry import MODELS
+    torch.manual_seed(0)
+    model = MODELS.build(
+        rdd_cfg(
+            switch_iter=0,
+            tse=dict(type='RDDTSEDifficulty', thresh=0.2, min_kept=1)))
+    with torch.no_grad():  # sharper classifiers: q spreads within a class
+        model.teacher.decode_head.conv_seg.weight.mul_(40.0)
+        model.student.decode_head.conv_seg.weight.mul_(15.0)
+    inputs, samples = batch(n=1, seed=3)
+    label = samples[0].gt_sem_seg.data.long()
+    maps = difficulty_maps(model, inputs, label)
+    gt = label[0].numpy()
+    gt[gt == 0] = 255  # class 0 absent: no row
+    mask = maps['tse_mask'][0].numpy()
+    both = (maps['hard_student'][0] & maps['hard_teacher'][0]).numpy()
+    shares = class_shares(maps, gt)
+    assert sorted(shares) == [1, 2, 3, 4]
+    for c, share in shares.items():
+        n = (gt == c).sum()
+        assert share['valid'] == n
+        assert share['kept'] == pytest.approx(((gt == c) & mask).sum() / n)
+        assert share['dropped_both'] == pytest.approx(
+            ((gt == c) & both & ~mask).sum() / n)
+    assert sum(0 < s['kept'] < 1 for s in shares.values()) == 3
+    assert sum(0 < s['dropped_both'] < 1 for s in shares.values()) == 3
+    # one 22-pixel row per class; its bar from 2/5 of the width, width - 44
+    # wide: yellow for the kept share, grey for the dropped hard pixels
+    width, height = 200, 100
+    names = ['a', 'b', 'c', 'd', 'e']
+    image = class_share_image(shares, names, height, width)
+    bar_w = width - width * 2 // 5 - 44
+    for i, c in enumerate(sorted(shares)):
+        line = image[i * 22 + 11, width * 2 // 5:width * 2 // 5 + bar_w]
+        assert colour_is(line, SELECTED_COLOUR).sum() == round(
+            shares[c]['kept'] * bar_w)
+        assert colour_is(line, TSE_COLOURS['both']).sum() == round(
+            shares[c]['dropped_both'] * bar_w)
+    # the panel ends with the tile when class names are given
+    image = np.zeros(SIZE + (3, ), np.uint8)
+    palette = np.random.RandomState(0).randint(0, 256, (NUM_CLASSES, 3))
+    panel = difficulty_panel(
+        maps, image, gt, palette, stage='tse', scale=SCALE, classes=names)
+    assert panel.shape[1] == 6 * SIZE[1] * SCALE + 6 * GAP + CLASS_TILE_WIDTH
+    drawn = panel[BAR:, -CLASS_TILE_WIDTH:]
+    assert (drawn == class_share_image(shares, names, SIZE[0] * SCALE,
+                                       CLASS_TILE_WIDTH)).all()
+
+
 def test_local_backend_gets_one_picture_per_interval(tmp_path):
     runner = build_runner(tmp_path, [dict(type='LocalVisBackend')])
     runner.train()
@@ -120,7 +174,8 @@ def test_local_backend_gets_one_picture_per_interval(tmp_path):
         cv2.imread(osp.join(folder, 'rdd_difficulty_4.png')),
         cv2.COLOR_BGR2RGB)
     assert tfe.shape[1] == 5 * SIZE[1] * SCALE + 4 * GAP
-    assert tse.shape[1] == 6 * SIZE[1] * SCALE + 5 * GAP
+    # six tiles, then the per-class tile
+    assert tse.shape[1] == 6 * SIZE[1] * SCALE + 6 * GAP + CLASS_TILE_WIDTH
     assert not osp.exists(osp.join(folder, 'rdd_difficulty_3.png'))
     # the last picture is of the final model on the first image of the
     # last batch (items 6, 7 without shuffling)
@@ -147,8 +202,9 @@ def test_tensorboard_backend_gets_the_pictures(tmp_path):
     steps = [e.step for e in events.Images('rdd_difficulty')]
     assert steps == [2, 4]
     last = events.Images('rdd_difficulty')[-1]
-    assert (last.width, last.height) == (6 * SIZE[1] * SCALE + 5 * GAP,
-                                         BAR + SIZE[0] * SCALE)
+    assert (last.width,
+            last.height) == (6 * SIZE[1] * SCALE + 6 * GAP + CLASS_TILE_WIDTH,
+                             BAR + SIZE[0] * SCALE)
 
 
 @pytest.mark.parametrize(

@@ -36,3 +36,15 @@ def test_invalid_tfe_arguments():
 def test_invalid_class_weight(weights):
     with pytest.raises(ValueError, match='class_weight'):
         RDDTSEDifficulty(class_weight=weights)
+
+
+@pytest.mark.parametrize('share', [0, -0.1, 1.5, '0.05', True])
+def test_invalid_min_class_share(share):
+    with pytest.raises(ValueError, match=r'min_class_share must be None'):
+        RDDTSEDifficulty(min_class_share=share)
+
+
+@pytest.mark.parametrize('mode', ['or', 'and', 'student'])
+def test_min_class_share_is_for_xor_only(mode):
+    with pytest.raises(ValueError, match="only mode 'xor' drops"):
+        RDDTSEDifficulty(mode=mode, min_class_share=0.05)

@@ -93,18 +93,15 @@ def test_tfe_task_loss_matches_reference(direction):
     assert 0 < float(losses['rdd/tfe_weight']) <= 1
 
 
-@pytest.mark.parametrize('mode', ['xor', 'or', 'and', 'student'])
-@pytest.mark.parametrize('class_weight', [None, CW])
-@pytest.mark.parametrize('min_kept', [50, 1500])
-def test_tse_task_loss_matches_reference(mode, class_weight, min_kept):
-    thresh = 0.7
-    model = build(
-        tse=dict(
-            type='RDDTSEDifficulty',
-            thresh=thresh,
-            min_kept=min_kept,
-            mode=mode,
-            class_weight=class_weight))
+def tse_step(**tse):
+    """One TSE step of the sharpened tiny models on a fixed batch.
+
+    Returns:
+        tuple: The model, its losses, the labels and, per student head,
+        (student logits, teacher logits) at the label size, the head's name
+        in the losses and its loss weight.
+    """
+    model = build(tse=dict(type='RDDTSEDifficulty', **tse))
     sharpen(model)
     model.distiller.set_stage('tse')
     x, samples = batch(n=2, size=(32, 40), seed=2)
@@ -113,9 +110,22 @@ def test_tse_task_loss_matches_reference(mode, class_weight, min_kept):
     t, ta = teacher_logits(model, x)
     s, sa = student_logits(model)
     size = y.shape[-2:]
-    for (sl, tl, name, lw) in ((s, t, 'decode', 1.0), (sa, ta, 'aux', 0.4)):
-        hs = ref_ohem(up(sl, size), y, thresh, min_kept)
-        ht = ref_ohem(up(tl, size), y, thresh, min_kept)
+    heads = [(up(sl, size), up(tl, size), name, lw)
+             for sl, tl, name, lw in ((s, t, 'decode', 1.0), (sa, ta, 'aux',
+                                                              0.4))]
+    return model, losses, y, heads
+
+
+@pytest.mark.parametrize('mode', ['xor', 'or', 'and', 'student'])
+@pytest.mark.parametrize('class_weight', [None, CW])
+@pytest.mark.parametrize('min_kept', [50, 1500])
+def test_tse_task_loss_matches_reference(mode, class_weight, min_kept):
+    thresh = 0.7
+    _, losses, y, heads = tse_step(
+        thresh=thresh, min_kept=min_kept, mode=mode, class_weight=class_weight)
+    for sl, tl, name, lw in heads:
+        hs = ref_ohem(sl, y, thresh, min_kept)
+        ht = ref_ohem(tl, y, thresh, min_kept)
         mask = dict(
             xor=hs ^ ht, student=hs, **{
                 'or': hs | ht,
@@ -123,9 +133,52 @@ def test_tse_task_loss_matches_reference(mode, class_weight, min_kept):
             })[mode]
         # not vacuous: the two hard sets differ and something is selected
         assert (hs != ht).any() and (hs & ht).any() and mask.any()
-        expected = lw * ref_weighted_ce(up(sl, size), y, mask, class_weight)
+        expected = lw * ref_weighted_ce(sl, y, mask, class_weight)
         torch.testing.assert_close(
             losses[f'student.{name}.loss_ce'], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_tse_min_class_share_task_loss_matches_reference():
+    """Our option: XOR plus the pixels hard for both of each class of which
+    XOR keeps less than min_class_share (per head, over the batch)."""
+    share, thresh, min_kept = 0.2, 0.7, 50
+    _, losses, y, heads = tse_step(
+        thresh=thresh, min_kept=min_kept, min_class_share=share)
+    for sl, tl, name, lw in heads:
+        hs = ref_ohem(sl, y, thresh, min_kept)
+        ht = ref_ohem(tl, y, thresh, min_kept)
+        xor = hs ^ ht
+        starved = [
+            c for c in range(NUM_CLASSES)
+            if (xor & (y == c)).sum() < share * (y == c).sum()
+        ]
+        mask = xor.clone()
+        for c in starved:
+            mask |= hs & ht & (y == c)
+        # not vacuous: some classes starved, others not, the mask grew
+        assert 0 < len(starved) < NUM_CLASSES and (mask != xor).any()
+        expected = lw * ref_weighted_ce(sl, y, mask)
+        torch.testing.assert_close(
+            losses[f'student.{name}.loss_ce'], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_tse_counts_what_it_keeps_of_each_class():
+    """The main head's per-class counts of one step, against the reference
+    selection."""
+    thresh, min_kept = 0.7, 50
+    model, _, y, heads = tse_step(thresh=thresh, min_kept=min_kept)
+    steps, counts = model.distiller.pop_class_counts()
+    s, t, _, _ = heads[0]
+    hs = ref_ohem(s, y, thresh, min_kept)
+    ht = ref_ohem(t, y, thresh, min_kept)
+    rows = dict(
+        valid=y != 255, kept=hs ^ ht, hard_student=hs, hard_both=hs & ht)
+    assert steps == 1 and list(counts) == list(rows)
+    for key, mask in rows.items():
+        assert counts[key].tolist() == [
+            int((mask & (y == c)).sum()) for c in range(NUM_CLASSES)
+        ], key
+    assert counts['kept'].sum() > 0 and counts['hard_both'].sum() > 0
 
 
 def test_tse_respects_student_loss_class_weight():

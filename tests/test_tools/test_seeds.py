@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import run_tool, tool_options
 
-from mmrdd_lab.seeds import bootstrap_mean_ci, summarize
+from mmrdd_lab.seeds import _tse_classes, bootstrap_mean_ci, summarize
 
 pytestmark = pytest.mark.slow
 
@@ -119,7 +119,57 @@ def test_summarize_and_bootstrap_on_fixed_values():
                                _direct_bootstrap([1.0, 3.0, -1.0], 2000, 1))
     low, high = paired['ci95']
     assert -1.0 <= low < 1.0 < high <= 3.0
+    # the same per class; a class without IoU has no mean and no interval
+    per_class = paired['per_class']
+    assert per_class['a']['diffs'] == [1.0, 3.0, -1.0]
+    assert per_class['a']['mean'] == pytest.approx(1.0)
+    assert per_class['a']['ci95'] == paired['ci95']
+    assert np.isnan(per_class['b']['mean']) and per_class['b']['ci95'] is None
     # identical differences: a zero-width interval at that value
     assert bootstrap_mean_ci([2.0, 2.0, 2.0]) == (2.0, 2.0)
     with pytest.raises(ValueError, match='at least 2 values'):
         bootstrap_mean_ci([1.0])
+
+
+def test_what_tse_kept_of_each_class_is_read_from_the_run(tmp_path):
+    run = tmp_path / 'run'
+    (run / '20260101_000000' / 'vis_data').mkdir(parents=True)
+    records = [
+        {
+            'loss': 1.0,
+            'step': 20
+        },  # TFE: no class shares
+        {
+            'rdd/tse_kept/wire': 0.25,
+            'rdd/tse_kept/rock': 0.5,
+            'step': 40
+        },
+        {
+            'rdd/tse_kept/wire': 0.75,
+            'rdd/tse_kept/rock': float('nan'),
+            'step': 60
+        },
+    ]
+    (run / '20260101_000000' / 'vis_data' /
+     'scalars.json').write_text('\n'.join(json.dumps(r)
+                                          for r in records) + '\n')
+    (run / 'train.log').write_text(
+        "x - WARNING - RDD: TSE starves 2 class(es) of task-loss signal: ...: "
+        "'wire' (kept 0.0% of 9 pixels; ...), 'pebble' (kept 1.0% of 8 "
+        'pixels; ...). rdd/tse_kept/<class> ...\n')
+    classes = _tse_classes(str(run))
+    assert classes == dict(
+        kept=dict(wire=0.5, rock=0.5), starved=['wire', 'pebble'])
+    results = [
+        dict(
+            variant='rdd',
+            seed=s,
+            mIoU=1.0,
+            per_class=dict(a=1.0),
+            tse_classes=dict(kept=dict(wire=w), starved=[]))
+        for s, w in ((0, 0.1), (1, 0.3))
+    ]
+    summary = summarize(results)
+    assert summary['variants']['rdd']['tse_kept_mean'] == {
+        'wire': pytest.approx(0.2)
+    }

@@ -121,7 +121,13 @@ def main() -> None:
         image = cv2.cvtColor(cv2.imread(image_path), cv2.COLOR_BGR2RGB)
         image = cv2.resize(image, gt.shape[::-1])
         panel = difficulty_panel(
-            maps, image, gt, palette, ignore, scale=args.scale)
+            maps,
+            image,
+            gt,
+            palette,
+            ignore,
+            scale=args.scale,
+            classes=dataset_cls.METAINFO.get('classes'))
         out = osp.join(args.out_dir,
                        osp.splitext(osp.basename(image_path))[0] + '_rdd.png')
         cv2.imwrite(out, cv2.cvtColor(panel, cv2.COLOR_RGB2BGR))

@@ -50,6 +50,10 @@ VARIANTS: Dict[str, Tuple[str, str]] = {
         'RDD + KD, CutMix',
         'configs/rdd/rdd-cutmix_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
     ),  # noqa: E501
+    'rdd-keep': (
+        'RDD + KD, starved kept',
+        'configs/rdd/rdd-keepstarved_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
+    ),  # noqa: E501
 }
 DEFAULT_VARIANTS = ('student', 'kd', 'rdd')
 
@@ -191,6 +195,36 @@ def _val_curve(run_dir: str) -> List[List]:
             if 'mIoU' in r]
 
 
+def _tse_classes(run_dir: str) -> Dict:
+    """What TSE kept of each class in an RDD run, from its logs.
+
+    Returns:
+        dict: ``kept`` {class: mean of the logged ``rdd/tse_kept/<class>``
+        over the run's logging intervals (NaN ones left out)} and
+        ``starved`` [classes named by the selection watch's warning, in
+        order]; empty for a run without TSE.
+    """
+    import re
+    values: Dict[str, List[float]] = {}
+    for record in read_scalars(run_dir):
+        for key, value in record.items():
+            if key.startswith('rdd/tse_kept/') and value == value:
+                values.setdefault(key[len('rdd/tse_kept/'):], []).append(value)
+    starved: List[str] = []
+    log = osp.join(run_dir, 'train.log')
+    if osp.isfile(log):
+        with open(log) as f:
+            for line in f:
+                if 'RDD: TSE starves' in line:
+                    starved += re.findall(r"'([^']+)' \(kept", line)
+    if not values:
+        return {}
+    return dict(
+        kept={c: float(np.mean(v))
+              for c, v in values.items()},
+        starved=starved)
+
+
 def _training_options(options: Sequence[str]) -> List[str]:
     """The options that change what a run trains (not how often it is
     validated), with paths made absolute so that ``data/toyseg`` and
@@ -224,12 +258,13 @@ def run_variant(variant: str,
     Returns:
         dict: ``variant``, ``name``, ``seed``, ``mIoU``, ``per_class``,
         ``aAcc``, ``num_images`` (test split), ``time_s`` (training wall
-        time), ``run_dir``, ``options`` and ``val_curve`` ([iteration, val
-        mIoU] pairs, from ``scalars.json``); also written to
+        time), ``run_dir``, ``options``, ``val_curve`` ([iteration, val
+        mIoU] pairs, from ``scalars.json``) and ``tse_classes`` (what TSE
+        kept of each class, see :func:`_tse_classes`); also written to
         ``<run_dir>/result.json``.
         With ``reuse`` an existing ``result.json`` whose training options
         equal this run's (the validation interval aside) is returned as it
-        is.
+        is (``val_curve`` and ``tse_classes`` added when missing).
     """
     from .evaluate import evaluate_segmentor
     result_path = osp.join(run_dir, 'result.json')
@@ -243,6 +278,8 @@ def run_variant(variant: str,
                 _training_options(opts):
             if 'val_curve' not in done:
                 done['val_curve'] = _val_curve(run_dir)
+            if 'tse_classes' not in done:
+                done['tse_classes'] = _tse_classes(run_dir)
             msg = (f'{description or variant}: reusing the finished run '
                    f'{run_dir} ({done["mIoU"]:.2f} mIoU)')
             if progress is not None:
@@ -266,6 +303,7 @@ def run_variant(variant: str,
         checkpoint=ckpt,
         options=opts,
         val_curve=curve,
+        tse_classes=_tse_classes(run_dir),
         **scores)
     with open(result_path, 'w') as f:
         json.dump(result, f, indent=2)
@@ -362,10 +400,23 @@ def bootstrap_mean_ci(values: Sequence[float],
     return float(low), float(high)
 
 
+def _mean_tse_kept(runs: Sequence[Dict]) -> Dict[str, float]:
+    """Mean over runs of each class's kept share (``tse_classes``)."""
+    kept = [
+        r['tse_classes']['kept'] for r in runs
+        if (r.get('tse_classes') or {}).get('kept')
+    ]
+    if not kept:
+        return {}
+    return {c: float(np.mean([k[c] for k in kept if c in k])) for c in kept[0]}
+
+
 def summarize(results: Sequence[Dict],
               pairs: Sequence[Tuple[str,
                                     str]] = (('rdd', 'kd'), ('kd', 'student'),
-                                             ('rdd', 'student')),
+                                             ('rdd', 'student'),
+                                             ('rdd-keep', 'rdd'), ('rdd-keep',
+                                                                   'kd')),
               num_boot: int = 10000,
               boot_seed: int = 0) -> Dict:
     """Mean +- std per variant and paired per-seed differences.
@@ -375,16 +426,21 @@ def summarize(results: Sequence[Dict],
             ``mIoU``, ``per_class``).
         pairs (Sequence[tuple[str, str]]): ``(a, b)`` pairs whose per-seed
             difference ``a - b`` is reported, when both ran. Defaults to
-            RDD - KD, KD - student, RDD - student.
+            RDD - KD, KD - student, RDD - student, and our option that
+            keeps starved classes against RDD and KD.
         num_boot (int): Bootstrap resamples. Defaults to 10000.
         boot_seed (int): Seed of the bootstrap. Defaults to 0.
 
     Returns:
         dict: ``variants`` {variant: {name, n, seeds, mIoU, mean, std,
-        per_class_mean, val_curve}} (``std`` with ddof 1; ``val_curve``:
-        [iteration, mean val mIoU, number of runs] where runs have one)
+        per_class_mean, val_curve, tse_kept_mean}} (``std`` with ddof 1;
+        ``val_curve``: [iteration, mean val mIoU, number of runs] where runs
+        have one; ``tse_kept_mean``: {class: mean over the runs of the kept
+        share of :func:`_tse_classes`}, empty without TSE)
         and ``paired`` {"a-b": {seeds, diffs, mean, std, ci95, wins,
-        num_boot, boot_seed}}.
+        num_boot, boot_seed, per_class}}, ``per_class`` {class: {diffs,
+        mean, ci95}} the same for each class's IoU (``mean`` NaN and
+        ``ci95`` None when a run has no IoU for the class).
     """
     by = {}
     for r in results:
@@ -410,7 +466,8 @@ def summarize(results: Sequence[Dict],
             per_class_mean={
                 c: float(np.nanmean([runs[s]['per_class'][c] for s in seeds]))
                 for c in classes
-            })
+            },
+            tse_kept_mean=_mean_tse_kept([runs[s] for s in seeds]))
     paired = {}
     for a, b in pairs:
         if a not in by or b not in by:
@@ -428,6 +485,18 @@ def summarize(results: Sequence[Dict],
             ci95=None)
         if len(diffs) >= 2:
             entry['ci95'] = list(bootstrap_mean_ci(diffs, num_boot, boot_seed))
+        entry['per_class'] = {}
+        for c in (by[a][seeds[0]]['per_class'] if seeds else {}):
+            d = [
+                by[a][s]['per_class'][c] - by[b][s]['per_class'][c]
+                for s in seeds
+            ]
+            finite = bool(np.isfinite(d).all())
+            entry['per_class'][c] = dict(
+                diffs=d,
+                mean=float(np.mean(d)) if finite else float('nan'),
+                ci95=list(bootstrap_mean_ci(d, num_boot, boot_seed))
+                if finite and len(d) >= 2 else None)
         paired[f'{a}-{b}'] = entry
     return dict(variants=variants, paired=paired)
 
@@ -453,4 +522,8 @@ def format_summary(summary: Dict) -> str:
         lines.append(f'paired {key:<11} mean {p["mean"]:+.2f}, '
                      f'95% bootstrap CI {ci}, higher in {p["wins"]} of '
                      f'{len(p["diffs"])} seeds')
+        if p.get('per_class'):
+            lines.append('  per class (mean IoU difference): ' +
+                         ', '.join(f'{c} {v["mean"]:+.2f}'
+                                   for c, v in p['per_class'].items()))
     return '\n'.join(lines)

@@ -9,6 +9,8 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 
+from .train_metainfo import class_names, train_metainfo
+
 
 def default_palette(num_classes: int) -> np.ndarray:
     """A fixed palette for data sets without one, (C, 3) uint8."""
@@ -29,7 +31,10 @@ class RDDDifficultyVisHook(Hook):
     of the current stage, i.e. in TFE the difficulty ``1 - w`` with
     :math:`w = \\exp(-KL)` of the two teacher views, in TSE the pixels hard
     for the student only (red), for the teacher only (blue), for both
-    (grey), and the selected ones (yellow). The panel goes to
+    (grey), the selected ones (yellow), and for each class of the image
+    (named by the training data set's ``metainfo['classes']``) the share of
+    its pixels selected and the share hard for both and dropped (with
+    ``class_shares``). The panel goes to
     ``runner.visualizer.add_image(name, panel, step)`` with ``step`` the
     number of iterations done (the step of the logged scalars), so it lands
     in ``<work_dir>/<timestamp>/vis_data/vis_image/<name>_<step>.png`` with
@@ -51,6 +56,8 @@ class RDDDifficultyVisHook(Hook):
         palette (Sequence[Sequence[int]], optional): RGB colour per class.
             Defaults to None (the training data set's ``palette``, else a
             fixed random one).
+        class_shares (bool): Add the per-class tile in stage TSE.
+            Defaults to True.
     """
 
     priority = 'LOW'
@@ -59,7 +66,8 @@ class RDDDifficultyVisHook(Hook):
                  interval: int = 100,
                  name: str = 'rdd_difficulty',
                  scale: int = 2,
-                 palette: Optional[Sequence[Sequence[int]]] = None) -> None:
+                 palette: Optional[Sequence[Sequence[int]]] = None,
+                 class_shares: bool = True) -> None:
         for what, value in (('interval', interval), ('scale', scale)):
             if isinstance(value,
                           bool) or not isinstance(value, int) or value < 1:
@@ -68,7 +76,11 @@ class RDDDifficultyVisHook(Hook):
         if not isinstance(name, str) or not name:
             raise ValueError('RDDDifficultyVisHook: name must be a '
                              f'non-empty str, got {name!r}.')
+        if not isinstance(class_shares, bool):
+            raise ValueError('RDDDifficultyVisHook: class_shares must be a '
+                             f'bool, got {class_shares!r}.')
         self.interval, self.name, self.scale = interval, name, scale
+        self.class_shares = class_shares
         self.palette = None if palette is None else np.asarray(
             palette, np.uint8)
 
@@ -124,23 +136,22 @@ class RDDDifficultyVisHook(Hook):
         image = raw.detach().cpu().numpy()[::-1].transpose(1, 2, 0)
         image = np.ascontiguousarray(
             np.clip(image[:gt.shape[0], :gt.shape[1]], 0, 255), np.uint8)
-        ignore = distiller.head_specs[distiller.student_main].ignore_index
+        head = distiller.head_specs[distiller.student_main]
         return difficulty_panel(
             maps,
             image,
             gt,
             self._palette(model, runner),
-            ignore,
+            head.ignore_index,
             stage=distiller.stage,
-            scale=self.scale)
+            scale=self.scale,
+            classes=class_names(runner, head.num_classes)
+            if self.class_shares else None)
 
     def _palette(self, model, runner) -> np.ndarray:
         if self.palette is not None:
             return self.palette
-        palette = None
-        if runner is not None:
-            dataset = getattr(runner.train_dataloader, 'dataset', None)
-            palette = getattr(dataset, 'metainfo', {}).get('palette')
+        palette = train_metainfo(runner).get('palette')
         if palette is None:
             distiller = model.distiller
             head = distiller.head_specs[distiller.student_main]

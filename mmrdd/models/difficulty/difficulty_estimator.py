@@ -34,7 +34,15 @@ class DifficultyEstimator(nn.Module):
     An estimator is given data, never its caller: it takes no sampler,
     algorithm or distiller, and calls nothing back. It has no parameters
     (buffers only, non-persistent), so no state dict changes.
+
+    Attributes:
+        count_rows (tuple[str]): Names of the rows of the per-class counts
+            that :meth:`forward` returns for the main head
+            (:attr:`~mmrdd.structures.RDDHeadWeights.class_counts`); empty
+            when it counts nothing.
     """
+
+    count_rows: Tuple[str, ...] = ()
 
     def teacher_heads(self, teacher: TeacherSpec) -> Tuple[str, ...]:
         """The teacher heads whose logits :meth:`prepare` reads.

@@ -10,10 +10,15 @@ from mmrazor.registry import TASK_UTILS
 from torch import Tensor
 
 from mmrdd.arg_checks import check_choice, is_int, is_number
-from mmrdd.functional import (COMBINE_MODES, combine_hard_masks, gt_class_prob,
-                              ohem_hard_mask, selected_mean_weight)
+from mmrdd.functional import (COMBINE_MODES, class_pixel_counts,
+                              combine_hard_masks, gt_class_prob,
+                              keep_starved_classes, ohem_hard_mask,
+                              scaled_min_kept, selected_mean_weight)
 from mmrdd.structures import RDDHeadSpec, RDDHeadWeights, RDDStepRecord
 from .difficulty_estimator import DifficultyEstimator
+
+#: The rows of the per-class counts of :meth:`RDDTSEDifficulty.forward`.
+COUNT_ROWS = ('valid', 'kept', 'hard_student', 'hard_both')
 
 
 @TASK_UTILS.register_module()
@@ -50,13 +55,22 @@ class RDDTSEDifficulty(DifficultyEstimator):
             stage-2 cross entropy (the reference uses the 19 Cityscapes
             weights). They multiply the student loss's own class weights.
             Defaults to None.
+        min_class_share (float, optional): An option of ours, not in the
+            paper (mode ``'xor'`` only): in each batch, a class of which
+            XOR keeps fewer than this share of its valid pixels also keeps
+            its pixels hard for both models, see
+            :func:`~mmrdd.functional.keep_starved_classes`. Defaults to None
+            (off: the reference's XOR).
     """
+
+    count_rows = COUNT_ROWS
 
     def __init__(self,
                  thresh: float = 0.7,
                  min_kept: int = 100000,
                  mode: str = 'xor',
-                 class_weight: Optional[Sequence[float]] = None) -> None:
+                 class_weight: Optional[Sequence[float]] = None,
+                 min_class_share: Optional[float] = None) -> None:
         super().__init__()
         if not is_number(thresh) or not 0.0 < float(thresh) < 1.0:
             raise ValueError('RDDTSEDifficulty: thresh must be in (0, 1), a '
@@ -65,9 +79,24 @@ class RDDTSEDifficulty(DifficultyEstimator):
             raise ValueError(f'RDDTSEDifficulty: min_kept must be an int >= '
                              f'1 (hard pixels per batch), got {min_kept!r}.')
         check_choice('RDDTSEDifficulty', 'mode', mode, COMBINE_MODES)
+        if min_class_share is not None:
+            if not is_number(min_class_share) or \
+                    not 0.0 < float(min_class_share) <= 1.0:
+                raise ValueError(
+                    'RDDTSEDifficulty: min_class_share must be None (off) or '
+                    'a share of a class\'s valid pixels in (0, 1], such as '
+                    f'0.05, got {min_class_share!r}.')
+            if mode != 'xor':
+                raise ValueError(
+                    'RDDTSEDifficulty: min_class_share keeps the pixels hard '
+                    'for both models, which only mode \'xor\' drops; mode '
+                    f'{mode!r} keeps them already (or ignores the teacher). '
+                    'Remove min_class_share or set mode=\'xor\'.')
+            min_class_share = float(min_class_share)
         self.thresh = float(thresh)
         self.min_kept = min_kept
         self.mode = mode
+        self.min_class_share = min_class_share
         weight = None if class_weight is None else torch.tensor(
             class_weight, dtype=torch.float32)
         if weight is not None and (weight.dim() != 1
@@ -113,7 +142,8 @@ class RDDTSEDifficulty(DifficultyEstimator):
         Returns:
             dict[str, Tensor]: ``valid``, ``hard_student``, ``hard_teacher``
             (``hard_student`` again in mode ``'student'``) and ``mask``, the
-            selection, each (N, H, W) bool.
+            selection (with ``min_class_share``, XOR plus the pixels hard for
+            both of the starved classes), each (N, H, W) bool.
         """
         min_kept = self.min_kept if min_kept is None else min_kept
         valid = label != ignore_index
@@ -129,11 +159,16 @@ class RDDTSEDifficulty(DifficultyEstimator):
         hard_teacher = ohem_hard_mask(
             gt_class_prob(teacher_logits, label, ignore_index, valid,
                           align_corners), valid, self.thresh, min_kept)
+        mask = combine_hard_masks(hard_student, hard_teacher, self.mode)
+        if self.min_class_share is not None:
+            mask = keep_starved_classes(mask, hard_student, hard_teacher,
+                                        label, valid, student_logits.shape[1],
+                                        self.min_class_share)
         return dict(
             valid=valid,
             hard_student=hard_student,
             hard_teacher=hard_teacher,
-            mask=combine_hard_masks(hard_student, hard_teacher, self.mode))
+            mask=mask)
 
     def forward(self, student_logits: Tensor, label: Tensor, head: RDDHeadSpec,
                 record: RDDStepRecord) -> RDDHeadWeights:
@@ -154,7 +189,8 @@ class RDDTSEDifficulty(DifficultyEstimator):
             nothing is selected), the selection as the map, and for the main
             head ``tse_selected``, ``tse_hard_student`` and (not in mode
             ``'student'``) ``tse_hard_teacher``, fractions of the valid
-            pixels.
+            pixels, and the per-class counts (rows :data:`COUNT_ROWS`, see
+            :func:`~mmrdd.functional.class_pixel_counts`).
         """
         teacher = None if self.mode == 'student' else \
             record.teacher_logits[head.teacher_head]
@@ -164,7 +200,7 @@ class RDDTSEDifficulty(DifficultyEstimator):
                                       head.loss_divisor(label, m['valid']),
                                       self.class_weight,
                                       head.loss_class_weight)
-        stats = {}
+        stats, counts = {}, None
         if head.is_main and not self._min_kept_checked:
             self._check_min_kept(m['valid'])
         if head.is_main:
@@ -173,7 +209,11 @@ class RDDTSEDifficulty(DifficultyEstimator):
             stats['tse_hard_student'] = m['hard_student'].sum() / n_valid
             if self.mode != 'student':
                 stats['tse_hard_teacher'] = m['hard_teacher'].sum() / n_valid
-        return RDDHeadWeights(weight, m['mask'], stats)
+            counts = class_pixel_counts(label, m['valid'], [
+                m['mask'], m['hard_student'],
+                m['hard_student'] & m['hard_teacher']
+            ], head.num_classes)
+        return RDDHeadWeights(weight, m['mask'], stats, counts)
 
     def _check_min_kept(self, valid: Tensor) -> None:
         """Warn once per run when ``min_kept`` reaches the valid pixels.
@@ -184,10 +224,12 @@ class RDDTSEDifficulty(DifficultyEstimator):
         """
         self._min_kept_checked = True
         n_valid = int(valid.sum())
-        if self.min_kept < n_valid:
+        if self.min_kept < n_valid or n_valid == 0:
+            # a batch without labels says nothing of min_kept (the
+            # selection watch names that cause)
             return
         n, h, w = valid.shape
-        scaled = max(1, round(100000 / (4 * 512 * 1024) * n * h * w))
+        scaled = scaled_min_kept(n, h, w)
         print_log(
             f'RDDTSEDifficulty: min_kept={self.min_kept} >= the {n_valid} '
             f'valid label pixels of this batch ({n} x {h} x {w}): every '

@@ -2,7 +2,7 @@
 """The RDD distiller: difficulty-weighted task loss on top of any KD loss."""
 import inspect
 from contextlib import ExitStack, contextmanager
-from typing import Dict, Iterator, Optional, Sequence
+from typing import Dict, Iterator, Optional, Sequence, Tuple
 
 from mmengine.logging import print_log
 from mmrazor.models.distillers import ConfigurableDistiller
@@ -121,6 +121,9 @@ class RDDDistiller(ConfigurableDistiller):
         self.teacher_spec: Optional[TeacherSpec] = None
         self._student_heads: Dict[str, nn.Module] = {}
         self.samplers: Dict[str, RDDPixelSampler] = {}
+        # per-class counts summed over the steps since the last read
+        self._class_counts: Optional[Tensor] = None
+        self._class_count_steps = 0
 
     # ------------------------------------------------------------------ setup
     def prepare_from_student(self, model: nn.Module) -> None:
@@ -296,8 +299,39 @@ class RDDDistiller(ConfigurableDistiller):
             yield
 
     def log_vars(self, record: RDDStepRecord) -> Dict[str, Tensor]:
-        """The statistics of ``record`` to log through the loss dict."""
+        """The statistics of ``record`` to log through the loss dict.
+
+        Also adds the main head's per-class counts of the step (TSE), on
+        the device and without a host synchronisation, to the sums that
+        :meth:`pop_class_counts` returns.
+        """
+        counts = record.heads[self.student_main].class_counts
+        if counts is not None:
+            self._class_counts = counts if self._class_counts is None \
+                else self._class_counts + counts
+            self._class_count_steps += 1
         return record.log_vars(self.student_main)
+
+    def pop_class_counts(self) -> Tuple[int, Dict[str, Tensor]]:
+        """The per-class counts summed since the last call, then reset.
+
+        Read by :class:`~mmrdd.engine.RDDSelectionWatchHook` at its
+        interval (one host synchronisation per interval). The counts are
+        this process's; they are a plain attribute, not a buffer, so that
+        DDP does not broadcast them.
+
+        Returns:
+            tuple[int, dict[str, Tensor]]: The number of steps summed and
+            row name (the TSE estimator's ``count_rows``: ``'valid'``,
+            ``'kept'``, ``'hard_student'``, ``'hard_both'``) -> (C, )
+            int64 counts on the device; ``(0, {})`` when no step counted
+            (TFE).
+        """
+        counts, steps = self._class_counts, self._class_count_steps
+        self._class_counts, self._class_count_steps = None, 0
+        if counts is None:
+            return 0, {}
+        return steps, dict(zip(self.tse.count_rows, counts))
 
     def compute_distill_losses(
             self,
