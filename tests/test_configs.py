@@ -121,7 +121,7 @@ def check_config(cfg) -> set:
     assert cfg.get('custom_imports', {}).get('imports') == ['mmrdd']
     model_cfg = cfg.model.copy()
     links = config_links(cfg)
-    if model_cfg.get('type') == 'RDDSingleTeacherDistill':
+    if model_cfg.get('type') == 'FrozenTeacherDistill':
         ckpt = model_cfg.get('teacher_ckpt')
         if ckpt and '://' in ckpt:
             assert ckpt.startswith('https://')

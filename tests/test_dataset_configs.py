@@ -209,11 +209,11 @@ def test_cutmix_only_where_asked(configs):
     for name, cfg in configs:
         pre = cfg.model.get('data_preprocessor') or {}
         types = [a['type'] for a in pre.get('batch_augments') or []]
-        expected = dict(cutmix=['RDDSegCutMix'], mixup=['RDDSegMixup'])
+        expected = dict(cutmix=['SegCutMix'], mixup=['SegMixup'])
         augment = name.split('_')[0].split('-', 1)[-1]  # rdd-<augment>_...
         assert types == expected.get(augment, []), name
         # CutMixPick makes its candidates itself (model.picker)
         assert (cfg.model.get('picker') is not None) == ('cutmixpick'
                                                          in name), name
         if types:
-            assert pre.type == 'mmseg.RDDSegDataPreProcessor'
+            assert pre.type == 'mmseg.BatchAugSegDataPreProcessor'

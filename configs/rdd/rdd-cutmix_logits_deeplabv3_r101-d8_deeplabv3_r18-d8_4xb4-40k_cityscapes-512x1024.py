@@ -10,7 +10,7 @@ _base_ = [
 # MMSeg's Cityscapes normalisation, padding and crop size.
 model = dict(
     data_preprocessor=dict(
-        type='mmseg.RDDSegDataPreProcessor',
+        type='mmseg.BatchAugSegDataPreProcessor',
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True,
@@ -18,5 +18,5 @@ model = dict(
         seg_pad_val=255,
         size=(512, 1024),
         batch_augments=[
-            dict(type='RDDSegCutMix', prob=0.5, alpha=1.0, seed=None)
+            dict(type='SegCutMix', prob=0.5, alpha=1.0, seed=None)
         ]))

@@ -3,7 +3,7 @@
 # no auxiliary head, logits at 1/4: 24x24 on a 96x96 crop; TFE on its
 # flipped view) with the toy DeepLabV3 student in place of the SegFormer one
 # (decode and auxiliary head, logits at 1/8: 12x12); the pixel KL resizes the
-# teacher's logits to the student's size (RDDWeightedKLDivergence,
+# teacher's logits to the student's size (WeightedKLDivergence,
 # resize_to='student'). No toy SegFormer teacher is published: as there,
 # teacher_ckpt=None (a smoke test of the pair) unless
 # --cfg-options model.teacher_ckpt=PATH.

@@ -109,8 +109,8 @@ class RDDDistiller(ConfigurableDistiller):
                 raise ValueError(
                     f'distill loss "{name}" '
                     f'({type(self.distill_losses[name]).__name__}) takes no '
-                    '`weight`: use RDDWeightedKLDivergence or '
-                    'RDDWeightedChannelWiseDivergence.')
+                    '`weight`: use WeightedKLDivergence or '
+                    'WeightedChannelWiseDivergence.')
         self.weighted_losses = tuple(weighted_losses)
         self.teacher_main = teacher_main
         self.teacher_aux = teacher_aux

@@ -4,14 +4,13 @@ from .cirkd_mini_batch_loss import CIRKDMiniBatchLoss
 from .dsd_category_similarity_loss import DSDCategorySimilarityLoss
 from .dsd_pixel_similarity_loss import DSDPixelSimilarityLoss
 from .ifvd_loss import IFVDLoss
-from .rdd_seg_dist_loss import RDDSegDISTLoss
-from .rdd_weighted_channel_wise_divergence import \
-    RDDWeightedChannelWiseDivergence
-from .rdd_weighted_kl_divergence import RDDWeightedKLDivergence
+from .seg_dist_loss import SegDISTLoss
 from .skd_loss import SKDLoss
+from .weighted_channel_wise_divergence import WeightedChannelWiseDivergence
+from .weighted_kl_divergence import WeightedKLDivergence
 
 __all__ = [
-    'RDDWeightedKLDivergence', 'RDDWeightedChannelWiseDivergence',
+    'WeightedKLDivergence', 'WeightedChannelWiseDivergence',
     'CIRKDMiniBatchLoss', 'CIRKDMemoryLoss', 'DSDPixelSimilarityLoss',
-    'DSDCategorySimilarityLoss', 'SKDLoss', 'IFVDLoss', 'RDDSegDISTLoss'
+    'DSDCategorySimilarityLoss', 'SKDLoss', 'IFVDLoss', 'SegDISTLoss'
 ]

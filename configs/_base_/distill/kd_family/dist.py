@@ -1,6 +1,6 @@
 # DIST as in hunto/DIST_KD segmentation/train_kd.py (beta = gamma = 1,
 # tau 1): on the decode-head logits with weight 1 and on the auxiliary-head
-# logits with weight 0.4, over pixel rows (RDDSegDISTLoss); it replaces the
+# logits with weight 0.4, over pixel rows (SegDISTLoss); it replaces the
 # pixel KD (the `_delete_` keys drop the base's loss_kl).
 # A variable, not `model`: what the method changes in the distiller of the
 # experiment config that inherits this file next to an RDD or a KD config,
@@ -15,8 +15,8 @@ kd_distiller = dict(
     connectors=dict(),
     distill_losses=dict(
         _delete_=True,
-        loss_dist=dict(type='RDDSegDISTLoss', loss_weight=1.0),
-        loss_dist_aux=dict(type='RDDSegDISTLoss', loss_weight=0.4)),
+        loss_dist=dict(type='SegDISTLoss', loss_weight=1.0),
+        loss_dist_aux=dict(type='SegDISTLoss', loss_weight=0.4)),
     loss_forward_mappings=dict(
         _delete_=True,
         loss_dist=dict(
