@@ -34,9 +34,8 @@ RENAMED = [
 ]
 
 
-@pytest.mark.parametrize('registry,old,cls,cfg',
-                         RENAMED,
-                         ids=[r[1] for r in RENAMED])
+@pytest.mark.parametrize(
+    'registry,old,cls,cfg', RENAMED, ids=[r[1] for r in RENAMED])
 def test_a_released_name_builds_the_renamed_class(registry, old, cls, cfg):
     new = cls.__name__
     assert not new.startswith('RDD') and old == 'RDD' + new or old in (
