@@ -9,9 +9,8 @@
 # MMSeg 1.2.2's own SegDataPreProcessor cannot run a batch_augments list;
 # BatchAugSegDataPreProcessor can and is otherwise identical.
 _base_ = [
-    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'
-]  # noqa: E501
-
+    '../_base_/distill/toy_rdd.py',
+]
 model = dict(
     data_preprocessor=dict(
         _base_.model.architecture.data_preprocessor,

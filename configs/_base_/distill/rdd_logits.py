@@ -23,7 +23,8 @@ model = dict(
     type='FrozenTeacherDistill',
     distiller=dict(
         type='RDDDistiller',
-        # TFE for iterations [0, switch_iter), TSE afterwards
+        # TFE for iterations [0, switch_iter), TSE afterwards; 4000 of the
+        # reference's 40k: mmrdd.models.distillers.reference_switch_iter
         switch_iter=4000,
         # stage 1: w = exp(-KL(P(Ta) || P(T))), resized to the label size
         tfe=dict(type='RDDTFEDifficulty', direction='aux_main'),
