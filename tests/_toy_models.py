@@ -139,7 +139,7 @@ def sharpen(net: torch.nn.Module, k: float) -> None:
 def rdd_cfg(teacher: Optional[dict] = None,
             student: Optional[dict] = None,
             **distiller) -> dict:
-    """An RDDSingleTeacherDistill config around tiny models."""
+    """An FrozenTeacherDistill config around tiny models."""
     dist = dict(
         type='RDDDistiller',
         student_recorders=dict(
@@ -148,7 +148,7 @@ def rdd_cfg(teacher: Optional[dict] = None,
                 type='ModuleOutputs', source='auxiliary_head.conv_seg')),
         teacher_recorders=dict(
             logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
-        distill_losses=dict(loss_kl=dict(type='RDDWeightedKLDivergence')),
+        distill_losses=dict(loss_kl=dict(type='WeightedKLDivergence')),
         loss_forward_mappings=dict(
             loss_kl=dict(
                 preds_S=dict(from_student=True, recorder='logits'),
@@ -159,7 +159,7 @@ def rdd_cfg(teacher: Optional[dict] = None,
         dist['student_recorders'].pop('aux_logits')
     return dict(
         _scope_='mmrazor',
-        type='RDDSingleTeacherDistill',
+        type='FrozenTeacherDistill',
         architecture=student,
         teacher=teacher or segmentor_cfg(base=8),
         distiller=dist)
@@ -170,7 +170,7 @@ def augmented_rdd(batch_augment: dict, stage: str,
     """An RDD algorithm whose preprocessor runs a batch augmentation.
 
     Args:
-        batch_augment (dict): The ``RDDSegDataPreProcessor``'s only batch
+        batch_augment (dict): The ``BatchAugSegDataPreProcessor``'s only batch
             augmentation, on :func:`batch`-sized images.
         stage (str): The distiller's stage, ``'tfe'`` or ``'tse'``.
         **distiller: Overrides of :func:`rdd_cfg`'s distiller.
@@ -181,7 +181,7 @@ def augmented_rdd(batch_augment: dict, stage: str,
     from mmrazor.registry import MODELS
     cfg = rdd_cfg(**distiller)
     cfg['data_preprocessor'] = dict(
-        type='mmseg.RDDSegDataPreProcessor',
+        type='mmseg.BatchAugSegDataPreProcessor',
         mean=[0., 0., 0.],
         std=[1., 1., 1.],
         size=(32, 40),

@@ -176,7 +176,7 @@ def test_variants_share_weights_and_differ_only_in_distillation():
             assert all(torch.equal(sa[k], sb[k]) for k in sa)
     assert type(kd.distiller).__name__ == 'ConfigurableDistiller'
     assert type(kd.distiller.distill_losses['loss_kl']).__name__ == \
-        'RDDWeightedKLDivergence'
+        'WeightedKLDivergence'
     assert type(razor.distiller.distill_losses['loss_kl']).__name__ == \
         'KLDivergence'
     assert type(razor).__name__ == 'SingleTeacherDistill'
@@ -193,8 +193,8 @@ def test_plain_distiller_keeps_other_losses_and_maps_to_mmrazor():
     assert set(plain['teacher_recorders']) == {'logits'}
     assert {k: v['type']
             for k, v in plain['distill_losses'].items()} == {
-                'loss_kl': 'RDDWeightedKLDivergence',
-                'loss_cwd': 'RDDWeightedChannelWiseDivergence'
+                'loss_kl': 'WeightedKLDivergence',
+                'loss_cwd': 'WeightedChannelWiseDivergence'
             }
     assert {k: v['type']
             for k, v in razor['distill_losses'].items()} == {

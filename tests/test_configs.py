@@ -131,8 +131,7 @@ def check_config(cfg, plugin: bool = True) -> set:
                                                    {}).values():
         if 'tokens' in loss:
             loss['tokens'] = None
-    if model_cfg.get('type') in ('RDDSingleTeacherDistill',
-                                 'MasKDTokenTrainer'):
+    if model_cfg.get('type') in ('FrozenTeacherDistill', 'MasKDTokenTrainer'):
         ckpt = model_cfg.get('teacher_ckpt')
         if ckpt and '://' in ckpt:
             assert ckpt.startswith('https://')
@@ -144,7 +143,7 @@ def check_config(cfg, plugin: bool = True) -> set:
                     teacher_cfg[len('mmseg::'):]], (teacher_cfg, ckpt)
         model_cfg['teacher_ckpt'] = None  # no download in tests
         model = RAZOR_MODELS.build(model_cfg)
-    if model_cfg.get('type') == 'RDDSingleTeacherDistill':
+    if model_cfg.get('type') == 'FrozenTeacherDistill':
         assert last_head(model.student).num_classes == \
             last_head(model.teacher).num_classes
         if model_cfg.distiller.type == 'RDDDistiller':

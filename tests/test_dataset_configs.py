@@ -11,6 +11,7 @@ from mmengine.hub import get_config
 from mmseg.utils import register_all_modules
 
 import mmrdd  # noqa: F401
+from mmrdd.models.distillers import reference_switch_iter
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 RDD = osp.join(ROOT, 'configs', 'rdd')
@@ -18,12 +19,11 @@ TEACHERS = osp.join(ROOT, 'configs', 'teachers')
 # the reference: 100000 of the pixels of 4 crops of 512x1024 per GPU
 SHARE = 100000 / (4 * 512 * 1024)
 DATASETS = dict(voc12aug=21, ade20k=150, camvid=11)
-# the reference's 19 Cityscapes class weights of the stage-2 OHEM loss
-CITYSCAPES_CLASS_WEIGHT = [
-    0.8373, 0.918, 0.866, 1.0345, 1.0166, 0.9969, 0.9754, 1.0489, 0.8786,
-    1.0023, 0.9539, 0.9843, 1.1116, 0.9037, 1.0865, 1.0955, 1.0865, 1.1529,
-    1.0507
-]
+# the reference's 19 Cityscapes class weights of the stage-2 OHEM loss, as
+# the one base that defines them for every config
+CITYSCAPES_CLASS_WEIGHT = Config.fromfile(
+    osp.join(ROOT, 'configs', '_base_', 'distill',
+             'cityscapes_class_weight.py')).cityscapes_class_weight
 # Pairs beyond the paper: each trains on its student's MMSeg
 # recipe (config: the student's MMSeg config).
 MMSEG_RECIPES = {
@@ -73,6 +73,8 @@ def test_min_kept_follows_the_batch(configs):
 
 
 def test_class_weights_only_on_cityscapes(configs):
+    assert len(CITYSCAPES_CLASS_WEIGHT) == 19
+    assert all(0.8 < w < 1.2 for w in CITYSCAPES_CLASS_WEIGHT)
     for name, cfg in configs:
         weights = cfg.model.distiller.tse.get('class_weight')
         if 'cityscapes' in name:
@@ -82,9 +84,11 @@ def test_class_weights_only_on_cityscapes(configs):
 
 
 def test_tfe_covers_a_tenth_of_the_schedule(configs):
+    """One rule for every config: reference_switch_iter (a tenth)."""
+    assert reference_switch_iter(40000) == 4000
     for name, cfg in configs:
         switch = cfg.model.distiller.switch_iter
-        assert switch * 10 == cfg.train_cfg.max_iters, name
+        assert switch == reference_switch_iter(cfg.train_cfg.max_iters), name
 
 
 def test_names_state_batch_schedule_and_crop(configs):
@@ -209,14 +213,14 @@ def test_cutmix_only_where_asked(configs):
     for name, cfg in configs:
         pre = cfg.model.get('data_preprocessor') or {}
         types = [a['type'] for a in pre.get('batch_augments') or []]
-        expected = dict(cutmix=['RDDSegCutMix'], mixup=['RDDSegMixup'])
+        expected = dict(cutmix=['SegCutMix'], mixup=['SegMixup'])
         augment = name.split('_')[0].split('-', 1)[-1]  # rdd-<augment>_...
         assert types == expected.get(augment, []), name
         # CutMixPick makes its candidates itself (model.picker)
         assert (cfg.model.get('picker') is not None) == ('cutmixpick'
                                                          in name), name
         if types:
-            assert pre.type == 'mmseg.RDDSegDataPreProcessor'
+            assert pre.type == 'mmseg.BatchAugSegDataPreProcessor'
 
 
 def test_offline_a_dict_student_starts_from_a_local_backbone(tmp_path):

@@ -1,12 +1,12 @@
 # Toy RDD + CIRKD: pixel KD (1), mini-batch pixel-to-pixel (1), memory
 # pixel-to-pixel (0.1) and pixel-to-region (0.1):
-# TFE for 100 iterations, then TSE-XOR, on the toy data set (toy
-# DeepLabV3 R50 -> R18, 1 process x 8 crops of 96x96, 1k iterations).
+# TFE for 200 iterations, then TSE-XOR, on the toy data set (toy
+# DeepLabV3 R50 -> R18, 1 process x 8 crops of 96x96, 2k iterations).
 # Weights and inputs: configs/_base_/distill/kd_family/cirkd.py;
 # toy sizes: channels 32 -> 64, 8 classes, memories of 2000 / 200 entries
 # and contrast sets of 1024 / 256 (scaled to the toy data).
 _base_ = [
-    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py',  # noqa: E501
+    '../_base_/distill/toy_rdd.py',
     '../_base_/distill/kd_family/cirkd.py',
 ]
 cirkd = _base_.kd_distiller  # the Cityscapes pieces, resized below

@@ -2,7 +2,7 @@
 # the Cityscapes rdd+cwd config): the RDD weights still re-weight the task
 # loss only; CWD is added unchanged.
 _base_ = [
-    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py',
+    '../_base_/distill/toy_rdd.py',
     '../_base_/distill/cwd_logits.py',
 ]
 model = dict(distiller=_base_.kd_distiller)

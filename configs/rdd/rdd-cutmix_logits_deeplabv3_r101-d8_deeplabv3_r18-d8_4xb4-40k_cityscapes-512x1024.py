@@ -4,13 +4,14 @@
 # another crop of the GPU batch, in the image and its labels; the teacher
 # and the student see the mixed crops. Not a configuration of the RDD paper.
 _base_ = [
-    './rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py'  # noqa: E501
-]  # noqa: E501
-
+    '../_base_/distill/cityscapes_rdd.py',
+    '../_base_/distill/students/deeplabv3_r18-d8_cityscapes.py',
+]
 # MMSeg's Cityscapes normalisation, padding and crop size.
 model = dict(
+    architecture=_base_.student,
     data_preprocessor=dict(
-        type='mmseg.RDDSegDataPreProcessor',
+        type='mmseg.BatchAugSegDataPreProcessor',
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True,
@@ -18,5 +19,5 @@ model = dict(
         seg_pad_val=255,
         size=(512, 1024),
         batch_augments=[
-            dict(type='RDDSegCutMix', prob=0.5, alpha=1.0, seed=None)
+            dict(type='SegCutMix', prob=0.5, alpha=1.0, seed=None)
         ]))

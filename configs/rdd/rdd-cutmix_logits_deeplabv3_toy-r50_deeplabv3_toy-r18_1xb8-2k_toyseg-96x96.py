@@ -7,15 +7,14 @@
 # come from torch's global RNG, seeded by randomness=dict(seed=0) of the toy
 # runtime (seed=<int> would use a private generator seeded with seed + rank).
 # MMSeg 1.2.2's own SegDataPreProcessor cannot run a batch_augments list;
-# RDDSegDataPreProcessor can and is otherwise identical.
+# BatchAugSegDataPreProcessor can and is otherwise identical.
 _base_ = [
-    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'
-]  # noqa: E501
-
+    '../_base_/distill/toy_rdd.py',
+]
 model = dict(
     data_preprocessor=dict(
         _base_.model.architecture.data_preprocessor,
-        type='mmseg.RDDSegDataPreProcessor',
+        type='mmseg.BatchAugSegDataPreProcessor',
         batch_augments=[
-            dict(type='RDDSegCutMix', prob=0.5, alpha=1.0, seed=None)
+            dict(type='SegCutMix', prob=0.5, alpha=1.0, seed=None)
         ]))

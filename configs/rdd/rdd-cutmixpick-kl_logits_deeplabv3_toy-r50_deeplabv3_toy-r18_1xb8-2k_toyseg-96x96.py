@@ -3,7 +3,7 @@
 # as rdd-cutmixpick_..., but the candidates are ranked by the mean per-pixel
 # KL(P(T) || P(S)), with one more no-grad student pass (eval mode).
 _base_ = [
-    './rdd-cutmixpick_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'  # noqa: E501
-]  # noqa: E501
-
-model = dict(picker=dict(criterion='kl'))
+    '../_base_/distill/toy_rdd.py',
+    '../_base_/distill/cutmixpick.py',
+]
+model = dict(picker=dict(_base_.cutmixpick, criterion='kl'))

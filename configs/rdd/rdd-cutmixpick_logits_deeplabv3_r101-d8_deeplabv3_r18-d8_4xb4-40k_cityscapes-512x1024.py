@@ -6,7 +6,8 @@
 # teacher logits. Costs a second teacher pass per step (see the README's
 # picking costs). Not a configuration of the RDD paper.
 _base_ = [
-    './rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py',  # noqa: E501
+    '../_base_/distill/cityscapes_rdd.py',
+    '../_base_/distill/students/deeplabv3_r18-d8_cityscapes.py',
     '../_base_/distill/cutmixpick.py',
 ]
-model = dict(picker=_base_.cutmixpick)
+model = dict(architecture=_base_.student, picker=_base_.cutmixpick)

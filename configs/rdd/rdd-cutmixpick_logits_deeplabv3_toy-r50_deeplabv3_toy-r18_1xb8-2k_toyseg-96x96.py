@@ -6,7 +6,7 @@
 # the highest mean per-pixel teacher entropy ("CutMixPick (T. ent.)"). The
 # teacher's logits of the kept candidates are reused (records cut to them).
 _base_ = [
-    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py',
+    '../_base_/distill/toy_rdd.py',
     '../_base_/distill/cutmixpick.py',
 ]
 model = dict(picker=_base_.cutmixpick)

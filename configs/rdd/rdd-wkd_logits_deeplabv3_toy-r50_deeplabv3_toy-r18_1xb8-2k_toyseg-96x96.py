@@ -3,7 +3,6 @@
 # logit cell (normalised to mean 1), also weights the KL of the decode-head
 # logits. The task loss is re-weighted as in plain RDD.
 _base_ = [
-    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py'
-]  # noqa: E501
-
+    '../_base_/distill/toy_rdd.py',
+]
 model = dict(distiller=dict(weighted_losses=['loss_kl']))

@@ -9,22 +9,15 @@
 # keeps its initialisation (a smoke test of the pair); train one with MMSeg
 # and pass --cfg-options model.teacher_ckpt=PATH.
 _base_ = [
-    '../_base_/datasets/toyseg.py',
+    '../_base_/distill/toyseg_rdd.py',
     # the toy OCRNet teacher and (inherited) the toy DeepLabV3 pair
     '../_base_/models/toy_ocrnet_teacher.py',
-    '../_base_/schedules/toy_schedule.py',
-    '../_base_/toy_runtime.py',
-    '../_base_/distill/rdd_logits.py',
 ]
 model = dict(
     architecture={{_base_.toy_student_model}},
     teacher={{_base_.toy_ocrnet_teacher_model}},
     teacher_ckpt=None,
     distiller=dict(
-        # 10% of the schedule, as 4000 of 40000 in the reference
-        switch_iter=200,
-        # 4.77% of 8x96x96 label pixels, as 100000 of 4x512x1024
-        tse=dict(min_kept=3500),
         teacher_recorders=dict(
             logits=dict(type='ModuleOutputs',
                         source='decode_head.1.conv_seg'))))

@@ -1,9 +1,9 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """The method's runner hooks: the stage switch and what watches RDD."""
 from .hooks import (RDDDifficultyVisHook, RDDSelectionWatchHook, RDDStageHook,
-                    RDDTeacherCheckHook)
+                    TeacherCheckHook)
 
 __all__ = [
-    'RDDStageHook', 'RDDSelectionWatchHook', 'RDDTeacherCheckHook',
+    'RDDStageHook', 'RDDSelectionWatchHook', 'TeacherCheckHook',
     'RDDDifficultyVisHook'
 ]

@@ -16,7 +16,7 @@ replaces); :func:`check_override_keys` first stops on a key that neither the
 referenced model nor the class at that level has. :func:`resolve_model_cfgs`
 does this for every ``cfg_path`` dict of a config (``tools/train.py`` and
 ``tools/test.py``, so the dumped config shows the models in full), and
-:class:`~mmrdd.models.RDDSingleTeacherDistill` for its student and teacher
+:class:`~mmrdd.models.FrozenTeacherDistill` for its student and teacher
 (configs built without our tools).
 
 ``pretrained`` keeps MMRazor's meaning when it is a bool (True: start from

@@ -54,7 +54,7 @@ def test_configs_carry_the_official_arguments():
     (docs: which flag, which default)."""
     r18 = _losses('afdcd_feat' + CITYSCAPES.format('deeplabv3_r18-d8'))
     assert r18['loss_kl'] == dict(
-        type='RDDWeightedKLDivergence', tau=1.0, loss_weight=1.0)
+        type='WeightedKLDivergence', tau=1.0, loss_weight=1.0)
     assert r18['loss_afdcd'] == dict(
         type='AfDCDLoss',
         student_channels=512,

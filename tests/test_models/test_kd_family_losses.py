@@ -117,7 +117,7 @@ def test_seg_dist_equals_mmrazor_dist_on_pixel_rows_only():
     s, t = _randn(
         2, 5, 3, 4, seed=8, scale=2), _randn(
             2, 5, 3, 4, seed=9, scale=2)
-    ours = MODELS.build(dict(type='RDDSegDISTLoss', loss_weight=1.0))
+    ours = MODELS.build(dict(type='SegDISTLoss', loss_weight=1.0))
     razor = MODELS.build(dict(type='DISTLoss'))
     rows = (lambda x: x.permute(0, 2, 3, 1).reshape(-1, 5))
     assert ours(s, t).item() == pytest.approx(
@@ -323,7 +323,7 @@ def test_skd_and_ifvd_losses_weights_minimum_and_gradients():
     (dict(type='DSDCategorySimilarityLoss', pool=0), 'pool must be'),
     (dict(type='SKDLoss', pool=1.5), 'pool must be'),
     (dict(type='IFVDLoss', num_classes=0), 'num_classes must be'),
-    (dict(type='RDDSegDISTLoss', tau=-1), 'tau must be'),
+    (dict(type='SegDISTLoss', tau=-1), 'tau must be'),
 ])
 def test_bad_arguments_are_refused_at_build_time(cfg, match):
     with pytest.raises(ValueError, match=match):
@@ -334,7 +334,7 @@ def test_losses_are_finite_on_large_logits():
     s, t = _randn(
         2, 4, 4, 4, seed=50, scale=80), _randn(
             2, 4, 4, 4, seed=51, scale=80)
-    for cfg in (dict(type='RDDSegDISTLoss'),
+    for cfg in (dict(type='SegDISTLoss'),
                 dict(type='DSDCategorySimilarityLoss'),
                 dict(type='CIRKDMiniBatchLoss')):
         assert math.isfinite(MODELS.build(cfg)(s, t).item())
@@ -345,7 +345,7 @@ def test_losses_are_finite_on_large_logits():
     (dict(type='CIRKDMiniBatchLoss'), False),
     (dict(type='SKDLoss'), False),
     (dict(type='DSDCategorySimilarityLoss'), True),
-    (dict(type='RDDSegDISTLoss'), True),
+    (dict(type='SegDISTLoss'), True),
 ])
 def test_pair_losses_check_the_pair_once_and_weight_it(cfg, logits):
     loss = MODELS.build(cfg)

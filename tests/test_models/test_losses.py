@@ -35,8 +35,8 @@ def _cwd(s, t, tau, w=None):
     return terms.sum() * tau**2 / (n * c)
 
 
-CASES = [('RDDWeightedKLDivergence', _pixel_kl),
-         ('RDDWeightedChannelWiseDivergence', _cwd)]
+CASES = [('WeightedKLDivergence', _pixel_kl),
+         ('WeightedChannelWiseDivergence', _cwd)]
 
 
 @pytest.mark.parametrize('name,ref', CASES)
@@ -73,7 +73,7 @@ def test_gradient_to_student_only(name, ref):
 
 
 def test_kl_hand_value():
-    loss = MODELS.build(dict(type='RDDWeightedKLDivergence', loss_weight=2.))
+    loss = MODELS.build(dict(type='WeightedKLDivergence', loss_weight=2.))
     t = torch.tensor([math.log(3.0), 0.0]).view(1, 2, 1, 1)
     s = torch.zeros(1, 2, 1, 1)
     kl = 0.75 * math.log(1.5) + 0.25 * math.log(0.5)
@@ -86,8 +86,7 @@ def test_cwd_equals_mmrazor_channel_wise_divergence():
     from mmrazor.models.losses import ChannelWiseDivergence
     s, t = _pair(seed=4)
     ours = MODELS.build(
-        dict(
-            type='RDDWeightedChannelWiseDivergence', tau=2.0, loss_weight=3.0))
+        dict(type='WeightedChannelWiseDivergence', tau=2.0, loss_weight=3.0))
     theirs = ChannelWiseDivergence(tau=2.0, loss_weight=3.0)
     assert ours(s, t).item() == pytest.approx(theirs(s, t).item(), rel=1e-5)
 

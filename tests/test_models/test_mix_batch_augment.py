@@ -3,9 +3,9 @@
 (``MixBatchAugment``): the same rule and message for CutMix and mixup."""
 import pytest
 
-from mmrdd.models import RDDSegCutMix, RDDSegMixup
+from mmrdd.models import SegCutMix, SegMixup
 
-AUGMENTS = [RDDSegCutMix, RDDSegMixup]
+AUGMENTS = [SegCutMix, SegMixup]
 
 
 @pytest.mark.parametrize('cls', AUGMENTS)

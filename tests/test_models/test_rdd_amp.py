@@ -97,7 +97,7 @@ def test_masks_and_losses_are_float32_computations_under_autocast(stage):
     copies outside autocast: nothing inside them runs in bfloat16."""
     model = build(
         tse=dict(type='RDDTSEDifficulty', min_kept=50),
-        distill_losses=dict(loss_kl=dict(type='RDDWeightedKLDivergence')),
+        distill_losses=dict(loss_kl=dict(type='WeightedKLDivergence')),
         weighted_losses=['loss_kl'])
     model.distiller.set_stage(stage)
     dist = model.distiller

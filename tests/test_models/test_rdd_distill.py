@@ -269,7 +269,7 @@ def test_kd_loss_is_per_pixel_mean_of_teacher_student_kl():
 
 def test_weighted_kd_uses_difficulty_map():
     model = build(
-        distill_losses=dict(loss_kl=dict(type='RDDWeightedKLDivergence')),
+        distill_losses=dict(loss_kl=dict(type='WeightedKLDivergence')),
         weighted_losses=['loss_kl'])
     model.distiller.set_stage('tfe')
     x, samples = batch(seed=9)

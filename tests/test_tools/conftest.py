@@ -31,7 +31,7 @@ def data_options(data_root: str, iters: int = 4) -> list:
         'default_hooks.logger.interval=1',
         'train_dataloader.batch_size=2',
         # the test teachers are trained a few iterations only: log
-        # their mIoU, do not stop on it (RDDTeacherCheckHook)
+        # their mIoU, do not stop on it (TeacherCheckHook)
         'teacher_check.min_miou=0'
     ]
     return opts

@@ -8,7 +8,7 @@ import pytest
 import torch
 from conftest import data_options, run_tool
 
-from mmrdd.models import RDDCandidatePicker
+from mmrdd.models import CandidatePicker
 from mmrdd_lab.kd_augment_stats import augment_stats, pick_variant
 
 pytestmark = pytest.mark.slow
@@ -72,9 +72,9 @@ def test_t_stddev_equals_a_plain_computation(group):
 
 def test_pick_variant_keeps_the_highest_teacher_entropy():
     teacher, (x, samples) = fake_teacher(), batches(1, n=3)[0]
-    cfg = dict(pool=2, augments=dict(type='RDDSegCutMix', prob=1.0, seed=4))
-    got = pick_variant(RDDCandidatePicker(**cfg))(x, samples, teacher)
-    images, _ = RDDCandidatePicker(**cfg).candidates(x, samples)
+    cfg = dict(pool=2, augments=dict(type='SegCutMix', prob=1.0, seed=4))
+    got = pick_variant(CandidatePicker(**cfg))(x, samples, teacher)
+    images, _ = CandidatePicker(**cfg).candidates(x, samples)
     z = teacher(images)
     p = torch.softmax(z, 1)
     ent = (-(p * p.log()).sum(1)).mean(dim=(1, 2)).tolist()

@@ -186,7 +186,7 @@ def test_switch_iter_change_is_refused_with_the_stages(base, toy_data,
     (RDD_TOY, ['model.distiller.tse.mode=or'
                ], "model.distiller.tse.mode: 'xor' -> 'or'"),
     (CWD_TOY, [], "model.distiller.distill_losses.loss_cwd.type="
-     "'RDDWeightedChannelWiseDivergence' added"),
+     "'WeightedChannelWiseDivergence' added"),
 ])
 def test_loss_changes_are_refused(base, toy_data, teacher_run, tmp_path,
                                   config, extra, expected):

@@ -11,8 +11,8 @@ reference build) and trains on the same batch:
 ``mmrazor-kd``      MMRazor's stock ``SingleTeacherDistill`` +
                     ``ConfigurableDistiller`` + ``KLDivergence`` (batchmean:
                     ``H*W`` times our pixel KD; for timing only)
-``pixel-kd``        ``RDDSingleTeacherDistill`` + plain
-                    ``ConfigurableDistiller`` + ``RDDWeightedKLDivergence``
+``pixel-kd``        ``FrozenTeacherDistill`` + plain
+                    ``ConfigurableDistiller`` + ``WeightedKLDivergence``
                     (our pixel KD, the baseline of the ratios)
 ``rdd-tfe``         RDD, ``RDDDistiller`` in stage 1 (``set_stage('tfe')``)
 ``rdd-tse``         RDD, ``RDDDistiller`` in stage 2 (``set_stage('tse')``)
@@ -115,8 +115,8 @@ BUILTIN_VARIANTS = BASE_VARIANTS + NOCHECK_VARIANTS
 BASELINE = 'pixel-kd'
 #: RDD loss type -> MMRazor's stock loss of the same family.
 RAZOR_LOSSES = {
-    'RDDWeightedKLDivergence': 'KLDivergence',
-    'RDDWeightedChannelWiseDivergence': 'ChannelWiseDivergence',
+    'WeightedKLDivergence': 'KLDivergence',
+    'WeightedChannelWiseDivergence': 'ChannelWiseDivergence',
 }
 #: The reference min_kept and the batch it was set for (4 x 512 x 1024).
 REF_MIN_KEPT, REF_PIXELS = 100000, 4 * 512 * 1024
@@ -398,7 +398,7 @@ def load_setup(settings: StepBenchmarkSettings) -> Dict[str, Any]:
         teacher = _segmentor_cfg(Config.fromfile(configs[1]))
         algorithm = dict(
             _scope_='mmrazor',
-            type='RDDSingleTeacherDistill',
+            type='FrozenTeacherDistill',
             distiller=_plain(
                 Config.fromfile(settings.distiller_config).model.distiller))
     else:

@@ -51,10 +51,12 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
+from mmengine.config import Config
 from torch import Tensor, nn
 
 from mmrdd.functional import (gt_class_prob, kth_smallest, ohem_hard_mask,
                               selected_mean_weight)
+from mmrdd.runtime import config_file
 from .benchmark import CLOCKS, environment, sync_device
 
 sys.path.insert(
@@ -63,12 +65,11 @@ sys.path.insert(
         osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tests'))
 from _oracles import reference_gt_prob, reference_ohem_mask  # noqa: E402
 
-#: The reference's 19 Cityscapes class weights of the stage-2 loss.
-CITYSCAPES_CLASS_WEIGHT = [
-    0.8373, 0.918, 0.866, 1.0345, 1.0166, 0.9969, 0.9754, 1.0489, 0.8786,
-    1.0023, 0.9539, 0.9843, 1.1116, 0.9037, 1.0865, 1.0955, 1.0865, 1.1529,
-    1.0507
-]
+#: The reference's 19 Cityscapes class weights of the stage-2 loss, read
+#: from the one config base that defines them.
+CITYSCAPES_CLASS_WEIGHT = Config.fromfile(
+    config_file('mmrdd::_base_/distill/cityscapes_class_weight.py')
+).cityscapes_class_weight
 
 
 def gt_class_prob_logsumexp(logits: Tensor,

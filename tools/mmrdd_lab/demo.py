@@ -19,6 +19,7 @@ from typing import Dict, List
 from mmengine.config import Config
 
 from mmrdd.datasets import generate_toy_dataset
+from mmrdd.models.distillers import reference_switch_iter
 from .demo_summary import plot_demo_summary
 from .evaluate import evaluate_segmentor
 from .seeds import (DEFAULT_VARIANTS, TEACHER_CFG, VARIANTS, init_checkpoint,
@@ -148,7 +149,7 @@ def run_demo(args: argparse.Namespace) -> None:
         classes,
         run_dirs,
         osp.join(work_dir, 'summary.png'),
-        switch_iter=iters // 10,
+        switch_iter=reference_switch_iter(iters),
         title=f'toy demo, seed {args.seed}, {iters} iterations per student '
         'run, test split')
     with open(osp.join(work_dir, 'results.json'), 'w') as f:

@@ -61,7 +61,7 @@ def augment_variant(augment: Callable) -> Variant:
 
 
 def pick_variant(picker) -> Variant:
-    """An :class:`~mmrdd.models.RDDCandidatePicker` (teacher criterion)."""
+    """An :class:`~mmrdd.models.CandidatePicker` (teacher criterion)."""
     if picker.criterion != 'entropy':
         raise ValueError('the statistics need only the teacher: pick with '
                          "criterion='entropy'.")
@@ -94,22 +94,21 @@ def default_variants(cutmix_prob: float = 0.5,
     Returns:
         dict[str, Variant]: By name, in table order.
     """
-    from mmrdd.models import RDDCandidatePicker, RDDSegCutMix, RDDSegMixup
-    mixup = RDDSegMixup(prob=mixup_prob, alpha=alpha, seed=seed)
+    from mmrdd.models import CandidatePicker, SegCutMix, SegMixup
+    mixup = SegMixup(prob=mixup_prob, alpha=alpha, seed=seed)
     mixup.label_loss_installed = True  # no task loss here
     return OrderedDict([
         ('none', lambda inputs, samples, teacher: teacher(inputs)),
         ('cutmix',
-         augment_variant(
-             RDDSegCutMix(prob=cutmix_prob, alpha=alpha, seed=seed))),
+         augment_variant(SegCutMix(prob=cutmix_prob, alpha=alpha, seed=seed))),
         ('mixup', augment_variant(mixup)),
         (f'cutmixpick (pool {pool}, T. ent.)',
          pick_variant(
-             RDDCandidatePicker(
+             CandidatePicker(
                  pool=pool,
                  criterion='entropy',
                  augments=dict(
-                     type='RDDSegCutMix', prob=1.0, alpha=alpha, seed=seed)))),
+                     type='SegCutMix', prob=1.0, alpha=alpha, seed=seed)))),
     ])
 
 

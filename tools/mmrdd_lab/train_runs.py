@@ -237,7 +237,8 @@ def schedule_options(iters: Optional[int],
     Args:
         iters (int, optional): Training iterations; None keeps the config's.
         switch (bool): The run is an RDD run: its TFE -> TSE switch moves
-            to 10% of ``iters`` (the reference's 4000 of 40000).
+            by the reference's rule
+            (:func:`~mmrdd.models.distillers.reference_switch_iter`).
         val_interval (int, optional): Validate every this many iterations
             (the validation curve). Defaults to None (once, at the end).
 
@@ -253,7 +254,9 @@ def schedule_options(iters: Optional[int],
             f'train_cfg.val_interval={val_interval or iters}',
         ]
         if switch:
-            opts.append(f'model.distiller.switch_iter={iters // 10}')
+            from mmrdd.models.distillers import reference_switch_iter
+            opts.append('model.distiller.switch_iter='
+                        f'{reference_switch_iter(iters)}')
     elif val_interval:
         opts.append(f'train_cfg.val_interval={val_interval}')
     return opts

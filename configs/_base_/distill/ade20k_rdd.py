@@ -1,7 +1,8 @@
 # RDD on ADE20K (150 classes), crops of 512x512, 4 GPUs x 4 crops (batch 16),
 # 80k iterations: the schedule length of MMSeg's ADE20K teacher
 # (deeplabv3_r101-d8_4xb4-80k_ade20k-512x512; CIRKD's ADE20K runs use 40k).
-# TFE covers the first 8k iterations: the reference's 10% (4k of 40k).
+# TFE covers the first 8k iterations: the reference's 10% (4k of 40k,
+# mmrdd.models.distillers.reference_switch_iter).
 # An experiment config adds the student:
 #     _base_ = ['../_base_/distill/ade20k_rdd.py',
 #               '../_base_/distill/students/deeplabv3_r18-d8.py']

@@ -11,16 +11,16 @@ _base_ = [
     'mmseg::_base_/schedules/schedule_80k.py',
     './rdd_logits.py',
     './cityscapes_class_weight.py',
+    './students/deeplabv3_r18-d8_cityscapes.py',
 ]
 custom_imports = dict(imports=['mmrdd'], allow_failed_imports=False)
 train_dataloader = dict(batch_size=2, num_workers=2)
 
 # DeepLabV3-R18-D8 with its ImageNet R18 backbone (76.70 mIoU alone).
-student_cfg_path = 'mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py'  # noqa: E501
 model = dict(
-    architecture=dict(cfg_path=student_cfg_path, pretrained=False),
+    architecture=_base_.student,
     distiller=dict(
-        # 10% of the schedule, as 4000 of 40000 in the reference
+        # reference_switch_iter(80000): 10%, as 4000 of 40000
         switch_iter=8000,
         # 100000 / (4 * 512 * 1024) of a GPU batch of 2 x 512 x 1024
         # pixels, and the reference's 19 class weights

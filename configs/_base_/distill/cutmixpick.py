@@ -7,7 +7,7 @@
 # that inherits this file next to an RDD config,
 #     model = dict(picker=_base_.cutmixpick)
 cutmixpick = dict(
-    type='RDDCandidatePicker',
+    type='CandidatePicker',
     pool=2,
     criterion='entropy',
-    augments=dict(type='RDDSegCutMix', prob=1.0, alpha=1.0))
+    augments=dict(type='SegCutMix', prob=1.0, alpha=1.0))

@@ -13,18 +13,18 @@ pixel_kd = dict(
     teacher_recorders=dict(
         logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
     distill_losses=dict(
-        loss_kl=dict(type='RDDWeightedKLDivergence', tau=1.0,
-                     loss_weight=1.0)),
+        loss_kl=dict(type='WeightedKLDivergence', tau=1.0, loss_weight=1.0)),
     loss_forward_mappings=dict(
         loss_kl=dict(
             preds_S=dict(from_student=True, recorder='logits'),
             preds_T=dict(from_student=False, recorder='logits'))))
 model = dict(
     _scope_='mmrazor',
-    type='RDDSingleTeacherDistill',
+    type='FrozenTeacherDistill',
     distiller=dict(
         type='RDDDistiller',
-        # TFE for iterations [0, switch_iter), TSE afterwards
+        # TFE for iterations [0, switch_iter), TSE afterwards; 4000 of the
+        # reference's 40k: mmrdd.models.distillers.reference_switch_iter
         switch_iter=4000,
         # stage 1: w = exp(-KL(P(Ta) || P(T))), resized to the label size
         tfe=dict(type='RDDTFEDifficulty', direction='aux_main'),
@@ -39,14 +39,14 @@ model = dict(
 
 # RDDStageHook sets the stage of every iteration from runner.iter;
 # RDDSelectionWatchHook warns when TSE selected nothing for a logging
-# interval; RDDTeacherCheckHook scores the teacher on the first validation
+# interval; TeacherCheckHook scores the teacher on the first validation
 # batches before iteration 0 and stops below min_miou (mIoU points);
 # RDDDifficultyVisHook sends a picture of what RDD sees to the visualizer
 # every `interval` iterations.
 custom_hooks = [
     dict(type='RDDStageHook'),
     dict(type='RDDSelectionWatchHook'),
-    dict(type='RDDTeacherCheckHook', min_miou=10.0, num_batches=8),
+    dict(type='TeacherCheckHook', min_miou=10.0, num_batches=8),
     dict(type='RDDDifficultyVisHook', interval=500),
 ]
 # Overrides the teacher check by name, e.g.

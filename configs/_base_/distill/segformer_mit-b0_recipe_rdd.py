@@ -23,6 +23,6 @@ model = dict(
     architecture=dict(pretrained=False),
     teacher=dict(pretrained=False),
     distiller=dict(
-        # 10% of the schedule, as 4000 of 40000 in the reference
+        # reference_switch_iter(160000): 10%, as 4000 of 40000
         switch_iter=16000,
         tfe=dict(second_view='flip')))

@@ -3,10 +3,10 @@
 watch, the teacher check and the difficulty pictures."""
 from .rdd_selection_watch_hook import RDDSelectionWatchHook
 from .rdd_stage_hook import RDDStageHook
-from .rdd_teacher_check_hook import RDDTeacherCheckHook
 from .rdd_visualization_hook import RDDDifficultyVisHook
+from .teacher_check_hook import TeacherCheckHook
 
 __all__ = [
-    'RDDStageHook', 'RDDSelectionWatchHook', 'RDDTeacherCheckHook',
+    'RDDStageHook', 'RDDSelectionWatchHook', 'TeacherCheckHook',
     'RDDDifficultyVisHook'
 ]

@@ -279,7 +279,7 @@ class RDDSelectionWatchHook(Hook):
                    'valid pixels of a batch) and XOR drops the pixels hard '
                    'for both. Usually the teacher does not predict this '
                    'data: check model.teacher_ckpt and the teacher\'s score '
-                   'logged before training (RDDTeacherCheckHook); or TSE '
+                   'logged before training (TeacherCheckHook); or TSE '
                    'starts before the student predicts anything: raise '
                    'model.distiller.switch_iter.')
         else:

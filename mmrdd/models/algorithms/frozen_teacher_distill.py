@@ -74,7 +74,7 @@ class FrozenTeacherDistill(SingleTeacherDistill):
             ``https://`` ``teacher_ckpt`` may wait for the server (to
             connect, or for each read) before it fails. Defaults to 60.
         picker (dict, optional): Candidate picking (CutMixPick,
-            :class:`~mmrdd.models.RDDCandidatePicker`, built in MMRazor's
+            :class:`~mmrdd.models.CandidatePicker`, built in MMRazor's
             ``TASK_UTILS``): the teacher pass runs on ``pool`` augmented
             copies of the batch and the step trains on the best ones.
             Defaults to None (off).

@@ -1,14 +1,14 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """Batch augmentations of mmrdd and the data preprocessor that runs them."""
+from .batch_aug_seg_data_preprocessor import BatchAugSegDataPreProcessor
+from .batch_augments import BatchAugments
+from .candidate_picker import CandidatePicker
 from .kd_augments import prepare_kd_augments
 from .mixed_label_loss import MixedLabelLoss
-from .rdd_candidate_picker import RDDCandidatePicker
-from .rdd_seg_cutmix import RDDSegCutMix
-from .rdd_seg_data_preprocessor import RDDBatchAugments, RDDSegDataPreProcessor
-from .rdd_seg_mixup import RDDSegMixup
+from .seg_cutmix import SegCutMix
+from .seg_mixup import SegMixup
 
 __all__ = [
-    'RDDSegCutMix', 'RDDSegDataPreProcessor', 'RDDBatchAugments',
-    'RDDSegMixup', 'MixedLabelLoss', 'RDDCandidatePicker',
-    'prepare_kd_augments'
+    'SegCutMix', 'BatchAugSegDataPreProcessor', 'BatchAugments', 'SegMixup',
+    'MixedLabelLoss', 'CandidatePicker', 'prepare_kd_augments'
 ]

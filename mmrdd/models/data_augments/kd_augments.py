@@ -18,7 +18,7 @@ def prepare_kd_augments(
 
     Called once by :class:`~mmrdd.models.FrozenTeacherDistill`. When a batch
     augmentation of its data preprocessor keeps two label maps
-    (``mixes_label_maps``, :class:`~mmrdd.models.RDDSegMixup`), the
+    (``mixes_label_maps``, :class:`~mmrdd.models.SegMixup`), the
     algorithm computes the student's task loss on both
     (:class:`~mmrdd.models.MixedLabelLoss`), and the augmentation is told
     so (``enable_label_maps``); otherwise nothing changes.
@@ -29,7 +29,7 @@ def prepare_kd_augments(
         distiller (ConfigurableDistiller): The distiller (picking refuses
             its deliveries).
         picker (dict, optional): Config of the candidate picker, built in
-            MMRazor's ``TASK_UTILS`` (``RDDCandidatePicker``). Defaults to
+            MMRazor's ``TASK_UTILS`` (``CandidatePicker``). Defaults to
             None (no picking).
 
     Returns:

@@ -13,7 +13,7 @@ class MixBatchAugment:
 
     Checks the two parameters every such augmentation has, once, and owns
     its random source (:class:`RankSeededGenerator`). Subclasses
-    (:class:`~mmrdd.models.RDDSegCutMix`, :class:`~mmrdd.models.RDDSegMixup`)
+    (:class:`~mmrdd.models.SegCutMix`, :class:`~mmrdd.models.SegMixup`)
     implement ``__call__(inputs, data_samples)``.
 
     Args:

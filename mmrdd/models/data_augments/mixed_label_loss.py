@@ -7,7 +7,7 @@ from mmseg.structures import SegDataSample
 from torch import Tensor, nn
 
 from ..utils import all_heads, loss_prefix
-from .rdd_seg_mixup import MIX_LABEL_KEY, MIX_LAMBDA_KEY
+from .seg_mixup import MIX_LABEL_KEY, MIX_LAMBDA_KEY
 
 
 def _with_label(sample: SegDataSample, key: str) -> SegDataSample:
@@ -28,7 +28,7 @@ def _first_loss(head: nn.Module, name: str) -> str:
 class MixedLabelLoss:
     """``lam * L(S, y) + (1 - lam) * L(S, y')`` with each head's own loss.
 
-    For batches of :class:`~mmrdd.models.RDDSegMixup`, which keeps each
+    For batches of :class:`~mmrdd.models.SegMixup`, which keeps each
     image's own label map ``y`` in ``gt_sem_seg`` and its partner's ``y'``
     in ``gt_sem_seg_mix``, with one ``lam`` per batch (metainfo
     ``mix_lambda``). :class:`~mmrdd.models.FrozenTeacherDistill` computes

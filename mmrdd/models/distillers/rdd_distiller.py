@@ -20,6 +20,22 @@ from ..utils import (KeptRows, all_heads, check_heads, compute_distill_losses,
 STAGES = ('tfe', 'tse')
 
 
+def reference_switch_iter(max_iters: int) -> int:
+    """The first TSE iteration by the reference's rule for a schedule.
+
+    TFE covers the first tenth of training: 4000 of the reference's 40000
+    Cityscapes iterations. Every config of ours follows it
+    (``tests/test_dataset_configs.py``), as do the lab's shortened runs.
+
+    Args:
+        max_iters (int): Training iterations.
+
+    Returns:
+        int: ``switch_iter``, ``max_iters // 10``.
+    """
+    return max_iters // 10
+
+
 @MODELS.register_module()
 class RDDDistiller(ConfigurableDistiller):
     """Relative Difficulty Distillation (RDD) on MMRazor's distiller.
@@ -60,7 +76,7 @@ class RDDDistiller(ConfigurableDistiller):
     Args:
         switch_iter (int): First iteration of TSE; 0 runs TSE only and
             ``max_iters`` TFE only. Defaults to 4000 (the reference's 40k
-            Cityscapes schedule).
+            Cityscapes schedule; :func:`reference_switch_iter`).
         tfe (dict): Config of the stage-1 difficulty, built in
             ``TASK_UTILS``. Defaults to ``dict(type='RDDTFEDifficulty')``.
         tse (dict): Config of the stage-2 difficulty. Defaults to
@@ -109,8 +125,8 @@ class RDDDistiller(ConfigurableDistiller):
                 raise ValueError(
                     f'distill loss "{name}" '
                     f'({type(self.distill_losses[name]).__name__}) takes no '
-                    '`weight`: use RDDWeightedKLDivergence or '
-                    'RDDWeightedChannelWiseDivergence.')
+                    '`weight`: use WeightedKLDivergence or '
+                    'WeightedChannelWiseDivergence.')
         self.weighted_losses = tuple(weighted_losses)
         self.teacher_main = teacher_main
         self.teacher_aux = teacher_aux

@@ -8,15 +8,14 @@ from .ifvd_loss import IFVDLoss
 from .kt_feature_tailoring_loss import KTFeatureTailoringLoss
 from .kt_logit_tailoring_loss import KTLogitTailoringLoss
 from .maskd_loss import MasKDLoss
-from .rdd_seg_dist_loss import RDDSegDISTLoss
-from .rdd_weighted_channel_wise_divergence import \
-    RDDWeightedChannelWiseDivergence
-from .rdd_weighted_kl_divergence import RDDWeightedKLDivergence
+from .seg_dist_loss import SegDISTLoss
 from .skd_loss import SKDLoss
+from .weighted_channel_wise_divergence import WeightedChannelWiseDivergence
+from .weighted_kl_divergence import WeightedKLDivergence
 
 __all__ = [
-    'RDDWeightedKLDivergence', 'RDDWeightedChannelWiseDivergence',
+    'WeightedKLDivergence', 'WeightedChannelWiseDivergence',
     'CIRKDMiniBatchLoss', 'CIRKDMemoryLoss', 'DSDPixelSimilarityLoss',
-    'DSDCategorySimilarityLoss', 'SKDLoss', 'IFVDLoss', 'RDDSegDISTLoss',
+    'DSDCategorySimilarityLoss', 'SKDLoss', 'IFVDLoss', 'SegDISTLoss',
     'MasKDLoss', 'AfDCDLoss', 'KTFeatureTailoringLoss', 'KTLogitTailoringLoss'
 ]

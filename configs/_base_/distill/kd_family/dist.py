@@ -2,7 +2,7 @@
 # DIST_KD segmentation/train_kd.py; its scripts do not set it), auxiliary-
 # head logits 0.4 (train_kd.py's fixed `0.4 * lambda_kd`); beta = gamma = 1
 # (DIST() defaults, segmentation/losses/dist_kd.py), no temperature (tau
-# 1). Over pixel rows (RDDSegDISTLoss); it replaces the pixel KD (the
+# 1). Over pixel rows (SegDISTLoss); it replaces the pixel KD (the
 # `_delete_` keys drop the base's loss_kl).
 # A variable, not `model`: what the method changes in the distiller of the
 # experiment config that inherits this file next to an RDD or a KD config,
@@ -17,8 +17,8 @@ kd_distiller = dict(
     connectors=dict(),
     distill_losses=dict(
         _delete_=True,
-        loss_dist=dict(type='RDDSegDISTLoss', loss_weight=1.0),
-        loss_dist_aux=dict(type='RDDSegDISTLoss', loss_weight=0.4)),
+        loss_dist=dict(type='SegDISTLoss', loss_weight=1.0),
+        loss_dist_aux=dict(type='SegDISTLoss', loss_weight=0.4)),
     loss_forward_mappings=dict(
         _delete_=True,
         loss_dist=dict(

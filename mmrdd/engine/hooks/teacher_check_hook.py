@@ -38,7 +38,7 @@ def miou_from_areas(intersect: Tensor, union: Tensor) -> float:
 
 
 @HOOKS.register_module()
-class RDDTeacherCheckHook(Hook):
+class TeacherCheckHook(Hook):
     """Log the teacher's mIoU on the first validation batches; stop if low.
 
     A teacher checkpoint with the right shapes but the wrong weights
@@ -88,10 +88,10 @@ class RDDTeacherCheckHook(Hook):
     @staticmethod
     def _checked(min_miou, num_batches) -> Tuple[float, int]:
         if not is_number(min_miou) or not 0 <= min_miou <= 100:
-            raise ValueError('RDDTeacherCheckHook: min_miou must be a number '
+            raise ValueError('TeacherCheckHook: min_miou must be a number '
                              f'of mIoU points in [0, 100], got {min_miou!r}.')
         if not is_int(num_batches) or num_batches < 0:
-            raise ValueError('RDDTeacherCheckHook: num_batches must be an '
+            raise ValueError('TeacherCheckHook: num_batches must be an '
                              f'int >= 0 (0 skips), got {num_batches!r}.')
         return float(min_miou), num_batches
 
@@ -105,7 +105,7 @@ class RDDTeacherCheckHook(Hook):
         if unknown:
             raise ValueError(f'{CFG_KEY} in the config has unknown keys '
                              f'{sorted(unknown)}; it takes min_miou and '
-                             'num_batches (of RDDTeacherCheckHook).')
+                             'num_batches (of TeacherCheckHook).')
         return self._checked(
             override.get('min_miou', self.min_miou),
             override.get('num_batches', self.num_batches))
@@ -128,7 +128,7 @@ class RDDTeacherCheckHook(Hook):
             runner.model) else runner.model
         teacher = getattr(model, 'teacher', None)
         if teacher is None:
-            raise TypeError('RDDTeacherCheckHook needs a distillation model '
+            raise TypeError('TeacherCheckHook needs a distillation model '
                             'with a `teacher`; got '
                             f'{type(model).__name__}.')
         states = _rng_states()
@@ -235,3 +235,7 @@ def teacher_areas(model, dataloader,
         total[key] = total[key].cpu()
     all_reduce(count)
     return total, int(count.item())
+
+
+#: the name of mmrdd 0.2
+HOOKS.register_module(name='RDDTeacherCheckHook', module=TeacherCheckHook)

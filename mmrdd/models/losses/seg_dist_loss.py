@@ -8,7 +8,7 @@ from .pair_kd_loss import PairKDLoss
 
 
 @MODELS.register_module()
-class RDDSegDISTLoss(PairKDLoss):
+class SegDISTLoss(PairKDLoss):
     """DIST for segmentation logits, over the pixels of the batch.
 
     `Knowledge Distillation from A Stronger Teacher
@@ -53,3 +53,7 @@ class RDDSegDISTLoss(PairKDLoss):
         """The DIST loss of logits (N, C, H, W)."""
         return seg_dist_loss(preds_S, preds_T, self.inter_loss_weight,
                              self.intra_loss_weight, self.tau)
+
+
+#: the name of mmrdd 0.2
+MODELS.register_module(name='RDDSegDISTLoss', module=SegDISTLoss)

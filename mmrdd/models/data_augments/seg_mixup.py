@@ -15,7 +15,7 @@ MIX_LAMBDA_KEY = 'mix_lambda'
 
 
 @MODELS.register_module()
-class RDDSegMixup(MixBatchAugment):
+class SegMixup(MixBatchAugment):
     """Mixup on a preprocessed segmentation batch, both label maps kept.
 
     Zhang et al., "mixup", ICLR 2018; teacher-labelled for KD as in Wang et
@@ -46,7 +46,7 @@ class RDDSegMixup(MixBatchAugment):
     model) the second map would be ignored, so this augmentation raises
     until then (:attr:`label_loss_installed`).
 
-    Randomness as :class:`~mmrdd.models.RDDSegCutMix`: torch's global RNG
+    Randomness as :class:`~mmrdd.models.SegCutMix`: torch's global RNG
     with ``seed=None``, else a private CPU generator seeded with
     ``seed + rank``.
 
@@ -83,17 +83,17 @@ class RDDSegMixup(MixBatchAugment):
         """
         if not self.label_loss_installed:
             raise RuntimeError(
-                'RDDSegMixup keeps two label maps per image and needs a '
+                'SegMixup keeps two label maps per image and needs a '
                 'task loss that reads both: use it in the data_preprocessor '
                 'of FrozenTeacherDistill (the RDDSingleTeacherDistill of '
                 'mmrdd 0.2, which computes the loss on both maps), not in '
                 'a plain MMSeg model.')
         if 'gt_sem_seg' not in data_samples[0]:
-            raise KeyError('RDDSegMixup needs gt_sem_seg in the data '
+            raise KeyError('SegMixup needs gt_sem_seg in the data '
                            'samples (a training batch).')
         if MIX_LABEL_KEY in data_samples[0]:
             raise ValueError('the batch is already mixed (gt_sem_seg_mix is '
-                             'set): use one RDDSegMixup per batch.')
+                             'set): use one SegMixup per batch.')
         params = mixup_params(inputs.shape[0], self.alpha, self.prob,
                               self.generator)
         labels = [s.gt_sem_seg.data for s in data_samples]
@@ -105,3 +105,7 @@ class RDDSegMixup(MixBatchAugment):
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(prob={self.prob}, alpha={self.alpha},'
                 f' seed={self.seed})')
+
+
+#: the name of mmrdd 0.2
+MODELS.register_module(name='RDDSegMixup', module=SegMixup)

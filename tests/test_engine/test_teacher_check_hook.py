@@ -1,5 +1,5 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-"""RDDTeacherCheckHook on a real tiny runner: a random teacher stops the run
+"""TeacherCheckHook on a real tiny runner: a random teacher stops the run
 with a message naming the checkpoint, data set and preprocessor; a trained
 one passes; the logged mIoU is the IoU of the teacher's predictions."""
 import random
@@ -15,8 +15,8 @@ from mmseg.structures import SegDataSample
 from torch.utils.data import Dataset
 
 import mmrdd  # noqa: F401
-from mmrdd.engine import RDDTeacherCheckHook
-from mmrdd.engine.hooks.rdd_teacher_check_hook import miou_from_areas
+from mmrdd.engine import TeacherCheckHook
+from mmrdd.engine.hooks.teacher_check_hook import miou_from_areas
 
 SIZE = (32, 40)
 
@@ -103,8 +103,7 @@ def build_runner(tmp_path,
                  hook=None,
                  val=True,
                  teacher_check=None):
-    hook = hook or dict(
-        type='RDDTeacherCheckHook', min_miou=30.0, num_batches=2)
+    hook = hook or dict(type='TeacherCheckHook', min_miou=30.0, num_batches=2)
     model = rdd_cfg(
         teacher=teacher_cfg(), student=teacher_cfg(4), switch_iter=1)
     model['teacher_ckpt'] = data[ckpt]
@@ -129,8 +128,8 @@ def build_runner(tmp_path,
         **val_kwargs)
 
 
-def check_hook(runner) -> RDDTeacherCheckHook:
-    hooks = [h for h in runner.hooks if isinstance(h, RDDTeacherCheckHook)]
+def check_hook(runner) -> TeacherCheckHook:
+    hooks = [h for h in runner.hooks if isinstance(h, TeacherCheckHook)]
     assert len(hooks) == 1
     return hooks[0]
 
@@ -237,5 +236,5 @@ def test_miou_from_areas_values():
     dict(num_batches=True)
 ])
 def test_bad_arguments(kwargs):
-    with pytest.raises(ValueError, match='RDDTeacherCheckHook'):
-        RDDTeacherCheckHook(**kwargs)
+    with pytest.raises(ValueError, match='TeacherCheckHook'):
+        TeacherCheckHook(**kwargs)

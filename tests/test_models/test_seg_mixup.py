@@ -1,5 +1,5 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-"""RDDSegMixup and MixedLabelLoss: the blend, both label maps, and the
+"""SegMixup and MixedLabelLoss: the blend, both label maps, and the
 task loss as the mixing-weighted sum of the losses on the two maps."""
 import copy
 
@@ -11,13 +11,13 @@ from mmseg.registry import MODELS
 
 import mmrdd  # noqa: F401
 from mmrdd.functional.mixup import mixup_params
-from mmrdd.models import MixedLabelLoss, RDDSegMixup
+from mmrdd.models import MixedLabelLoss, SegMixup
 
 N = 3
 
 
 def mixer(**kwargs):
-    aug = RDDSegMixup(**kwargs)
+    aug = SegMixup(**kwargs)
     aug.enable_label_maps()
     return aug
 
@@ -45,11 +45,11 @@ def test_unmixed_samples_stay_exact_and_arguments_are_checked():
         torch.equal(s.gt_sem_seg_mix.data, s.gt_sem_seg.data) for s in out)
     with pytest.raises(ValueError, match='already mixed'):
         mixer()(inputs, out)
-    with pytest.raises(RuntimeError, match='RDDSingleTeacherDistill'):
-        RDDSegMixup()(*batch(n=2))
+    with pytest.raises(RuntimeError, match='FrozenTeacherDistill'):
+        SegMixup()(*batch(n=2))
     for bad in (dict(prob=1.5), dict(alpha=0), dict(seed=1.5)):
         with pytest.raises((ValueError, TypeError)):
-            RDDSegMixup(**bad)
+            SegMixup(**bad)
 
 
 def test_task_loss_is_the_weighted_sum_of_the_two_ces():
@@ -106,7 +106,7 @@ def test_rdd_weights_apply_to_each_label_map(stage):
     each computed by the same algorithm on a one-map batch; the logged
     statistics are those of the own maps y."""
     model = augmented_rdd(
-        dict(type='RDDSegMixup', prob=1.0, seed=2),
+        dict(type='SegMixup', prob=1.0, seed=2),
         stage,
         tse=dict(type='RDDTSEDifficulty', thresh=0.2, min_kept=1))
     inputs, samples = batch(n=N)

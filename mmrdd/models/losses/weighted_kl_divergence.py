@@ -7,7 +7,7 @@ from .weighted_logit_divergence import WeightedLogitDivergence
 
 
 @MODELS.register_module()
-class RDDWeightedKLDivergence(WeightedLogitDivergence):
+class WeightedKLDivergence(WeightedLogitDivergence):
     """Pixel-wise KL divergence of the student's class distribution from the
     teacher's, with an optional per-pixel weight map.
 
@@ -26,3 +26,8 @@ class RDDWeightedKLDivergence(WeightedLogitDivergence):
     """
 
     divergence = staticmethod(pixel_kl_divergence)
+
+
+#: the name of mmrdd 0.2
+MODELS.register_module(
+    name='RDDWeightedKLDivergence', module=WeightedKLDivergence)

@@ -12,7 +12,7 @@ from .mix_batch_augment import MixBatchAugment
 
 
 @MODELS.register_module()
-class RDDSegCutMix(MixBatchAugment):
+class SegCutMix(MixBatchAugment):
     """CutMix on a preprocessed segmentation batch, labels included.
 
     Wang et al., "Knowledge Distillation Thrives on Data Augmentation",
@@ -23,7 +23,7 @@ class RDDSegCutMix(MixBatchAugment):
     the KD targets follow them; the task loss uses the mixed ``gt_sem_seg``.
     The paper's "pick" step (CutMixPick: keep the most informative of
     several mixed copies) needs model outputs, so it is an option of the
-    algorithm: :class:`~mmrdd.models.RDDCandidatePicker` (``picker=`` of
+    algorithm: :class:`~mmrdd.models.CandidatePicker` (``picker=`` of
     :class:`~mmrdd.models.FrozenTeacherDistill`), which draws its
     candidates with this class.
 
@@ -40,13 +40,13 @@ class RDDSegCutMix(MixBatchAugment):
     call, independent of everything else drawing from the global RNG. Its
     state is not checkpointed: a resumed run restarts the box sequence.
 
-    Use it through :class:`RDDSegDataPreProcessor` (MMSeg 1.2.2's
+    Use it through :class:`BatchAugSegDataPreProcessor` (MMSeg 1.2.2's
     ``SegDataPreProcessor`` stores ``batch_augments`` unbuilt and cannot call
     a config list)::
 
         data_preprocessor = dict(
-            type='mmseg.RDDSegDataPreProcessor', ...,
-            batch_augments=[dict(type='RDDSegCutMix', prob=0.5, alpha=1.0)])
+            type='mmseg.BatchAugSegDataPreProcessor', ...,
+            batch_augments=[dict(type='SegCutMix', prob=0.5, alpha=1.0)])
 
     Args:
         prob (float): Probability that a sample is mixed. Defaults to 0.5.
@@ -80,7 +80,7 @@ class RDDSegCutMix(MixBatchAugment):
             return inputs, data_samples
         if 'gt_sem_seg' in self.seg_keys and 'gt_sem_seg' not in \
                 data_samples[0]:
-            raise KeyError('RDDSegCutMix needs gt_sem_seg in the data '
+            raise KeyError('SegCutMix needs gt_sem_seg in the data '
                            'samples (a training batch).')
         n, _, h, w = inputs.shape
         boxes, partner = cutmix_boxes(n, (h, w), self.alpha, self.prob,
@@ -99,3 +99,7 @@ class RDDSegCutMix(MixBatchAugment):
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(prob={self.prob}, alpha={self.alpha},'
                 f' seed={self.seed}, seg_keys={self.seg_keys})')
+
+
+#: the name of mmrdd 0.2
+MODELS.register_module(name='RDDSegCutMix', module=SegCutMix)

@@ -1,5 +1,5 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-"""RDDSegCutMix / RDDSegDataPreProcessor: MMSeg batch-augmentation glue."""
+"""SegCutMix / BatchAugSegDataPreProcessor: MMSeg batch-augmentation glue."""
 import pytest
 import torch
 from mmengine.structures import PixelData
@@ -8,7 +8,7 @@ from mmseg.structures import SegDataSample
 
 import mmrdd  # noqa: F401
 from mmrdd.functional.cutmix import seg_cutmix
-from mmrdd.models import RDDSegCutMix, RDDSegDataPreProcessor
+from mmrdd.models import BatchAugSegDataPreProcessor, SegCutMix
 
 N, H, W = 4, 16, 24
 
@@ -33,7 +33,7 @@ def images(seed=0):
 
 
 def test_matches_the_pure_function():
-    aug = MODELS.build(dict(type='RDDSegCutMix', prob=1.0, seed=3))
+    aug = MODELS.build(dict(type='SegCutMix', prob=1.0, seed=3))
     x, ds = images(), samples()
     labels = torch.stack([s.gt_sem_seg.data for s in ds])
     mixed, ds = aug(x.clone(), ds)
@@ -46,8 +46,7 @@ def test_matches_the_pure_function():
 
 
 def test_other_seg_fields_share_the_boxes():
-    aug = RDDSegCutMix(
-        prob=1.0, seed=0, seg_keys=('gt_sem_seg', 'gt_edge_map'))
+    aug = SegCutMix(prob=1.0, seed=0, seg_keys=('gt_sem_seg', 'gt_edge_map'))
     _, ds = aug(images(), samples(edge=True))
     for s in ds:
         assert torch.equal(s.gt_edge_map.data,
@@ -55,34 +54,34 @@ def test_other_seg_fields_share_the_boxes():
 
 
 def test_seeded_and_off():
-    a = RDDSegCutMix(prob=0.5, seed=1)
-    b = RDDSegCutMix(prob=0.5, seed=1)
+    a = SegCutMix(prob=0.5, seed=1)
+    b = SegCutMix(prob=0.5, seed=1)
     for step in range(3):
         xa, _ = a(images(step), samples(step))
         xb, _ = b(images(step), samples(step))
         assert torch.equal(xa, xb)
     x, ds = images(), samples()
     before = [s.gt_sem_seg.data.clone() for s in ds]
-    y, ds = RDDSegCutMix(prob=0.0)(x, ds)
+    y, ds = SegCutMix(prob=0.0)(x, ds)
     assert y is x
     assert all(torch.equal(s.gt_sem_seg.data, b) for s, b in zip(ds, before))
     with pytest.raises(ValueError):
-        RDDSegCutMix(prob=2)
+        SegCutMix(prob=2)
     with pytest.raises(ValueError):
-        RDDSegCutMix(alpha=0)
+        SegCutMix(alpha=0)
     with pytest.raises(TypeError):
-        RDDSegCutMix(seed=1.5)
+        SegCutMix(seed=1.5)
 
 
 def test_preprocessor_runs_batch_augments_in_training_only():
     pre = MODELS.build(
         dict(
-            type='RDDSegDataPreProcessor',
+            type='BatchAugSegDataPreProcessor',
             mean=[0., 0., 0.],
             std=[1., 1., 1.],
             size=(H, W),
-            batch_augments=[dict(type='RDDSegCutMix', prob=1.0, seed=0)]))
-    assert isinstance(pre, RDDSegDataPreProcessor)
+            batch_augments=[dict(type='SegCutMix', prob=1.0, seed=0)]))
+    assert isinstance(pre, BatchAugSegDataPreProcessor)
     imgs = [(torch.rand(3, H, W) * 255).to(torch.uint8) for _ in range(N)]
     data = dict(inputs=imgs, data_samples=samples())
     out = pre(dict(inputs=list(imgs), data_samples=samples()), training=True)
@@ -98,16 +97,16 @@ def test_preprocessor_runs_batch_augments_in_training_only():
     test = pre(data, training=False)
     assert torch.equal(test['inputs'], torch.stack(imgs).float())
     # without batch_augments it is MMSeg's preprocessor
-    plain = RDDSegDataPreProcessor(mean=[0., 0., 0.], std=[1., 1., 1.])
+    plain = BatchAugSegDataPreProcessor(mean=[0., 0., 0.], std=[1., 1., 1.])
     assert plain.batch_augments is None
 
 
 def test_teacher_and_student_see_the_mixed_batch():
-    """In RDDSingleTeacherDistill the algorithm's preprocessor mixes once;
+    """In FrozenTeacherDistill the algorithm's preprocessor mixes once;
     the recorded teacher logits are those of the mixed images."""
     from _toy_models import augmented_rdd, batch
     model = augmented_rdd(
-        dict(type='RDDSegCutMix', prob=1.0, seed=0), stage='tfe')
+        dict(type='SegCutMix', prob=1.0, seed=0), stage='tfe')
     inputs, ds = batch(n=3)
     labels = torch.stack([s.gt_sem_seg.data for s in ds])
     ref = seg_cutmix(

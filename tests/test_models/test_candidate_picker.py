@@ -1,5 +1,5 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-"""RDDCandidatePicker inside FrozenTeacherDistill: the kept candidates
+"""CandidatePicker inside FrozenTeacherDistill: the kept candidates
 are exactly the top-B by an independently computed criterion, and images,
 label maps, the teacher records the distillation losses read and RDD's
 record stay aligned; no recorder is rewritten."""
@@ -10,7 +10,7 @@ from mmrazor.registry import MODELS as RAZOR_MODELS
 from mmrazor.registry import TASK_UTILS
 
 import mmrdd  # noqa: F401
-from mmrdd.models import RDDCandidatePicker
+from mmrdd.models import CandidatePicker
 from mmrdd.models.utils import read_record
 
 POOL, N = 3, 2
@@ -18,10 +18,10 @@ POOL, N = 3, 2
 
 def picker_cfg(criterion, seed=7):
     return dict(
-        type='RDDCandidatePicker',
+        type='CandidatePicker',
         pool=POOL,
         criterion=criterion,
-        augments=dict(type='RDDSegCutMix', prob=1.0, seed=seed))
+        augments=dict(type='SegCutMix', prob=1.0, seed=seed))
 
 
 def build(criterion):
@@ -123,13 +123,13 @@ def test_keeps_the_top_b_and_stays_aligned(criterion, stage):
 
 def test_arguments_are_checked_once():
     with pytest.raises(ValueError, match='pool'):
-        RDDCandidatePicker(pool=1)
+        CandidatePicker(pool=1)
     with pytest.raises(ValueError, match='criterion'):
-        RDDCandidatePicker(criterion='dissimilarity')
+        CandidatePicker(criterion='dissimilarity')
     with pytest.raises(ValueError, match='tau'):
-        RDDCandidatePicker(tau=0)
+        CandidatePicker(tau=0)
     with pytest.raises(ValueError, match='mixup'):
-        RDDCandidatePicker(augments=dict(type='RDDSegMixup'))
+        CandidatePicker(augments=dict(type='SegMixup'))
 
 
 def test_off_by_default():
@@ -142,10 +142,10 @@ def test_picking_refuses_a_mixup_preprocessor():
     cfg = rdd_cfg()
     cfg['picker'] = picker_cfg('entropy')
     cfg['data_preprocessor'] = dict(
-        type='mmseg.RDDSegDataPreProcessor',
+        type='mmseg.BatchAugSegDataPreProcessor',
         mean=[0., 0., 0.],
         std=[1., 1., 1.],
-        batch_augments=[dict(type='RDDSegMixup')])
+        batch_augments=[dict(type='SegMixup')])
     with pytest.raises(ValueError, match='mixup'):
         RAZOR_MODELS.build(cfg)
 
@@ -172,7 +172,7 @@ def test_picking_with_a_plain_distiller():
     cfg = rdd_cfg()
     cfg['distiller']['type'] = 'ConfigurableDistiller'
     cfg['distiller']['distill_losses']['loss_kl']['type'] = \
-        'RDDWeightedKLDivergence'
+        'WeightedKLDivergence'
     cfg['picker'] = picker_cfg('entropy')
     torch.manual_seed(0)
     model = RAZOR_MODELS.build(cfg)

@@ -11,11 +11,11 @@ from torch import Tensor
 from mmrdd.arg_checks import check_choice, is_int, is_number
 from mmrdd.functional.distill import match_logit_sizes
 from mmrdd.functional.kd_pick import PICK_CRITERIA, pick_scores, top_indices
-from .rdd_seg_data_preprocessor import RDDBatchAugments
+from .batch_augments import BatchAugments
 
 
 @TASK_UTILS.register_module()
-class RDDCandidatePicker:
+class CandidatePicker:
     """Draw ``pool`` augmented batches, keep the B most informative images.
 
     CutMixPick of Wang et al., "What Makes a 'Good' Data Augmentation in
@@ -67,7 +67,7 @@ class RDDCandidatePicker:
         augments (dict | list[dict]): The batch augmentation(s) that draw
             one candidate batch, built in MMSeg's ``MODELS``; they must keep
             one label map per image (not mixup). Defaults to
-            ``dict(type='RDDSegCutMix', prob=1.0, alpha=1.0)``, the paper's
+            ``dict(type='SegCutMix', prob=1.0, alpha=1.0)``, the paper's
             CutMix on every sample.
     """
 
@@ -78,23 +78,22 @@ class RDDCandidatePicker:
             tau: float = 1.0,
             augments: Optional[Union[dict, Sequence[dict]]] = None) -> None:
         if not is_int(pool) or pool < 2:
-            raise ValueError(f'RDDCandidatePicker: pool must be an int >= 2 '
+            raise ValueError(f'CandidatePicker: pool must be an int >= 2 '
                              f'(candidate batches per step), got {pool!r}.')
-        check_choice('RDDCandidatePicker', 'criterion', criterion,
-                     PICK_CRITERIA)
+        check_choice('CandidatePicker', 'criterion', criterion, PICK_CRITERIA)
         if not is_number(tau) or tau <= 0:
-            raise ValueError(f'RDDCandidatePicker: tau must be > 0, got '
+            raise ValueError(f'CandidatePicker: tau must be > 0, got '
                              f'{tau!r}.')
         if augments is None:
-            augments = dict(type='RDDSegCutMix', prob=1.0, alpha=1.0)
+            augments = dict(type='SegCutMix', prob=1.0, alpha=1.0)
         if isinstance(augments, dict):
             augments = [augments]
-        self.augments = RDDBatchAugments(augments)
+        self.augments = BatchAugments(augments)
         if any(
                 getattr(a, 'mixes_label_maps', False)
                 for a in self.augments.augments):
             raise ValueError(
-                'RDDCandidatePicker: the candidates must keep one label map '
+                'CandidatePicker: the candidates must keep one label map '
                 'per image (CutMix), not mixup: the kept images would come '
                 'from draws with different mixing weights.')
         self.pool = pool
@@ -177,3 +176,7 @@ class RDDCandidatePicker:
         return (f'{type(self).__name__}(pool={self.pool}, '
                 f'criterion={self.criterion!r}, tau={self.tau}, '
                 f'augments={self.augments})')
+
+
+#: the name of mmrdd 0.2
+TASK_UTILS.register_module(name='RDDCandidatePicker', module=CandidatePicker)

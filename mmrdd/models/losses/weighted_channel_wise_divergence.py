@@ -7,7 +7,7 @@ from .weighted_logit_divergence import WeightedLogitDivergence
 
 
 @MODELS.register_module()
-class RDDWeightedChannelWiseDivergence(WeightedLogitDivergence):
+class WeightedChannelWiseDivergence(WeightedLogitDivergence):
     """Channel-wise divergence with an optional per-pixel weight map.
 
     `Channel-wise Distillation for Semantic Segmentation
@@ -25,3 +25,9 @@ class RDDWeightedChannelWiseDivergence(WeightedLogitDivergence):
     """
 
     divergence = staticmethod(channel_wise_divergence)
+
+
+#: the name of mmrdd 0.2
+MODELS.register_module(
+    name='RDDWeightedChannelWiseDivergence',
+    module=WeightedChannelWiseDivergence)
