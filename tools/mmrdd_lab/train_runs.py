@@ -30,12 +30,30 @@ _ETA = re.compile(r'\beta: (\S+)')
 _LOSS = re.compile(r'\sloss: (\S+)')
 
 
-def add_toy_run_arguments(parser: argparse.ArgumentParser) -> None:
+def add_toy_run_arguments(parser: argparse.ArgumentParser,
+                          jobs: int = 2) -> None:
     """The options ``tools/demo.py`` and ``tools/analysis_tools/seeds.py``
-    share: where runs and data go, the schedule, the toy data set's size and
-    extra ``--cfg-options`` for every training run."""
+    share: where runs and data go, the teacher, the schedule, the toy data
+    set's size, how many runs train at once on how many threads, and extra
+    ``--cfg-options`` for every training run.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        jobs (int): Default of ``--jobs``. Defaults to 2.
+    """
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument('--data-root', default='data/toyseg')
+    teacher = parser.add_mutually_exclusive_group()
+    teacher.add_argument(
+        '--teacher-ckpt',
+        help='a toy teacher checkpoint to distil from (default: the '
+        'committed one, checkpoints/toy/, sha256 checked)')
+    teacher.add_argument(
+        '--retrain-teacher',
+        action='store_true',
+        help='train the teacher here (one thread, as the committed one) '
+        'into <work-dir>/teacher.pth and distil from it; runs distilled '
+        'from another teacher are trained again')
     parser.add_argument(
         '--iters',
         type=int,
@@ -52,6 +70,17 @@ def add_toy_run_arguments(parser: argparse.ArgumentParser) -> None:
             f'--num-{split}',
             type=int,
             help=f'toy {split} images (default: the generator\'s)')
+    parser.add_argument(
+        '--jobs',
+        type=int,
+        default=jobs,
+        help=f'student runs trained at once (default {jobs})')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=1,
+        help='OMP_NUM_THREADS of every student run (default 1; the '
+        'results depend on it)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
