@@ -56,6 +56,16 @@ def test_the_data_set_is_keyed_by_its_bytes(tmp_path, data_root):
     assert dataset_sha256(copy) != key
     with pytest.raises(FileNotFoundError, match='make_toy_dataset.py'):
         dataset_sha256(str(tmp_path / 'nothing'))
+    # the three loaders' data roots changed alike: one sentence
+    keys = [f'{s}_dataloader.dataset.data_root' for s in ('train', 'val')]
+    old = run_fingerprint(KD_CFG, [f'{k}={data_root}' for k in keys], 1,
+                          seeds.REPO_ROOT)
+    new = run_fingerprint(KD_CFG, [f'{k}={copy}' for k in keys], 1,
+                          seeds.REPO_ROOT)
+    assert fingerprint_changes(old, new) == [
+        f'the data set changed: sha256 {key[:12]} -> '
+        f'{dataset_sha256(copy)[:12]} ({", ".join(keys)})'
+    ]
 
 
 def test_fingerprint_changes_name_what_differs(tmp_path, data_root):
@@ -86,8 +96,9 @@ def test_fingerprint_changes_name_what_differs(tmp_path, data_root):
     changes = fingerprint_changes(old, new)
     assert len(changes) == 3, changes
     before = old['contents']['model.teacher_ckpt'][:12]
-    assert changes[0].startswith('the teacher checkpoint (model.teacher_ckpt) '
-                                 f'changed: sha256 {before} -> ')
+    after = new['contents']['model.teacher_ckpt'][:12]
+    assert changes[0] == (f'the teacher checkpoint changed: sha256 {before} '
+                          f'-> {after} (model.teacher_ckpt)')
     assert changes[1] == 'the options changed (+randomness.seed=4)'
     assert changes[2].startswith('the training threads changed (1 -> 2')
     other = dict(old, config_sha256='0' * 64)
@@ -145,7 +156,8 @@ def test_a_run_is_trained_again_when_the_teacher_changed_in_place(
     _save(teacher, 2.0)  # re-trained in place
     again = kd_run()
     assert len(trained) == 2 and again['mIoU'] == 42.0
-    assert 'does not apply: the teacher checkpoint (model.teacher_ckpt) ' \
-        'changed' in said[-1]
+    assert 'does not apply: the teacher checkpoint changed: sha256 ' in said[
+        -1]
+    assert said[-1].endswith('(model.teacher_ckpt)')
     assert again['fingerprint']['contents']['model.teacher_ckpt'] != \
         first['fingerprint']['contents']['model.teacher_ckpt']

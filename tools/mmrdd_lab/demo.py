@@ -144,8 +144,9 @@ def run_demo(args: argparse.Namespace) -> None:
     """
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
-    start = time.perf_counter()
+    clock = _PhaseClock()
     meta = generate_toy_dataset(args.data_root, **toy_data_sizes(args))
+    clock.phase('data')
     print(
         f'[demo] toy data set in {args.data_root}: {meta["num_train"]} '
         f'train, {meta["num_val"]} val, {meta["num_test"]} test images '
@@ -159,6 +160,7 @@ def run_demo(args: argparse.Namespace) -> None:
                                  f'run 1/{num_runs} teacher')
         progress.console.print(
             f'[demo] run 1/{num_runs}: {teacher["note"]}', highlight=False)
+        clock.phase('teacher')
         results = run_seeds([args.seed],
                             work_dir,
                             args.data_root,
@@ -171,6 +173,7 @@ def run_demo(args: argparse.Namespace) -> None:
                             reuse=not args.rerun,
                             progress=progress,
                             labels=labels)
+    clock.phase('students')
     scores = evaluate_segmentor(
         TEACHER_CFG,
         teacher['checkpoint'],
@@ -181,6 +184,7 @@ def run_demo(args: argparse.Namespace) -> None:
         k: r[k]
         for k in ('name', 'time_s', 'mIoU', 'per_class', 'aAcc', 'num_images')
     } for r in results]
+    clock.phase('teacher_score')
     run_dirs = {r['name']: r['run_dir'] for r in results}
     if teacher['time_s'] is not None:
         run_dirs['teacher'] = osp.join(work_dir, 'teacher')
@@ -198,9 +202,9 @@ def run_demo(args: argparse.Namespace) -> None:
         switch_iter=iters // 10,
         title=f'toy demo, seed {args.seed}, {iters} iterations per student '
         'run, test split')
+    clock.phase('pictures')
     report = read_json(osp.join(REPO_ROOT, SEEDS_RESULT))
     verdict = verdict_lines(report, SEEDS_RESULT, results)
-    total = time.perf_counter() - start
     write_json(
         osp.join(work_dir, 'results.json'),
         dict(
@@ -215,7 +219,8 @@ def run_demo(args: argparse.Namespace) -> None:
                 for k in ('source', 'file_sha256', 'time_s')
             },
             runs=[report_run(r) for r in results],
-            total_s=total))
+            phases_s=clock.phases,
+            total_s=clock.total()))
     with open(osp.join(work_dir, 'results.txt'), 'w') as f:
         f.write(table + '\n')
     print(f'\n[demo] test-split results, seed {args.seed} (per-class IoU '
@@ -223,7 +228,27 @@ def run_demo(args: argparse.Namespace) -> None:
     print('\n' + '\n'.join('[demo] ' + line for line in verdict))
     print(f'\n[demo] summary figure: {summary_png}')
     print(f'[demo] difficulty maps: {vis_dir}')
-    print(f'[demo] total {total:.0f}s; everything is in {work_dir}')
+    print(f'[demo] total {clock.total():.0f}s (' +
+          ', '.join(f'{k} {v:.0f}s' for k, v in clock.phases.items()) +
+          f'); everything is in {work_dir}')
+
+
+class _PhaseClock:
+    """Wall time of the demo's phases (``phases``: name -> seconds)."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.phases: Dict[str, float] = {}
+
+    def phase(self, name: str) -> None:
+        """Close the phase that ran since the last call as ``name``."""
+        now = time.perf_counter()
+        self.phases[name] = now - self.last
+        self.last = now
+
+    def total(self) -> float:
+        """Seconds since the clock was made."""
+        return time.perf_counter() - self.start
 
 
 def _draw_difficulty(rdd: Dict, data_root: str, work_dir: str,

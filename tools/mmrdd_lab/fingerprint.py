@@ -217,11 +217,15 @@ def fingerprint_changes(old: Optional[Dict], new: Dict) -> List[str]:
                        f'content sha256 {_short(old.get("config_sha256"))} '
                        f'-> {_short(new["config_sha256"])})')
     old_contents = old.get('contents', {})
+    changed: Dict[tuple, List[str]] = {}  # (what, before, after) -> keys
     for key in sorted(set(old_contents) | set(new['contents'])):
         before, after = old_contents.get(key), new['contents'].get(key)
         if before != after:
-            changes.append(f'{_path_option(key)} ({key}) changed: sha256 '
-                           f'{_short(before)} -> {_short(after)}')
+            what = (_path_option(key), _short(before), _short(after))
+            changed.setdefault(what, []).append(key)
+    for (what, before, after), keys in changed.items():
+        changes.append(f'{what} changed: sha256 {before} -> {after} '
+                       f'({", ".join(keys)})')
     removed = [o for o in old.get('options', []) if o not in new['options']]
     added = [o for o in new['options'] if o not in old.get('options', [])]
     if removed or added or old.get('options') != new['options']:
