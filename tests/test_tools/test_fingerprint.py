@@ -14,6 +14,7 @@ from mmrdd_lab import seeds
 from mmrdd_lab.fingerprint import (checkpoint_sha256, dataset_sha256,
                                    fingerprint_changes, run_fingerprint,
                                    state_dict_sha256)
+from mmrdd_lab.train_runs import RunTime
 
 KD_CFG = seeds.VARIANTS['kd'][1]
 
@@ -123,7 +124,7 @@ def test_a_run_is_trained_again_when_the_teacher_changed_in_place(
         torch.save(dict(state_dict={'architecture.w': torch.zeros(1)}), ckpt)
         with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
             f.write(ckpt)
-        return 1.0
+        return RunTime(1.0, 0.5)
 
     def fake_scores(*args, **kwargs):
         return dict(mIoU=40.0 + len(trained), per_class={}, aAcc=0.0)

@@ -65,7 +65,7 @@ DEFAULT_VARIANTS = ('student', 'kd', 'rdd')
 #: What a run's entry in the seeds tool's JSON keeps (no paths, no
 #: checkpoints: the file is committed).
 REPORT_RUN_KEYS = ('variant', 'name', 'seed', 'mIoU', 'per_class', 'aAcc',
-                   'num_images', 'time_s', 'val_curve', 'fingerprint')
+                   'num_images', 'time_s', 'cpu_s', 'val_curve', 'fingerprint')
 
 
 def is_distill(variant: str) -> bool:
@@ -204,10 +204,11 @@ def run_variant(variant: str,
 
     Returns:
         dict: ``variant``, ``name``, ``seed``, ``mIoU``, ``per_class``,
-        ``aAcc``, ``num_images`` (test split), ``time_s`` (training wall
-        time), ``run_dir``, ``checkpoint``, ``options``, ``fingerprint``
-        and ``val_curve`` ([iteration, val mIoU] pairs, from
-        ``scalars.json``); also written to ``<run_dir>/result.json``.
+        ``aAcc``, ``num_images`` (test split), ``time_s`` and ``cpu_s``
+        (training wall and CPU time, seconds), ``run_dir``,
+        ``checkpoint``, ``options``, ``fingerprint`` and ``val_curve``
+        ([iteration, val mIoU] pairs, from ``scalars.json``); also
+        written to ``<run_dir>/result.json``.
     """
     from .evaluate import evaluate_segmentor
     result_path = osp.join(run_dir, 'result.json')
@@ -229,7 +230,7 @@ def run_variant(variant: str,
             progress,
             f'{label}: training again, the finished run in {run_dir} '
             'does not apply: ' + '; '.join(changes))
-    wall = run_training(config, run_dir, opts, label, progress, threads)
+    spent = run_training(config, run_dir, opts, label, progress, threads)
     with _EVAL_LOCK:
         ckpt = student_checkpoint(variant, run_dir)
         scores = evaluate_segmentor(
@@ -238,7 +239,8 @@ def run_variant(variant: str,
         variant=variant,
         name=name,
         seed=seed,
-        time_s=wall,
+        time_s=spent.wall_s,
+        cpu_s=spent.cpu_s,
         run_dir=run_dir,
         checkpoint=ckpt,
         options=opts,

@@ -197,7 +197,7 @@ def train_teacher(
     opts = data_root_options(data_root) + schedule_options(iters, False) + \
         list(extra)
     wall = run_training(TEACHER_CFG, run_dir, opts, description, progress,
-                        TEACHER_THREADS)
+                        TEACHER_THREADS).wall_s
     teacher_ckpt = osp.join(work_dir, 'teacher.pth')
     save_fp16_weights(last_checkpoint(run_dir), teacher_ckpt)
     return teacher_ckpt, wall

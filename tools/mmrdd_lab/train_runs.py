@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, NamedTuple, Optional
 
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
@@ -28,6 +28,19 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 _ITER = re.compile(r'Iter\(train\)\s*\[\s*(\d+)/\s*(\d+)\]')
 _ETA = re.compile(r'\beta: (\S+)')
 _LOSS = re.compile(r'\sloss: (\S+)')
+
+
+class RunTime(NamedTuple):
+    """Time of one training subprocess.
+
+    Attributes:
+        wall_s (float): Wall-clock seconds.
+        cpu_s (float): CPU seconds (user + system) of the process and the
+            processes it waited for (its data loader workers): what the run
+            costs, nearly independent of other load on the machine.
+    """
+    wall_s: float
+    cpu_s: float
 
 
 def add_toy_run_arguments(parser: argparse.ArgumentParser,
@@ -160,7 +173,7 @@ def run_training(config: str,
                  description: str,
                  progress: Optional[Progress] = None,
                  threads: Optional[int] = None,
-                 echo_lock: Optional[threading.Lock] = None) -> float:
+                 echo_lock: Optional[threading.Lock] = None) -> RunTime:
     """Train one run in a ``tools/train.py`` subprocess, showing a bar.
 
     Args:
@@ -178,7 +191,7 @@ def run_training(config: str,
             several runs train at once. Defaults to None.
 
     Returns:
-        float: Wall time of the subprocess in seconds.
+        RunTime: Wall and CPU time of the subprocess.
 
     Raises:
         RuntimeError: The subprocess failed; the message names its log and
@@ -236,7 +249,9 @@ def run_training(config: str,
                             msg, highlight=False, markup=False)
                     else:
                         print(msg, flush=True)
-        returncode = proc.wait()
+        # wait4: the exit status and the CPU time of the run and its workers
+        _, status, usage = os.wait4(proc.pid, 0)
+        returncode = proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - start
     if returncode != 0:
         raise RuntimeError(
@@ -248,7 +263,7 @@ def run_training(config: str,
     else:
         with lock:
             print(f'[{description}] done in {wall:.0f}s', flush=True)
-    return wall
+    return RunTime(wall, usage.ru_utime + usage.ru_stime)
 
 
 def schedule_options(iters: Optional[int],
