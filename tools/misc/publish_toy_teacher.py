@@ -1,7 +1,7 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """Publish a trained toy teacher as the repository's committed teacher.
 
-    OMP_NUM_THREADS=1 python tools/train.py \\
+    OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python tools/train.py \\
         configs/toy/deeplabv3_toy-r50-d8_1xb8-4k_toyseg-96x96.py \\
         --work-dir work_dirs/demo/teacher
     python tools/misc/publish_toy_teacher.py \\

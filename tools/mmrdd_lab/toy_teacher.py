@@ -35,7 +35,8 @@ TEACHER_THREADS = 1
 #: The command that trained the committed teacher (``tools/demo.py
 #: --retrain-teacher`` runs the same, then converts it as
 #: :func:`publish_teacher` does).
-TRAIN_COMMAND = (f'OMP_NUM_THREADS={TEACHER_THREADS} python tools/train.py '
+TRAIN_COMMAND = (f'OMP_NUM_THREADS={TEACHER_THREADS} '
+                 f'MKL_NUM_THREADS={TEACHER_THREADS} python tools/train.py '
                  f'{TEACHER_CFG} --work-dir work_dirs/demo/teacher')
 
 
