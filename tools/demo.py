@@ -5,16 +5,21 @@
 
 1. generates the toy data set (once, deterministic) under ``data/toyseg``:
    train, val and the held-out test split;
-2. trains the toy teacher (4k iterations) or reuses
-   ``<work-dir>/teacher.pth``;
+2. takes the toy teacher committed to the repository
+   (``checkpoints/toy/``, sha256 checked; ``--retrain-teacher`` trains it
+   here, ``--teacher-ckpt`` takes another);
 3. trains the toy student three ways for one seed, from the same initial
-   weights, data order and schedule (2k iterations): alone, with pixel KD,
-   and with RDD (+ pixel KD), one progress bar per run (full logs in each
-   run's folder ``<work-dir>/seed{S}/{student,kd,rdd}``; a finished run
-   with the same options is reused, ``--rerun`` trains it again);
+   weights, data order and schedule (2k iterations), all three at once on
+   one thread each: alone, with pixel KD, and with RDD (+ pixel KD), one
+   progress bar per run (full logs in each run's folder
+   ``<work-dir>/seed{S}/{student,kd,rdd}``; a finished run is reused only
+   when its config, teacher and initial weights, data, options and threads
+   are this run's, ``--rerun`` trains it again);
 4. scores each on the test split and prints mIoU, per-class IoU and wall
-   time per run, with the teacher's row, beside the multi-seed verdict of
-   ``tools/analysis_tools/seeds.py`` that the README records;
+   time per run, with the teacher's row; beside it, the multi-seed verdict
+   that ``tools/analysis_tools/seeds.py`` measured earlier, read from
+   ``docs/results/seeds_toy.json`` with the command that wrote it, and
+   whether this run has the settings of one of its seeds;
 5. draws ``<work-dir>/summary.png`` and RDD's difficulty maps for a few test
    images.
 
@@ -35,14 +40,13 @@ def parse_args() -> argparse.Namespace:
     """Parse the command line."""
     from mmrdd_lab.train_runs import add_toy_run_arguments
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    add_toy_run_arguments(parser)
+    add_toy_run_arguments(parser, jobs=3)
     parser.add_argument(
         '--seed',
         type=int,
         default=0,
         help='seed of the student runs (initial weights, '
         'data order)')
-    parser.add_argument('--retrain-teacher', action='store_true')
     parser.add_argument(
         '--rerun',
         action='store_true',

@@ -9,9 +9,9 @@ from mmrdd_lab.train_runs import (add_toy_run_arguments, teacher_iters,
                                   toy_data_sizes)
 
 
-def parse(argv):
+def parse(argv, **kwargs):
     parser = argparse.ArgumentParser()
-    add_toy_run_arguments(parser)
+    add_toy_run_arguments(parser, **kwargs)
     return parser.parse_args(argv)
 
 
@@ -21,6 +21,18 @@ def test_defaults_are_the_demo_layout_and_the_configs_schedule():
     assert args.cfg_options == []
     assert toy_data_sizes(args) == {}
     assert teacher_iters(args) is None
+    # the committed teacher; runs on one thread each, two at once
+    assert (args.teacher_ckpt, args.retrain_teacher) == (None, False)
+    assert (args.jobs, args.threads) == (2, 1)
+    assert parse([], jobs=3).jobs == 3
+
+
+def test_a_teacher_is_given_or_retrained_not_both(capsys):
+    assert parse(['--teacher-ckpt', 't.pth']).teacher_ckpt == 't.pth'
+    assert parse(['--retrain-teacher']).retrain_teacher
+    with pytest.raises(SystemExit):
+        parse(['--teacher-ckpt', 't.pth', '--retrain-teacher'])
+    assert 'not allowed with argument' in capsys.readouterr().err
 
 
 @pytest.mark.parametrize('argv, expected', [

@@ -1,15 +1,15 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """The seeds tool on 2 tiny seeds: its JSON equals a direct computation
-from its own per-run results, and the statistics helpers on fixed values."""
+from its own per-run results, a second call reuses every run, and the
+statistics and report helpers on fixed values."""
 import json
 
 import numpy as np
 import pytest
 from conftest import run_tool, tool_options
 
-from mmrdd_lab.seeds import _tse_classes, bootstrap_mean_ci, summarize
-
-pytestmark = pytest.mark.slow
+from mmrdd_lab.seeds import (_tse_classes, bootstrap_mean_ci, format_markdown,
+                             pair_names, summarize)
 
 TINY = [
     '--num-train', '8', '--num-val', '2', '--num-test', '3', '--iters', '2',
@@ -49,6 +49,7 @@ def _direct_bootstrap(diffs, num_boot, seed):
     return np.quantile(means, [0.025, 0.975])
 
 
+@pytest.mark.slow
 def test_seeds_tool_json_matches_its_runs(tmp_path):
     work_dir = tmp_path / 'seeds'
     out = tmp_path / 'seeds.json'
@@ -84,20 +85,36 @@ def test_seeds_tool_json_matches_its_runs(tmp_path):
         np.testing.assert_allclose(
             got['ci95'], _direct_bootstrap(diffs, 500, 7), atol=1e-12)
     assert 0 <= report['teacher']['mIoU'] <= 100
+    assert report['teacher']['source'] == 'committed'
+    assert report['command'] == (
+        'python tools/analysis_tools/seeds.py --seeds 3 5 --work-dir ' +
+        str(work_dir) + ' --data-root ' + str(tmp_path / 'toyseg') +
+        f' --out {out} --num-boot 500 --boot-seed 7 --jobs 2 ' +
+        ' '.join(TINY))
     assert 'paired rdd-kd' in log and str(out) in log
+    # no paths in the committed kind of file
+    assert not any(k in r for r in runs for k in ('run_dir', 'checkpoint'))
     # the seed is the init protocol: the three variants of a seed start
-    # from one checkpoint, two seeds from two
-    inits = {
-        r['seed']: [o for o in r['options'] if 'init_cfg.checkpoint' in o]
-        for r in runs
-    }
+    # from the same weights, two seeds from two; every distilled run from
+    # the committed teacher
+    inits, teachers = {}, set()
+    for r in runs:
+        contents = r['fingerprint']['contents']
+        inits.setdefault(r['seed'],
+                         set()).update(v for k, v in contents.items()
+                                       if k.endswith('init_cfg.checkpoint'))
+        if r['variant'] != 'student':
+            teachers.add(contents['model.teacher_ckpt'])
     assert all(len(v) == 1 for v in inits.values())
-    assert len({v[0].split('=', 1)[1] for v in inits.values()}) == 2
+    assert len(set.union(*inits.values())) == 2
+    assert len(teachers) == 1
 
     # a second call reuses every finished run (nothing is trained again)
     log2 = _seeds_tool(tmp_path, timeout=600)
-    assert 'training, log:' not in log2
+    assert 'training, log:' not in log2 and log2.count('reusing') == 6
     assert json.loads(out.read_text())['runs'] == runs
+    shown = run_tool('tools/analysis_tools/seeds.py', '--show', str(out))
+    assert format_markdown(report) in shown and report['command'] in shown
 
 
 def test_summarize_and_bootstrap_on_fixed_values():
@@ -173,3 +190,55 @@ def test_what_tse_kept_of_each_class_is_read_from_the_run(tmp_path):
     assert summary['variants']['rdd']['tse_kept_mean'] == {
         'wire': pytest.approx(0.2)
     }
+
+
+REPORT = dict(
+    variants=dict(
+        kd=dict(
+            name='pixel KD',
+            seeds=[0, 2],
+            mIoU=[40.0, 42.5],
+            mean=41.25,
+            std=1.7678),
+        rdd=dict(
+            name='RDD + pixel KD',
+            seeds=[0, 2],
+            mIoU=[41.0, 42.0],
+            mean=41.5,
+            std=0.7071)),
+    paired={
+        'rdd-kd':
+        dict(
+            seeds=[0, 2],
+            diffs=[1.0, -0.5],
+            mean=0.25,
+            std=1.0607,
+            ci95=[-0.5, 1.0],
+            wins=1)
+    })
+
+
+def test_the_markdown_tables_of_a_report():
+    assert format_markdown(REPORT).split('\n') == [
+        '| seed | pixel KD | RDD + pixel KD | RDD + pixel KD − pixel KD |',
+        '| --- | ---: | ---: | ---: |',
+        '| 0 | 40.00 | 41.00 | +1.00 |',
+        '| 2 | 42.50 | 42.00 | -0.50 |',
+        '| mean ± std | 41.25 ± 1.77 | 41.50 ± 0.71 | +0.25 ± 1.06 |',
+        '',
+        '| comparison | mean | 95% interval | ahead in |',
+        '| --- | ---: | --- | ---: |',
+        '| RDD + pixel KD − pixel KD | +0.25 | [-0.50, +1.00] | 1 of 2 |',
+    ]
+
+
+def test_pair_names_split_on_the_variants_not_on_the_dash():
+    variants = {
+        'rdd': dict(name='RDD'),
+        'rdd-wkd': dict(name='RDD + wKD'),
+        'kd': dict(name='KD')
+    }
+    assert pair_names('rdd-wkd-kd', variants) == ('RDD + wKD', 'KD')
+    assert pair_names('rdd-kd', variants) == ('RDD', 'KD')
+    with pytest.raises(KeyError, match='not <variant>-<variant>'):
+        pair_names('cwd-kd', variants)

@@ -9,6 +9,10 @@ only): the command lines in ``tools/`` import these modules after putting
   quiet subprocesses, and what their logs say;
 * :mod:`mmrdd_lab.seeds`, :mod:`mmrdd_lab.demo`,
   :mod:`mmrdd_lab.demo_summary` -- the toy experiments and their verdict;
+* :mod:`mmrdd_lab.toy_teacher` -- the committed toy teacher (or one
+  trained here);
+* :mod:`mmrdd_lab.fingerprint` -- content keys of the toy runs (when a
+  finished run may be reused);
 * :mod:`mmrdd_lab.evaluate` -- scoring a checkpoint on a split;
 * :mod:`mmrdd_lab.benchmark`, :mod:`mmrdd_lab.benchmark_masks` -- step
   cost and mask selection benchmarks;

@@ -1,20 +1,23 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """The main job on the toy data set (``make demo``, ``tools/demo.py``).
 
-:func:`run_demo` generates the data, trains (or reuses) the teacher, trains
-the student alone, with pixel KD and with RDD + pixel KD for one seed (the
-runs of that seed of :mod:`mmrdd_lab.seeds`), scores every run on the test
-split, draws the summary figure and RDD's difficulty maps, and prints the
-table beside :data:`MULTI_SEED_VERDICT`.
+:func:`run_demo` generates the data, takes the committed teacher (or trains
+one), trains the student alone, with pixel KD and with RDD + pixel KD for one
+seed at once (the runs of that seed of :mod:`mmrdd_lab.seeds`, same code
+path), scores every run on the test split, draws the summary figure and
+RDD's difficulty maps, and prints the table. Beside it, it prints the
+multi-seed verdict read from the seeds tool's JSON (:data:`SEEDS_RESULT`),
+as measured earlier with the command recorded there, and says whether this
+run has the settings of one of its seeds (:func:`verdict_lines`).
 """
 import argparse
-import json
 import os
 import os.path as osp
+import shlex
 import subprocess
 import sys
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import Config
 
@@ -22,23 +25,15 @@ from mmrdd.datasets import generate_toy_dataset
 from mmrdd.models.distillers import reference_switch_iter
 from .demo_summary import plot_demo_summary
 from .evaluate import evaluate_segmentor
-from .seeds import (DEFAULT_VARIANTS, TEACHER_CFG, VARIANTS, init_checkpoint,
-                    run_variant, train_teacher)
+from .fingerprint import fingerprint_changes, read_json, write_json
+from .seeds import (DEFAULT_VARIANTS, VARIANTS, pair_names, report_run,
+                    run_seeds)
+from .toy_teacher import TEACHER_CFG, choose_teacher
 from .train_runs import (REPO_ROOT, last_checkpoint, make_progress,
-                         teacher_iters, toy_data_sizes)
+                         toy_data_sizes)
 
-#: What ``tools/analysis_tools/seeds.py`` measured on 5 seeds (README,
-#: "Over seeds"); printed beside the one-seed table.
-MULTI_SEED_VERDICT = """\
-multi-seed verdict (README, "Over seeds"), measured with
-    python tools/analysis_tools/seeds.py --seeds 0 1 2 3 4
-  on the test split, 5 seeds (this demo's run is seed 0 of it):
-  student alone 54.94 +- 1.42, pixel KD 57.51 +- 1.02,
-  RDD + pixel KD 58.25 +- 0.61 mIoU.
-  RDD + KD - pixel KD, paired: +0.73, 95% bootstrap CI [-0.14, +1.50],
-  ahead in 4 of 5 seeds: not significant at 5 seeds. Both distillations
-  beat the student alone in every seed (pixel KD +2.57 [+1.89, +3.07],
-  RDD + KD +3.30 [+2.06, +4.41]). One seed is one draw from this spread."""
+#: The seeds tool's JSON whose verdict the demo prints (committed).
+SEEDS_RESULT = 'docs/results/seeds_toy.json'
 
 
 def format_table(rows: List[Dict], classes: List[str]) -> str:
@@ -54,77 +49,219 @@ def format_table(rows: List[Dict], classes: List[str]) -> str:
     return '\n'.join(lines)
 
 
+def _interval(paired: Dict) -> str:
+    """``+0.73, 95% bootstrap CI [-0.14, +1.50], ahead in 4 of 5 seeds``."""
+    ci = ('95% bootstrap CI [{:+.2f}, {:+.2f}]'.format(
+        *paired['ci95']) if paired.get('ci95') else 'no interval (n < 2)')
+    return (f'{paired["mean"]:+.2f}, {ci}, ahead in {paired["wins"]} of '
+            f'{len(paired["diffs"])} seeds')
+
+
+def verdict_lines(report: Optional[Dict], source: str,
+                  results: Sequence[Dict]) -> List[str]:
+    """The multi-seed verdict as measured earlier, and how this run relates.
+
+    Args:
+        report (dict, optional): The seeds tool's JSON
+            (:func:`~mmrdd_lab.seeds.seeds_report`); None when missing.
+        source (str): Where the report was read from.
+        results (Sequence[dict]): This demo's student runs (with
+            ``fingerprint``).
+
+    Returns:
+        list[str]: Lines for the console. The report's numbers are printed
+        as measured earlier with its command; this run is called one of its
+        seeds only when every one of its runs has the fingerprint of that
+        seed's run in the report (same config, teacher, initial weights,
+        data, options and threads), and its mIoU is then compared with the
+        report's.
+    """
+    if report is None:
+        return [
+            f'no multi-seed verdict: {source} is missing (written by '
+            'python tools/analysis_tools/seeds.py --out ' + source + ')'
+        ]
+    variants = report['variants']
+    seeds = sorted({s for v in variants.values() for s in v['seeds']})
+    lines = [
+        f'multi-seed verdict, measured earlier ({report["date"]}) with',
+        f'    {report["command"]}',
+        f'  and read from {source}; test split, seeds '
+        f'{" ".join(map(str, seeds))}:'
+    ]
+    if report.get('teacher'):
+        lines.append(f'  teacher {report["teacher"]["mIoU"]:.2f} mIoU; ' +
+                     ', '.join(f'{v["name"]} {v["mean"]:.2f} +- '
+                               f'{v["std"]:.2f}' for v in variants.values()))
+    for key, paired in report['paired'].items():
+        a, b = pair_names(key, variants)
+        lines.append(f'  {a} - {b}, paired: {_interval(paired)}')
+    lines.append('  (a property of this toy data set, not of toy problems '
+                 'in general: docs/toy_regime.md)')
+    lines += _this_run(report, results)
+    return lines
+
+
+def _this_run(report: Dict, results: Sequence[Dict]) -> List[str]:
+    """Whether this demo's runs are those of one seed of the report."""
+    runs = {(r['seed'], r['variant']): r for r in report['runs']}
+    seed = results[0]['seed']
+    changes = []
+    for r in results:
+        earlier = runs.get((seed, r['variant']))
+        if earlier is None:
+            changes.append(f'{r["name"]}: seed {seed} is not in it')
+            continue
+        changes += [
+            f'{r["name"]}: {c}' for c in fingerprint_changes(
+                earlier.get('fingerprint'), r['fingerprint'])
+        ]
+    if changes:
+        return ['  this run is not part of it: ' + changes[0]
+                ] + [f'    {c}' for c in changes[1:]]
+    same = [
+        f'{r["name"]} {r["mIoU"]:.2f}'
+        f'{" (=)" if r["mIoU"] == runs[(seed, r["variant"])]["mIoU"] else ""}'
+        for r in results
+    ]
+    equal = all(r['mIoU'] == runs[(seed, r['variant'])]['mIoU']
+                for r in results)
+    verdict = ('identical to it' if equal else
+               'not identical (another CPU gives other float sums)')
+    return [
+        f'  this run has the settings of its seed {seed} (same configs, '
+        'teacher, initial weights, data, options, threads); its mIoU is ' +
+        verdict + ': ' + ', '.join(same)
+    ]
+
+
 def run_demo(args: argparse.Namespace) -> None:
     """Run the whole pipeline and print the table.
 
     Args:
         args (argparse.Namespace): The options of ``tools/demo.py``: those of
             :func:`~mmrdd_lab.train_runs.add_toy_run_arguments` and
-            ``seed``, ``retrain_teacher``, ``rerun``, ``num_vis``.
+            ``seed``, ``rerun``, ``num_vis``.
     """
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
-    start = time.perf_counter()
+    clock = _PhaseClock()
     meta = generate_toy_dataset(args.data_root, **toy_data_sizes(args))
+    clock.phase('data')
     print(
         f'[demo] toy data set in {args.data_root}: {meta["num_train"]} '
         f'train, {meta["num_val"]} val, {meta["num_test"]} test images '
         f'(the table is on test)',
         flush=True)
-    extra = list(args.cfg_options)
     num_runs = len(DEFAULT_VARIANTS) + 1
-    rows, run_dirs = [], {}
+    labels = {(args.seed, v): f'run {k}/{num_runs} {VARIANTS[v][0]}'
+              for k, v in enumerate(DEFAULT_VARIANTS, 2)}
     with make_progress() as progress:
-        teacher_ckpt, teacher_time = train_teacher(
-            work_dir,
-            args.data_root,
-            teacher_iters(args),
-            progress,
-            f'run 1/{num_runs} teacher',
-            extra=extra,
-            retrain=args.retrain_teacher)
-        if teacher_time is None:
-            progress.console.print(
-                f'[demo] run 1/{num_runs}: reusing the teacher '
-                f'{teacher_ckpt} (--retrain-teacher to train it again)',
-                highlight=False)
-        else:
-            run_dirs['teacher'] = osp.join(work_dir, 'teacher')
-        init = init_checkpoint(args.seed, osp.join(work_dir, 'init'))
-        results = []
-        for k, variant in enumerate(DEFAULT_VARIANTS, 2):
-            name = VARIANTS[variant][0]
-            result = run_variant(
-                variant,
-                args.seed,
-                osp.join(work_dir, f'seed{args.seed}', variant),
-                init,
-                args.data_root,
-                teacher_ckpt,
-                args.iters,
-                progress,
-                f'run {k}/{num_runs} {name}',
-                extra=extra,
-                reuse=not args.rerun)
-            results.append(result)
-            run_dirs[name] = result['run_dir']
-    teacher = evaluate_segmentor(
-        TEACHER_CFG, teacher_ckpt, args.data_root, split='test_dataloader')
-    rows.append(dict(name='teacher', time_s=teacher_time, **teacher))
-    for r in results:
-        rows.append({
-            k: r[k]
-            for k in ('name', 'time_s', 'mIoU', 'per_class', 'aAcc',
-                      'num_images')
-        })
+        teacher = choose_teacher(args, work_dir, progress,
+                                 f'run 1/{num_runs} teacher')
+        progress.console.print(
+            f'[demo] run 1/{num_runs}: {teacher["note"]}', highlight=False)
+        clock.phase('teacher')
+        results = run_seeds([args.seed],
+                            work_dir,
+                            args.data_root,
+                            teacher['checkpoint'],
+                            DEFAULT_VARIANTS,
+                            args.iters,
+                            args.jobs,
+                            args.threads,
+                            args.cfg_options,
+                            reuse=not args.rerun,
+                            progress=progress,
+                            labels=labels)
+    clock.phase('students')
+    scores = evaluate_segmentor(
+        TEACHER_CFG,
+        teacher['checkpoint'],
+        args.data_root,
+        split='test_dataloader')
+    rows = [dict(name='teacher', time_s=teacher['time_s'], **scores)]
+    rows += [{
+        k: r[k]
+        for k in ('name', 'time_s', 'mIoU', 'per_class', 'aAcc', 'num_images')
+    } for r in results]
+    clock.phase('teacher_score')
+    run_dirs = {r['name']: r['run_dir'] for r in results}
+    if teacher['time_s'] is not None:
+        run_dirs['teacher'] = osp.join(work_dir, 'teacher')
 
+    vis_dir = _draw_difficulty(results[-1], args.data_root, work_dir,
+                               args.num_vis)
+    classes = list(rows[0]['per_class'])
+    table = format_table(rows, classes)
+    iters = args.iters or _config_iters(VARIANTS['rdd'][1])
+    summary_png = plot_demo_summary(
+        rows,
+        classes,
+        run_dirs,
+        osp.join(work_dir, 'summary.png'),
+        switch_iter=reference_switch_iter(iters),
+        title=f'toy demo, seed {args.seed}, {iters} iterations per student '
+        'run, test split')
+    clock.phase('pictures')
+    report = read_json(osp.join(REPO_ROOT, SEEDS_RESULT))
+    verdict = verdict_lines(report, SEEDS_RESULT, results)
+    write_json(
+        osp.join(work_dir, 'results.json'),
+        dict(
+            command='python tools/demo.py ' + shlex.join(sys.argv[1:]),
+            rows=rows,
+            classes=classes,
+            seed=args.seed,
+            iters=iters,
+            split='test',
+            teacher={
+                k: teacher[k]
+                for k in ('source', 'file_sha256', 'time_s')
+            },
+            runs=[report_run(r) for r in results],
+            phases_s=clock.phases,
+            total_s=clock.total()))
+    with open(osp.join(work_dir, 'results.txt'), 'w') as f:
+        f.write(table + '\n')
+    print(f'\n[demo] test-split results, seed {args.seed} (per-class IoU '
+          f'in %):\n' + table)
+    print('\n' + '\n'.join('[demo] ' + line for line in verdict))
+    print(f'\n[demo] summary figure: {summary_png}')
+    print(f'[demo] difficulty maps: {vis_dir}')
+    print(f'[demo] total {clock.total():.0f}s (' +
+          ', '.join(f'{k} {v:.0f}s' for k, v in clock.phases.items()) +
+          f'); everything is in {work_dir}')
+
+
+class _PhaseClock:
+    """Wall time of the demo's phases (``phases``: name -> seconds)."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.phases: Dict[str, float] = {}
+
+    def phase(self, name: str) -> None:
+        """Close the phase that ran since the last call as ``name``."""
+        now = time.perf_counter()
+        self.phases[name] = now - self.last
+        self.last = now
+
+    def total(self) -> float:
+        """Seconds since the clock was made."""
+        return time.perf_counter() - self.start
+
+
+def _draw_difficulty(rdd: Dict, data_root: str, work_dir: str,
+                     num_vis: int) -> str:
+    """RDD's difficulty maps of the first ``num_vis`` test images, drawn by
+    ``tools/analysis_tools/visualize_difficulty.py``; returns their
+    folder."""
     vis_dir = osp.join(work_dir, 'difficulty')
     os.makedirs(vis_dir, exist_ok=True)
-    rdd = results[-1]
-    test_dir = osp.join(args.data_root, 'img_dir', 'test')
+    test_dir = osp.join(data_root, 'img_dir', 'test')
     images = [
-        osp.join(test_dir, i)
-        for i in sorted(os.listdir(test_dir))[:args.num_vis]
+        osp.join(test_dir, i) for i in sorted(os.listdir(test_dir))[:num_vis]
     ]
     tool = osp.join(REPO_ROOT, 'tools', 'analysis_tools',
                     'visualize_difficulty.py')
@@ -140,37 +277,7 @@ def run_demo(args: argparse.Namespace) -> None:
             check=True,
             stdout=log,
             stderr=subprocess.STDOUT)
-
-    classes = list(rows[0]['per_class'])
-    table = format_table(rows, classes)
-    iters = args.iters or _config_iters(VARIANTS['rdd'][1])
-    summary_png = plot_demo_summary(
-        rows,
-        classes,
-        run_dirs,
-        osp.join(work_dir, 'summary.png'),
-        switch_iter=reference_switch_iter(iters),
-        title=f'toy demo, seed {args.seed}, {iters} iterations per student '
-        'run, test split')
-    with open(osp.join(work_dir, 'results.json'), 'w') as f:
-        json.dump(
-            dict(
-                rows=rows,
-                classes=classes,
-                seed=args.seed,
-                iters=iters,
-                split='test'),
-            f,
-            indent=2)
-    with open(osp.join(work_dir, 'results.txt'), 'w') as f:
-        f.write(table + '\n')
-    print(f'\n[demo] test-split results, seed {args.seed} (per-class IoU '
-          f'in %):\n' + table)
-    print('\n[demo] ' + MULTI_SEED_VERDICT.replace('\n', '\n[demo] '))
-    print(f'\n[demo] summary figure: {summary_png}')
-    print(f'[demo] difficulty maps: {vis_dir}')
-    print(f'[demo] total {time.perf_counter() - start:.0f}s; everything is '
-          f'in {work_dir}')
+    return vis_dir
 
 
 def _final_checkpoint(run_dir: str) -> str:

@@ -27,7 +27,8 @@ def confusion_iou(confusion: np.ndarray) -> np.ndarray:
 def evaluate_segmentor(config: str,
                        checkpoint: str,
                        data_root: Optional[str] = None,
-                       split: str = 'val_dataloader') -> Dict:
+                       split: str = 'val_dataloader',
+                       batch_size: int = 16) -> Dict:
     """Evaluate a plain MMSeg checkpoint on a data set split, on CPU.
 
     Args:
@@ -36,6 +37,8 @@ def evaluate_segmentor(config: str,
         data_root (str, optional): Overrides the split's ``data_root``.
         split (str): Dataloader key of the config. Defaults to
             ``'val_dataloader'``.
+        batch_size (int): Images per forward pass (the split's images must
+            share one size; the toy ones do). Defaults to 16.
 
     Returns:
         dict: ``mIoU`` (percent), ``per_class`` {class: IoU percent},
@@ -55,18 +58,24 @@ def evaluate_segmentor(config: str,
     confusion = np.zeros((num_classes, num_classes), np.int64)
     ignore = model.decode_head.ignore_index
     pipeline = Compose(dataset_cfg.pipeline)
-    for idx in range(len(dataset)):
-        data = pipeline(dataset.get_data_info(idx))
+    for first in range(0, len(dataset), batch_size):
+        datas = [
+            pipeline(dataset.get_data_info(idx))
+            for idx in range(first, min(first + batch_size, len(dataset)))
+        ]
+        samples = [data['data_samples'] for data in datas]
         batch = model.data_preprocessor(
-            dict(inputs=[data['inputs']], data_samples=[data['data_samples']]),
-            False)
-        pred = model.predict(batch['inputs'], batch['data_samples'])[0]
-        pred = pred.pred_sem_seg.data[0].numpy().ravel()
-        gt = data['data_samples'].gt_sem_seg.data[0].numpy().ravel()
-        keep = gt != ignore
-        confusion += np.bincount(
-            gt[keep].astype(np.int64) * num_classes + pred[keep],
-            minlength=num_classes**2).reshape(num_classes, num_classes)
+            dict(
+                inputs=[data['inputs'] for data in datas],
+                data_samples=samples), False)
+        preds = model.predict(batch['inputs'], batch['data_samples'])
+        for pred, sample in zip(preds, samples):
+            pred = pred.pred_sem_seg.data[0].numpy().ravel()
+            gt = sample.gt_sem_seg.data[0].numpy().ravel()
+            keep = gt != ignore
+            confusion += np.bincount(
+                gt[keep].astype(np.int64) * num_classes + pred[keep],
+                minlength=num_classes**2).reshape(num_classes, num_classes)
     iou = confusion_iou(confusion)
     return dict(
         mIoU=float(np.nanmean(iou) * 100),

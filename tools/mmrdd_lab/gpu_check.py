@@ -432,7 +432,7 @@ def run_train(config: str, work: str, scale: str) -> None:
         cfg_path,
         osp.join(work, 'run'), [],
         f'train {scale} {schedule["iters"]} iterations',
-        train_args=['--amp'])
+        train_args=['--amp']).wall_s
     schedule['wall_s'] = wall
     with open(osp.join(work, 'schedule.json'), 'w') as f:
         json.dump(schedule, f)

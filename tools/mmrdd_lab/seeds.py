@@ -8,26 +8,36 @@ of a seed are thus paired: they differ only in the method (and in the dropout
 masks, which the distillation's extra modules draw from the same RNG). Every
 run is scored on the held-out ``test`` split of ToySeg.
 
+A finished run is reused only when its content key (:mod:`.fingerprint`:
+the config, the teacher's and the initial weights, the data set, the other
+options and the thread count) equals the new run's; otherwise it is trained
+again, and the console says why.
+
 :func:`summarize` turns the per-run results into mean +- std per variant and
 the paired per-seed difference of two variants (default RDD + KD minus pixel
-KD) with a seeded percentile-bootstrap 95% interval over seeds.
+KD) with a seeded percentile-bootstrap 95% interval over seeds;
+:func:`seeds_report` is what the seeds tool writes as JSON.
 """
-import json
 import os
 import os.path as osp
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, List, Optional, Sequence, Tuple
+from contextlib import nullcontext
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .train_runs import (data_root_options, last_checkpoint, make_progress,
-                         read_scalars, run_training, schedule_options)
+from .fingerprint import (fingerprint_changes, read_json, run_fingerprint,
+                          write_json)
+from .train_runs import (REPO_ROOT, data_root_options, last_checkpoint,
+                         make_progress, read_scalars, run_training,
+                         schedule_options)
 
-#: The toy configs of the demo regime.
-TEACHER_CFG = 'configs/toy/deeplabv3_toy-r50-d8_1xb8-4k_toyseg-96x96.py'
+#: The toy student's config (the teacher's is
+#: :data:`mmrdd_lab.toy_teacher.TEACHER_CFG`).
 STUDENT_CFG = 'configs/toy/deeplabv3_toy-r18-d8_1xb8-2k_toyseg-96x96.py'
-#: variant -> (label, config); the first three are the default comparison
+#: variant -> (label, config); the first three are the default comparison.
+#: A variant is one entry here (e.g. a per-class TSE config).
 VARIANTS: Dict[str, Tuple[str, str]] = {
     'student': ('student alone', STUDENT_CFG),
     'kd': (
@@ -56,6 +66,10 @@ VARIANTS: Dict[str, Tuple[str, str]] = {
     ),  # noqa: E501
 }
 DEFAULT_VARIANTS = ('student', 'kd', 'rdd')
+#: What a run's entry in the seeds tool's JSON keeps (no paths, no
+#: checkpoints: the file is committed).
+REPORT_RUN_KEYS = ('variant', 'name', 'seed', 'mIoU', 'per_class', 'aAcc',
+                   'num_images', 'time_s', 'cpu_s', 'val_curve', 'fingerprint')
 
 
 def is_distill(variant: str) -> bool:
@@ -78,7 +92,8 @@ def init_checkpoint(seed: int, out_dir: str, config: str = STUDENT_CFG) -> str:
         config (str): The student config. Defaults to :data:`STUDENT_CFG`.
 
     Returns:
-        str: The checkpoint path (reused when it exists).
+        str: The checkpoint path (reused when it exists; the runs key it by
+        its weights, so a changed file is noticed).
     """
     path = osp.join(out_dir, f'student_init_seed{seed}.pth')
     if osp.isfile(path):
@@ -94,7 +109,7 @@ def init_checkpoint(seed: int, out_dir: str, config: str = STUDENT_CFG) -> str:
 
     import mmrdd  # noqa: F401  (registers the toy data set and modules)
     cfg = Config.fromfile(
-        config if osp.isabs(config) else osp.join(_repo_root(), config))
+        config if osp.isabs(config) else osp.join(REPO_ROOT, config))
     set_random_seed(seed)
     with DefaultScope.overwrite_default_scope('mmseg'):
         model = MODELS.build(cfg.model)
@@ -110,11 +125,6 @@ def init_checkpoint(seed: int, out_dir: str, config: str = STUDENT_CFG) -> str:
     torch.save(dict(state_dict=model.state_dict(), meta=dict(seed=seed)), tmp)
     os.replace(tmp, path)
     return path
-
-
-def _repo_root() -> str:
-    from .train_runs import REPO_ROOT
-    return REPO_ROOT
 
 
 def run_options(
@@ -157,35 +167,6 @@ def student_checkpoint(variant: str, run_dir: str) -> str:
     return student
 
 
-def train_teacher(work_dir: str,
-                  data_root: str,
-                  iters: Optional[int] = None,
-                  progress=None,
-                  description: str = 'teacher',
-                  threads: Optional[int] = None,
-                  extra: Sequence[str] = (),
-                  retrain: bool = False) -> Tuple[str, Optional[float]]:
-    """Train the toy teacher once and cache it as ``<work_dir>/teacher.pth``.
-
-    Returns:
-        tuple[str, float | None]: The checkpoint and the training wall time
-        (None when the cached teacher was reused).
-    """
-    import shutil
-    teacher_ckpt = osp.join(work_dir, 'teacher.pth')
-    if osp.isfile(teacher_ckpt) and not retrain:
-        return teacher_ckpt, None
-    run_dir = osp.join(work_dir, 'teacher')
-    opts = data_root_options(data_root) + schedule_options(iters, False) + \
-        list(extra)
-    wall = run_training(TEACHER_CFG, run_dir, opts, description, progress,
-                        threads)
-    tmp = f'{teacher_ckpt}.tmp{os.getpid()}'
-    shutil.copy(last_checkpoint(run_dir), tmp)
-    os.replace(tmp, teacher_ckpt)
-    return teacher_ckpt, wall
-
-
 _EVAL_LOCK = threading.Lock()
 
 
@@ -225,19 +206,12 @@ def _tse_classes(run_dir: str) -> Dict:
         starved=starved)
 
 
-def _training_options(options: Sequence[str]) -> List[str]:
-    """The options that change what a run trains (not how often it is
-    validated), with paths made absolute so that ``data/toyseg`` and
-    ``/repo/data/toyseg`` compare equal."""
-    out = []
-    for option in options:
-        key, _, value = option.partition('=')
-        if key == 'train_cfg.val_interval':
-            continue
-        if key.endswith(('data_root', 'checkpoint', 'teacher_ckpt')):
-            value = osp.abspath(value)
-        out.append(f'{key}={value}')
-    return out
+def _say(progress, message: str) -> None:
+    """A line on the progress display's console, or on stdout."""
+    if progress is not None:
+        progress.console.print(message, highlight=False, markup=False)
+    else:
+        print(message, flush=True)
 
 
 def run_variant(variant: str,
@@ -255,80 +229,96 @@ def run_variant(variant: str,
                 reuse: bool = False) -> Dict:
     """Train one variant for one seed and score it on the test split.
 
+    With ``reuse`` an existing ``<run_dir>/result.json`` is returned as it
+    is when its ``fingerprint`` equals this run's
+    (:func:`~mmrdd_lab.fingerprint.run_fingerprint`: same config content,
+    teacher and initial weights, data set, other options and threads);
+    when anything differs the run is trained again and the console says
+    what changed.
+
     Returns:
         dict: ``variant``, ``name``, ``seed``, ``mIoU``, ``per_class``,
-        ``aAcc``, ``num_images`` (test split), ``time_s`` (training wall
-        time), ``run_dir``, ``options``, ``val_curve`` ([iteration, val
-        mIoU] pairs, from ``scalars.json``) and ``tse_classes`` (what TSE
-        kept of each class, see :func:`_tse_classes`); also written to
-        ``<run_dir>/result.json``.
-        With ``reuse`` an existing ``result.json`` whose training options
-        equal this run's (the validation interval aside) is returned as it
-        is (``val_curve`` and ``tse_classes`` added when missing).
+        ``aAcc``, ``num_images`` (test split), ``time_s`` and ``cpu_s``
+        (training wall and CPU time, seconds), ``run_dir``,
+        ``checkpoint``, ``options``, ``fingerprint``, ``val_curve``
+        ([iteration, val mIoU] pairs, from ``scalars.json``) and
+        ``tse_classes`` (what TSE kept of each class, see
+        :func:`_tse_classes`); also written to ``<run_dir>/result.json``.
     """
     from .evaluate import evaluate_segmentor
     result_path = osp.join(run_dir, 'result.json')
     name, config = VARIANTS[variant]
+    label = description or f'seed {seed} {name}'
     opts = run_options(variant, seed, init_ckpt, data_root, teacher_ckpt,
                        iters, val_interval, extra)
-    if reuse and osp.isfile(result_path):
-        with open(result_path) as f:
-            done = json.load(f)
-        if _training_options(done.get('options', [])) == \
-                _training_options(opts):
-            if 'val_curve' not in done:
-                done['val_curve'] = _val_curve(run_dir)
-            if 'tse_classes' not in done:
-                done['tse_classes'] = _tse_classes(run_dir)
-            msg = (f'{description or variant}: reusing the finished run '
-                   f'{run_dir} ({done["mIoU"]:.2f} mIoU)')
-            if progress is not None:
-                progress.console.print(msg, highlight=False, markup=False)
-            else:
-                print(msg, flush=True)
+    fingerprint = run_fingerprint(config, opts, threads, REPO_ROOT)
+    done = read_json(result_path) if reuse else None
+    if done is not None:
+        changes = fingerprint_changes(done.get('fingerprint'), fingerprint)
+        if not changes:
+            _say(
+                progress, f'{label}: reusing the finished run {run_dir} '
+                f'({done["mIoU"]:.2f} mIoU; same config, teacher, initial '
+                'weights, data, options and threads)')
             return done
-    wall = run_training(config, run_dir, opts, description
-                        or f'seed {seed} {name}', progress, threads)
+        _say(
+            progress,
+            f'{label}: training again, the finished run in {run_dir} '
+            'does not apply: ' + '; '.join(changes))
+    spent = run_training(config, run_dir, opts, label, progress, threads)
     with _EVAL_LOCK:
         ckpt = student_checkpoint(variant, run_dir)
         scores = evaluate_segmentor(
             STUDENT_CFG, ckpt, data_root, split='test_dataloader')
-    curve = _val_curve(run_dir)
     result = dict(
         variant=variant,
         name=name,
         seed=seed,
-        time_s=wall,
+        time_s=spent.wall_s,
+        cpu_s=spent.cpu_s,
         run_dir=run_dir,
         checkpoint=ckpt,
         options=opts,
-        val_curve=curve,
+        fingerprint=fingerprint,
+        val_curve=_val_curve(run_dir),
         tse_classes=_tse_classes(run_dir),
         **scores)
-    with open(result_path, 'w') as f:
-        json.dump(result, f, indent=2)
+    write_json(result_path, result)
     return result
 
 
-def run_seeds(seeds: Sequence[int],
-              work_dir: str,
-              data_root: str,
-              teacher_ckpt: str,
-              variants: Sequence[str] = DEFAULT_VARIANTS,
-              iters: Optional[int] = None,
-              jobs: int = 2,
-              threads: Optional[int] = 1,
-              extra: Sequence[str] = (),
-              reuse: bool = True,
-              val_interval: Optional[int] = None) -> List[Dict]:
+def run_seeds(
+    seeds: Sequence[int],
+    work_dir: str,
+    data_root: str,
+    teacher_ckpt: Optional[str],
+    variants: Sequence[str] = DEFAULT_VARIANTS,
+    iters: Optional[int] = None,
+    jobs: int = 2,
+    threads: Optional[int] = 1,
+    extra: Sequence[str] = (),
+    reuse: bool = True,
+    val_interval: Optional[int] = None,
+    progress=None,
+    labels: Optional[Mapping[Tuple[int, str], str]] = None
+) -> List[Dict]:  # noqa: E125
     """Train and score ``len(seeds) x len(variants)`` runs, ``jobs`` at once.
 
-    Runs go to ``<work_dir>/seed{S}/{variant}``; with ``reuse`` a run that
-    already has its ``result.json`` is not trained again (an interrupted
-    comparison continues where it stopped). ``threads`` is each training
-    process's ``OMP_NUM_THREADS`` (and this process's torch threads, which
-    score the runs); ``val_interval`` adds a validation curve (val split)
-    to every run without changing its training.
+    Runs go to ``<work_dir>/seed{S}/{variant}``; with ``reuse`` a finished
+    run with the same content key is not trained again (an interrupted
+    comparison continues where it stopped; see :func:`run_variant`).
+    ``threads`` is each training process's ``OMP_NUM_THREADS`` (and this
+    process's torch threads, which score the runs); ``val_interval`` adds a
+    validation curve (val split) to every run; validating during training
+    changes later dropout draws, so such runs are keyed apart from runs
+    validated at the end only.
+
+    Args:
+        progress (Progress, optional): A started progress display to draw
+            the runs' bars on. Defaults to None (a new one).
+        labels (Mapping[tuple[int, str], str], optional): Bar label of each
+            ``(seed, variant)``. Defaults to ``run k/N seed S variant``.
+        Others: as above.
 
     Returns:
         list[dict]: The results of :func:`run_variant`, ordered by seed,
@@ -346,29 +336,36 @@ def run_seeds(seeds: Sequence[int],
     init_dir = osp.join(work_dir, 'init')
     inits = {s: init_checkpoint(s, init_dir) for s in seeds}
     todo = [(s, v) for s in seeds for v in variants]
-    with make_progress() as progress:
+    labels = labels or {
+        item: f'run {k}/{len(todo)} seed {item[0]} {item[1]}'
+        for k, item in enumerate(todo, 1)
+    }
 
-        def one(item):
-            seed, variant = item
-            k = todo.index(item) + 1
-            return run_variant(
-                variant,
-                seed,
-                osp.join(work_dir, f'seed{seed}', variant),
-                inits[seed],
-                data_root,
-                teacher_ckpt,
-                iters,
-                progress,
-                f'run {k}/{len(todo)} seed {seed} {variant}',
-                threads,
-                val_interval,
-                extra=extra,
-                reuse=reuse)
+    def one(item, bars):
+        seed, variant = item
+        return run_variant(
+            variant,
+            seed,
+            osp.join(work_dir, f'seed{seed}', variant),
+            inits[seed],
+            data_root,
+            teacher_ckpt,
+            iters,
+            bars,
+            labels[item],
+            threads,
+            val_interval,
+            extra=extra,
+            reuse=reuse)
 
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(one, todo))
-    return results
+    display = make_progress() if progress is None else nullcontext(progress)
+    with display as bars, ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(lambda item: one(item, bars), todo))
+
+
+def report_run(result: Dict) -> Dict:
+    """A run's entry in the seeds tool's JSON (:data:`REPORT_RUN_KEYS`)."""
+    return {key: result[key] for key in REPORT_RUN_KEYS if key in result}
 
 
 def bootstrap_mean_ci(values: Sequence[float],
@@ -527,3 +524,104 @@ def format_summary(summary: Dict) -> str:
                          ', '.join(f'{c} {v["mean"]:+.2f}'
                                    for c, v in p['per_class'].items()))
     return '\n'.join(lines)
+
+
+def seeds_report(results: Sequence[Dict], summary: Dict,
+                 teacher: Optional[Dict], settings: Dict,
+                 command: str) -> Dict:
+    """What the seeds tool writes as JSON (small enough to commit).
+
+    Args:
+        results (Sequence[dict]): The runs (:func:`run_variant`'s results).
+        summary (dict): :func:`summarize` of them.
+        teacher (dict, optional): The teacher's source, SHA-256 and test
+            scores; None when no variant distils.
+        settings (dict): The tool's settings.
+        command (str): The command line that made the report.
+
+    Returns:
+        dict: ``command``, ``date`` (UTC), ``environment`` (torch, Python,
+        CPU count), ``settings``, ``teacher``, ``runs`` (each run's
+        :data:`REPORT_RUN_KEYS`), ``variants`` and ``paired``.
+    """
+    import datetime
+    import platform
+
+    import torch
+    return dict(
+        command=command,
+        date=datetime.datetime.now(
+            datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
+        environment=dict(
+            torch=torch.__version__,
+            python=platform.python_version(),
+            machine=platform.machine(),
+            cpu_count=os.cpu_count()),
+        settings=settings,
+        teacher=teacher,
+        runs=[report_run(r) for r in results],
+        **summary)
+
+
+def format_markdown(report: Dict) -> str:
+    """The seeds tool's JSON as Markdown tables (the docs' tables).
+
+    Args:
+        report (dict): :func:`seeds_report`'s output.
+
+    Returns:
+        str: A per-seed table of the variants' test mIoU (with the first
+        paired difference per seed and mean +- std), then the paired
+        differences with their bootstrap intervals.
+    """
+    variants = report['variants']
+    names = [v['name'] for v in variants.values()]
+    first = next(iter(report['paired']), None)
+    head = ['seed'] + names + ([_pair_label(first, variants)] if first else [])
+    lines = [
+        '| ' + ' | '.join(head) + ' |', '| --- |' + ' ---: |' * (len(head) - 1)
+    ]
+    seeds = sorted({s for v in variants.values() for s in v['seeds']})
+    for seed in seeds:
+        cells = [str(seed)]
+        for v in variants.values():
+            cells.append(f'{v["mIoU"][v["seeds"].index(seed)]:.2f}' if seed in
+                         v['seeds'] else '-')
+        if first:
+            p = report['paired'][first]
+            cells.append(f'{p["diffs"][p["seeds"].index(seed)]:+.2f}'
+                         if seed in p['seeds'] else '-')
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    cells = ['mean ± std'] + [
+        f'{v["mean"]:.2f} ± {v["std"]:.2f}' for v in variants.values()
+    ]
+    if first:
+        p = report['paired'][first]
+        cells.append(f'{p["mean"]:+.2f} ± {p["std"]:.2f}')
+    lines += ['| ' + ' | '.join(cells) + ' |', '']
+    lines += [
+        '| comparison | mean | 95% interval | ahead in |',
+        '| --- | ---: | --- | ---: |'
+    ]
+    for key, p in report['paired'].items():
+        ci = ('[{:+.2f}, {:+.2f}]'.format(
+            *p['ci95']) if p['ci95'] else '(n < 2)')
+        lines.append(f'| {_pair_label(key, variants)} | {p["mean"]:+.2f} '
+                     f'| {ci} | {p["wins"]} of {len(p["diffs"])} |')
+    return '\n'.join(lines)
+
+
+def pair_names(key: str, variants: Dict) -> Tuple[str, str]:
+    """The names of the two variants of a paired key of :func:`summarize`
+    (``rdd-kd`` -> ``('RDD + pixel KD', 'pixel KD')``; variant keys may
+    hold ``-`` themselves)."""
+    for a in variants:
+        b = key[len(a) + 1:]
+        if key.startswith(a + '-') and b in variants:
+            return variants[a]['name'], variants[b]['name']
+    raise KeyError(f'{key!r} is not <variant>-<variant> of {list(variants)}')
+
+
+def _pair_label(key: str, variants: Dict) -> str:
+    """``RDD + pixel KD − pixel KD`` for ``rdd-kd``."""
+    return ' − '.join(pair_names(key, variants))

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, NamedTuple, Optional, Sequence
 
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
@@ -30,12 +30,43 @@ _ETA = re.compile(r'\beta: (\S+)')
 _LOSS = re.compile(r'\sloss: (\S+)')
 
 
-def add_toy_run_arguments(parser: argparse.ArgumentParser) -> None:
+class RunTime(NamedTuple):
+    """Time of one training subprocess.
+
+    Attributes:
+        wall_s (float): Wall-clock seconds.
+        cpu_s (float): CPU seconds (user + system) of the process and the
+            processes it waited for (its data loader workers): what the run
+            costs, nearly independent of other load on the machine.
+    """
+    wall_s: float
+    cpu_s: float
+
+
+def add_toy_run_arguments(parser: argparse.ArgumentParser,
+                          jobs: int = 2) -> None:
     """The options ``tools/demo.py`` and ``tools/analysis_tools/seeds.py``
-    share: where runs and data go, the schedule, the toy data set's size and
-    extra ``--cfg-options`` for every training run."""
+    share: where runs and data go, the teacher, the schedule, the toy data
+    set's size, how many runs train at once on how many threads, and extra
+    ``--cfg-options`` for every training run.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        jobs (int): Default of ``--jobs``. Defaults to 2.
+    """
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument('--data-root', default='data/toyseg')
+    teacher = parser.add_mutually_exclusive_group()
+    teacher.add_argument(
+        '--teacher-ckpt',
+        help='a toy teacher checkpoint to distil from (default: the '
+        'committed one, checkpoints/toy/, sha256 checked)')
+    teacher.add_argument(
+        '--retrain-teacher',
+        action='store_true',
+        help='train the teacher here (one thread, as the committed one) '
+        'into <work-dir>/teacher.pth and distil from it; runs distilled '
+        'from another teacher are trained again')
     parser.add_argument(
         '--iters',
         type=int,
@@ -52,6 +83,17 @@ def add_toy_run_arguments(parser: argparse.ArgumentParser) -> None:
             f'--num-{split}',
             type=int,
             help=f'toy {split} images (default: the generator\'s)')
+    parser.add_argument(
+        '--jobs',
+        type=int,
+        default=jobs,
+        help=f'student runs trained at once (default {jobs})')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=1,
+        help='OMP_NUM_THREADS of every student run (default 1; the '
+        'results depend on it)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -136,7 +178,7 @@ def run_training(config: str,
                  progress: Optional[Progress] = None,
                  threads: Optional[int] = None,
                  echo_lock: Optional[threading.Lock] = None,
-                 train_args: Optional[List[str]] = None) -> float:
+                 train_args: Optional[List[str]] = None) -> RunTime:
     """Train one run in a ``tools/train.py`` subprocess, showing a bar.
 
     Args:
@@ -156,7 +198,7 @@ def run_training(config: str,
             ``tools/train.py`` (e.g. ``--amp``). Defaults to None.
 
     Returns:
-        float: Wall time of the subprocess in seconds.
+        RunTime: Wall and CPU time of the subprocess.
 
     Raises:
         RuntimeError: The subprocess failed; the message names its log and
@@ -214,7 +256,9 @@ def run_training(config: str,
                             msg, highlight=False, markup=False)
                     else:
                         print(msg, flush=True)
-        returncode = proc.wait()
+        # wait4: the exit status and the CPU time of the run and its workers
+        _, status, usage = os.wait4(proc.pid, 0)
+        returncode = proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - start
     if returncode != 0:
         raise RuntimeError(
@@ -226,7 +270,7 @@ def run_training(config: str,
     else:
         with lock:
             print(f'[{description}] done in {wall:.0f}s', flush=True)
-    return wall
+    return RunTime(wall, usage.ru_utime + usage.ru_stime)
 
 
 def schedule_options(iters: Optional[int],
