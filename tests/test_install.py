@@ -25,7 +25,7 @@ TOY_RDD = 'rdd/rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_' \
     'toyseg-96x96.py'
 CITYSCAPES_RDD = 'rdd/rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-' \
     '40k_cityscapes-512x1024.py'
-# what `import mmrdd` registers, and where (README "Using it ...")
+# what `import mmrdd` registers, and where (docs/method.md, "Components")
 EXPECTED = {
     'mmrazor.registry.MODELS': {
         'FrozenTeacherDistill', 'RDDSingleTeacherDistill', 'RDDDistiller',

@@ -1,9 +1,10 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
-"""The README's launch commands, as written, from a shell without the venv.
+"""The launch commands of docs/usage.md, as written, from a shell without
+the venv.
 
 A new user runs ``make demo`` and then ``tools/dist_train.sh CONFIG 2`` in a
 shell whose ``python`` is not the project's: the launchers must find
-``.venv`` themselves (``tools/launch_common.sh``), and the README's ``python
+``.venv`` themselves (``tools/launch_common.sh``), and the page's ``python
 tools/...`` commands run after ``source .venv/bin/activate``.
 
 The commands run in a stand-in clone: ``tools/`` copied (the scripts find
@@ -27,9 +28,9 @@ from conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
-README = osp.join(ROOT, 'README.md')
+USAGE = osp.join(ROOT, 'docs', 'usage.md')
 TOY_LAUNCH = 'tools/dist_train.sh configs/rdd/rdd_logits_deeplabv3_toy'
-# shortens the README's 1k-iteration toy run to 4 iterations of 2 crops
+# shortens the page's 2k-iteration toy run to 4 iterations of 2 crops
 SHORT = [
     'train_cfg.max_iters=4',
     'train_cfg.val_interval=4',
@@ -43,15 +44,16 @@ for _split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
     SHORT += [f'{_split}.num_workers=0', f'{_split}.persistent_workers=False']
 
 
-def readme_block(first: str) -> list:
-    """The command lines of the README's bash block that contains ``first``.
+def usage_block(first: str) -> list:
+    """The command lines of the bash block of docs/usage.md that contains
+    ``first``.
 
     Comments and blank lines are dropped; continued lines are joined.
     """
-    with open(README, encoding='utf-8') as f:
+    with open(USAGE, encoding='utf-8') as f:
         blocks = re.findall(r'```bash\n(.*?)```', f.read(), flags=re.S)
     found = [b for b in blocks if first in b]
-    assert len(found) == 1, f'{len(found)} README bash blocks with {first!r}'
+    assert len(found) == 1, f'{len(found)} usage.md bash blocks with {first!r}'
     lines = found[0].replace('\\\n', ' ').splitlines()
     lines = [re.sub(r'\s+#.*$', '', line).strip() for line in lines]
     return [line for line in lines if line and not line.startswith('#')]
@@ -119,25 +121,25 @@ def bash(script: str, cwd: str, env: dict, timeout: int = 60):
 
 
 def test_python_on_path_has_no_torch(tmp_path):
-    """The premise: the README's ``python`` alone would fail."""
+    """The premise: the page's ``python`` alone would fail."""
     proc = bash('python -c "import torch"', str(tmp_path), shell_env(tmp_path))
     assert proc.returncode != 0
     assert "No module named 'torch'" in proc.stderr
 
 
-def test_readme_toy_launch_and_python_tools_as_written(toy_data, teacher_run,
-                                                       tmp_path):
+def test_usage_toy_launch_and_python_tools_as_written(toy_data, teacher_run,
+                                                      tmp_path):
     repo = fake_clone(tmp_path)
     os.makedirs(osp.join(repo, 'data'))
     os.symlink(toy_data, osp.join(repo, 'data', 'toyseg'))
     os.makedirs(osp.join(repo, 'work_dirs', 'demo'))
     os.symlink(teacher_run['ckpt'],
                osp.join(repo, 'work_dirs', 'demo', 'teacher.pth'))
-    lines = readme_block(TOY_LAUNCH)
+    lines = usage_block(TOY_LAUNCH)
     assert lines[0].startswith(TOY_LAUNCH), lines
     assert any(line.startswith('python tools/') for line in lines), lines
     env = shell_env(tmp_path)
-    # the README's run is 1k iterations; this one stops after 4, with the
+    # the page's run is 2k iterations; this one stops after 4, with the
     # TFE -> TSE switch at 2
     proc = bash(
         lines[0] + ' --cfg-options ' + ' '.join(SHORT) + ' ' +

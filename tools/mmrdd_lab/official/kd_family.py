@@ -40,7 +40,8 @@ from .checks import difference
 from .common import load_module
 
 CIRKD_REPO, DIST_REPO = 'winycg/CIRKD', 'hunto/DIST_KD'
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CONFIG = osp.join(
     ROOT, 'configs', 'rdd',
     '{}_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py')
