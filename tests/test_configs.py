@@ -1,5 +1,6 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """Every config under configs/ loads, its model builds, its links are real."""
+import ast
 import functools
 import glob
 import os.path as osp
@@ -117,6 +118,52 @@ def test_config_loads_and_model_builds(path):
     if 'toy' not in osp.basename(path):
         # a real config starts from published weights
         assert links, path
+    if 'student' in cfg:
+        check_student_variable(cfg, path)
+
+
+def check_student_variable(cfg, path):
+    """The helper variable ``student`` (a base in
+    configs/_base_/distill/students/) is the model the config trains."""
+    arch = cfg.model.get('architecture', cfg.model)
+    if 'cfg_path' in cfg.student:
+        assert arch == cfg.student, (path, cfg.student, arch)
+    else:  # a model dict; the data set base sets num_classes and padding
+        for key in ('type', 'pretrained'):
+            assert arch[key] == cfg.student[key], (path, key)
+        for part in ('backbone', 'decode_head', 'auxiliary_head'):
+            assert arch[part].type == cfg.student[part].type, (path, part)
+        assert arch.backbone.depth == cfg.student.backbone.depth, path
+
+
+def config_bases(path) -> list:
+    """The ``_base_`` entries a config file names."""
+    for node in ast.parse(open(path).read()).body:
+        if isinstance(node, ast.Assign) and any(
+                getattr(t, 'id', None) == '_base_' for t in node.targets):
+            bases = ast.literal_eval(node.value)
+            return [bases] if isinstance(bases, str) else list(bases)
+    return []
+
+
+def test_leaves_name_bases_never_another_leaf():
+    """docs/step.md, "Reading a config": a config in configs/rdd/ names
+    its bases (configs/_base_/..., or a package's ``mmseg::`` config), never
+    another leaf."""
+    leaves = [p for p in CONFIGS if '/configs/rdd/' in p]
+    named = 0
+    for path in leaves:
+        for base in config_bases(path):
+            named += 1
+            if '::' in base:
+                continue
+            resolved = osp.normpath(osp.join(osp.dirname(path), base))
+            assert '/configs/_base_/' in resolved, (
+                f'{osp.relpath(path, ROOT)} inherits {base}: name the bases '
+                'under configs/_base_/ that it inherits instead (the '
+                'student under configs/_base_/distill/students/, the '
+                'method under configs/_base_/distill/kd_family/)')
+    assert named >= len(leaves)
 
 
 def check_config(cfg, plugin: bool = True) -> set:

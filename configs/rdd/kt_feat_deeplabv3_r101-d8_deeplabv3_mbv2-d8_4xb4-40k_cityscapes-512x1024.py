@@ -6,11 +6,9 @@
 # unweighted. Weights and inputs: configs/_base_/distill/kd_family/kt.py
 # (kd_distiller_mbv2).
 _base_ = [
-    './kd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py',  # noqa: E501
+    '../_base_/distill/cityscapes_kd.py',
+    '../_base_/distill/students/deeplabv3_mbv2-d8_cityscapes.py',
     '../_base_/distill/kd_family/kt.py',
 ]
-student_cfg_path = 'mmseg::mobilenet_v2/mobilenet-v2-d8_deeplabv3_4xb2-80k_cityscapes-512x1024.py'  # noqa: E501
-model = dict(
-    architecture=dict(cfg_path=student_cfg_path),
-    distiller=_base_.kd_distiller_mbv2)
+model = dict(architecture=_base_.student, distiller=_base_.kd_distiller_mbv2)
 optim_wrapper = _base_.kt_optim_wrapper

@@ -5,8 +5,9 @@
 # is unweighted. Weights and inputs: configs/_base_/distill/kd_family/kt.py
 # (kd_distiller).
 _base_ = [
-    './kd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py',  # noqa: E501
+    '../_base_/distill/cityscapes_kd.py',
+    '../_base_/distill/students/deeplabv3_r18-d8_cityscapes.py',
     '../_base_/distill/kd_family/kt.py',
 ]
-model = dict(distiller=_base_.kd_distiller)
+model = dict(architecture=_base_.student, distiller=_base_.kd_distiller)
 optim_wrapper = _base_.kt_optim_wrapper

@@ -5,7 +5,7 @@
 # and toy sizes (features of 32 -> 64 channels, the teacher tailored from
 # iteration 500): kd_distiller_toy of configs/_base_/distill/kd_family/kt.py.
 _base_ = [
-    './kd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py',  # noqa: E501
+    '../_base_/distill/toy_kd.py',
     '../_base_/distill/kd_family/kt.py',
 ]
 model = dict(distiller=_base_.kd_distiller_toy)

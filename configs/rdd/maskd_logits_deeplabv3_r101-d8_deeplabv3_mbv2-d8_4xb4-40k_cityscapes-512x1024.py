@@ -7,15 +7,13 @@
 #   tools/dist_train.sh configs/rdd/maskd-tokens_deeplabv3_r101-d8_4xb4-10k_cityscapes-512x1024.py 4  # noqa: E501
 # Weights and inputs: configs/_base_/distill/kd_family/maskd.py.
 _base_ = [
-    './rdd_logits_deeplabv3_r101-d8_deeplabv3_mbv2-d8_4xb4-40k_cityscapes-512x1024.py',  # noqa: E501
+    '../_base_/distill/cityscapes_kd.py',
+    '../_base_/distill/students/deeplabv3_mbv2-d8_cityscapes.py',
     '../_base_/distill/kd_family/maskd.py',
 ]
 model = dict(
+    architecture=_base_.student,
     distiller=dict(
-        _delete_=True,
-        type='ConfigurableDistiller',
-        student_recorders=_base_.pixel_kd.student_recorders,
-        teacher_recorders=_base_.pixel_kd.teacher_recorders,
-        distill_losses=_base_.maskd_losses_decode,
-        loss_forward_mappings=_base_.maskd_mappings_decode))
-custom_hooks = []
+        distill_losses=dict(_delete_=True, **_base_.maskd_losses_decode),
+        loss_forward_mappings=dict(
+            _delete_=True, **_base_.maskd_mappings_decode)))

@@ -5,7 +5,8 @@
 # Cityscapes 512x1024, 4 GPUs x 4 crops, 40k iterations. Weights and inputs:
 # configs/_base_/distill/kd_family/afdcd.py.
 _base_ = [
-    './rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py',  # noqa: E501
+    '../_base_/distill/cityscapes_rdd.py',
+    '../_base_/distill/students/deeplabv3_r18-d8_cityscapes.py',
     '../_base_/distill/kd_family/afdcd.py',
 ]
-model = dict(distiller=_base_.kd_distiller)
+model = dict(architecture=_base_.student, distiller=_base_.kd_distiller)

@@ -6,7 +6,7 @@
 # features max-pooled by 3 to one 4x4 patch): kd_distiller_toy of
 # configs/_base_/distill/kd_family/afdcd.py.
 _base_ = [
-    './rdd_logits_deeplabv3_toy-r50_deeplabv3_toy-r18_1xb8-2k_toyseg-96x96.py',  # noqa: E501
+    '../_base_/distill/toy_rdd.py',
     '../_base_/distill/kd_family/afdcd.py',
 ]
 model = dict(distiller=_base_.kd_distiller_toy)

@@ -6,7 +6,8 @@
 #   tools/dist_train.sh configs/rdd/maskd-tokens_deeplabv3_r101-d8_4xb4-10k_cityscapes-512x1024.py 4  # noqa: E501
 # Weights and inputs: configs/_base_/distill/kd_family/maskd.py.
 _base_ = [
-    './rdd_logits_deeplabv3_r101-d8_deeplabv3_r18-d8_4xb4-40k_cityscapes-512x1024.py',  # noqa: E501
+    '../_base_/distill/cityscapes_rdd.py',
+    '../_base_/distill/students/deeplabv3_r18-d8_cityscapes.py',
     '../_base_/distill/kd_family/maskd.py',
 ]
-model = dict(distiller=_base_.kd_distiller)
+model = dict(architecture=_base_.student, distiller=_base_.kd_distiller)

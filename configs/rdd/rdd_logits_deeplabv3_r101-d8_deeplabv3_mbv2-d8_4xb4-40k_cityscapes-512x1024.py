@@ -1,6 +1,7 @@
 # RDD (TFE 4k iterations, then TSE-XOR) + pixel KD:
 # DeepLabV3-R101-D8 teacher -> deeplabv3_mbv2-d8 student, Cityscapes 512x1024.
-_base_ = ['../_base_/distill/cityscapes_rdd.py']
-
-student_cfg_path = 'mmseg::mobilenet_v2/mobilenet-v2-d8_deeplabv3_4xb2-80k_cityscapes-512x1024.py'  # noqa: E501
-model = dict(architecture=dict(cfg_path=student_cfg_path, pretrained=False))
+_base_ = [
+    '../_base_/distill/cityscapes_rdd.py',
+    '../_base_/distill/students/deeplabv3_mbv2-d8_cityscapes.py',
+]
+model = dict(architecture=_base_.student)
