@@ -138,8 +138,8 @@ def test_every_docs_page_is_reachable_from_the_readme():
 @pytest.mark.parametrize('page', PAGES, ids=[rel(p) for p in PAGES])
 def test_pages_speak_of_the_project_and_its_users(page):
     """Machines by their hardware; nothing of how the project is made."""
-    words = re.findall(r'\b(sessions?|workplace|lent)\b', read(page),
-                       flags=re.I)
+    words = re.findall(
+        r'\b(sessions?|workplace|lent)\b', read(page), flags=re.I)
     assert not words, f'{rel(page)}: {words}'
 
 

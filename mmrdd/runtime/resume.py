@@ -16,6 +16,7 @@ from typing import List, Optional
 import torch
 
 from .checkpoint import STUDENT_PREFIX
+from .weights import file_problem
 
 _ITER = re.compile(r'^(?:iter|epoch)_(\d+)\.pth$')
 
@@ -25,8 +26,10 @@ def checkpoint_problem(path: str) -> Optional[str]:
 
     A zip-format checkpoint (``torch.save``'s default) is checked by reading
     its central directory and the CRC-32 of every entry (the whole file is
-    read once, no tensor is built); any other file is loaded with
-    ``torch.load`` on the CPU.
+    read once, no tensor is built); any other file is first checked by
+    :func:`~mmrdd.runtime.weights.file_problem` (an image, a text or HTML
+    file, a Git LFS pointer) and then loaded safely (``weights_only=True``)
+    on the CPU: nothing of the file runs.
 
     Args:
         path (str): A checkpoint file.
@@ -50,8 +53,11 @@ def checkpoint_problem(path: str) -> Optional[str]:
         head = f.read(4)
     if head.startswith(b'PK'):  # a zip without its end: cut short
         return 'truncated (a zip file without its central directory)'
+    problem = file_problem(path)
+    if problem is not None:
+        return problem
     try:
-        torch.load(path, map_location='cpu', weights_only=False)
+        torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:  # noqa: BLE001  (any failure means unreadable)
         return f'unreadable ({type(e).__name__}: {e})'
     return None

@@ -2,6 +2,7 @@
 """The checkpoint check before --resume: truth table of readable and broken
 files, and the previous good checkpoint named in the error."""
 import os.path as osp
+from pathlib import Path
 
 import pytest
 import torch
@@ -42,10 +43,19 @@ def test_checkpoint_problem_truth_table(tmp_path):
     assert checkpoint_problem(str(tmp_path / 'none.pth')) == 'missing'
     junk = tmp_path / 'junk.pth'
     junk.write_bytes(b'not a checkpoint at all')
-    assert 'unreadable' in checkpoint_problem(str(junk))
+    assert checkpoint_problem(str(junk)) == \
+        'a text file (it starts with "not a checkpoint at all")'
+    binary = tmp_path / 'binary.pth'
+    binary.write_bytes(bytes([7, 0, 255, 3]) * 8)
+    assert 'unknown content' in checkpoint_problem(str(binary))
     legacy = tmp_path / 'legacy.pth'
     torch.save(dict(a=1), str(legacy), _use_new_zipfile_serialization=False)
     assert checkpoint_problem(str(legacy)) is None
+    # a legacy pickle holding a Python object is not loaded (nothing runs)
+    pickled = tmp_path / 'pickled.pth'
+    torch.save(
+        dict(a=Path('x')), str(pickled), _use_new_zipfile_serialization=False)
+    assert 'unreadable (UnpicklingError' in checkpoint_problem(str(pickled))
 
 
 def test_corrupt_bytes_inside_are_found(tmp_path):
