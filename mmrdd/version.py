@@ -1,6 +1,6 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """Version of mmrdd."""
-__version__ = '0.2.0'
+__version__ = '0.3.0'
 
 
 def parse_version_info(version_str: str) -> tuple:

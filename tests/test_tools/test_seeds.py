@@ -112,9 +112,14 @@ def test_seeds_tool_json_matches_its_runs(tmp_path):
     # a second call reuses every finished run (nothing is trained again)
     log2 = _seeds_tool(tmp_path, timeout=600)
     assert 'training, log:' not in log2 and log2.count('reusing') == 6
-    assert json.loads(out.read_text())['runs'] == runs
+    again = json.loads(out.read_text())
+    assert again['runs'] == runs
+    assert format_markdown(again) == format_markdown(report)
+    # --show prints the file's tables and the command that wrote it (the
+    # second call's, without --jobs)
     shown = run_tool('tools/analysis_tools/seeds.py', '--show', str(out))
-    assert format_markdown(report) in shown and report['command'] in shown
+    assert format_markdown(again) in shown and again['command'] in shown
+    assert '--jobs' not in again['command']
 
 
 def test_summarize_and_bootstrap_on_fixed_values():

@@ -7,14 +7,17 @@
         STUDENT.pth --images a.png --labels a_label.png --out-dir vis/
 
 CONFIG is an RDD distillation config. One checkpoint: a distillation
-checkpoint (teacher and student). Two: a teacher and a student checkpoint
-(plain MMSeg, or the student of a distillation checkpoint). Each image gives
+checkpoint; its teacher comes from ``--teacher-ckpt`` (default: the config's
+``model.teacher_ckpt``), as in training, where checkpoints do not hold the
+frozen teacher (one that does is loaded whole), and must be the teacher the run
+recorded (its sha256). Two: a teacher and a student checkpoint (plain MMSeg, or
+the student of a distillation checkpoint). Each image gives
 ``<out-dir>/<name>_rdd.png`` with, left to right: the image, the ground truth,
 the teacher's and the student's predictions, the TFE difficulty ``1 - w``
-(bright = down-weighted in stage 1) and the TSE mask (red: hard for the
-student only, blue: hard for the teacher only, both kept by XOR; grey: hard
-for both, dropped; dark: ignored). Labels default to the MMSeg layout
-(``img_dir`` -> ``ann_dir``, same file name with the seg-map suffix).
+(bright = down-weighted in stage 1) and the TSE mask (red: hard for the student
+only, blue: hard for the teacher only, both kept by XOR; grey: hard for both,
+dropped; dark: ignored). Labels default to the MMSeg layout (``img_dir`` ->
+``ann_dir``, same file name with the seg-map suffix).
 """
 import argparse
 import os
@@ -31,7 +34,8 @@ from mmseg.registry import DATASETS
 import mmrdd  # noqa: F401
 from mmrdd.runtime import load_checkpoint_strict
 from mmrdd.runtime import load_weights as load_student
-from mmrdd.runtime import read_checkpoint
+from mmrdd.runtime import read_checkpoint, state_dict_sha256
+from mmrdd.runtime.weights import load_strictly, state_dict_of
 from mmrdd.visualization import difficulty_maps, difficulty_panel
 
 
@@ -43,6 +47,10 @@ def parse_args() -> argparse.Namespace:
         'checkpoints',
         nargs='+',
         help='distillation checkpoint, or TEACHER STUDENT')
+    parser.add_argument(
+        '--teacher-ckpt',
+        help='the teacher of a one-checkpoint call (default: the '
+        "config's model.teacher_ckpt)")
     parser.add_argument('--images', nargs='+', required=True)
     parser.add_argument('--labels', nargs='+', help='label maps (PNG)')
     parser.add_argument('--out-dir', default='work_dirs/rdd_visualization')
@@ -56,10 +64,32 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def load_weights(model, checkpoints) -> None:
-    """Load one distillation checkpoint, or a teacher and a student one."""
+def load_weights(model, checkpoints, teacher_ckpt=None) -> None:
+    """Load one distillation checkpoint (and the teacher from
+    ``teacher_ckpt``), or a teacher and a student one."""
     if len(checkpoints) == 1:
-        load_checkpoint_strict(model, checkpoints[0], 'distillation')
+        checkpoint = read_checkpoint(checkpoints[0], 'distillation')
+        state = state_dict_of(checkpoint)
+        if any(k.startswith('teacher.') for k in state):  # self-contained
+            load_strictly(model, state, checkpoints[0], 'distillation',
+                          'distillation model')
+            return
+        if not teacher_ckpt:
+            raise ValueError(
+                f'{checkpoints[0]} holds no teacher (training saves it '
+                'without the frozen teacher): give the teacher it was '
+                'trained with, --teacher-ckpt PATH.')
+        load_checkpoint_strict(model.teacher, teacher_ckpt, 'teacher')
+        recorded = ((checkpoint.get('meta') or {}).get('mmrdd_run')
+                    or {}).get('teacher') or {}
+        sha = state_dict_sha256(model.teacher.state_dict())
+        if recorded.get('sha256') not in (None, sha):
+            raise ValueError(
+                f'--teacher-ckpt {teacher_ckpt} is not the teacher that '
+                f'{checkpoints[0]} was trained with (sha256 {sha[:12]}, '
+                f'the run recorded {recorded["sha256"][:12]}, '
+                f'{recorded.get("ckpt")}): give that file.')
+        load_student(model, checkpoint, checkpoints[0], 'distillation')
         return
     if len(checkpoints) != 2:
         raise ValueError('give one distillation checkpoint or TEACHER '
@@ -85,9 +115,10 @@ def main() -> None:
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model_cfg = cfg.model.copy()
-    model_cfg['teacher_ckpt'] = None
+    teacher_ckpt = args.teacher_ckpt or model_cfg.get('teacher_ckpt')
+    model_cfg['teacher_ckpt'] = None  # loaded below, with the checks
     model = MODELS.build(model_cfg)
-    load_weights(model, args.checkpoints)
+    load_weights(model, args.checkpoints, teacher_ckpt)
     model.eval()
 
     dataset_cfg = cfg.test_dataloader.dataset

@@ -1247,6 +1247,67 @@ def format_table(results: Dict[str, Dict]) -> str:
     return '\n'.join(lines)
 
 
+def format_markdown(report: Dict[str, Any]) -> str:
+    """A report's results as the Markdown table of ``docs/benchmarks.md``.
+
+    Args:
+        report (dict): :func:`run_step_benchmark`'s report (timed) or
+            :func:`run_sizes_only`'s (checkpoint sizes only).
+
+    Returns:
+        str: One row per variant: for a timed report the median ms/step,
+        the ratio of medians to the student alone and to pixel KD (the
+        median of the paired per-round ratios in brackets), the peak and
+        per-step memory and the checkpoint size; for a sizes-only report the
+        checkpoint's parts. A checkpoint holds the model without the frozen
+        teacher (``without_teacher_mib``; the optimizer state comes on top),
+        of which ``distiller_mib`` is the method's own (connectors,
+        memories, tokens).
+    """
+
+    def fmt(x, spec):
+        return '-' if x is None else format(x, spec)
+
+    def ratio(r, key):
+        value, paired = r.get(f'ratio_to_{key}'), r.get(
+            f'paired_ratio_to_{key}')
+        if value is None:
+            return '-'
+        return f'{value:.3f}' + (f' ({paired:.3f})' if paired else '')
+
+    results = report['results']
+    timed = any('time' in r for r in results.values())
+    if timed:
+        lines = [
+            '| variant | ms/step | x student (paired) | x pixel KD (paired) '
+            '| peak MiB | step MiB | checkpoint MiB | of it the method\'s |',
+            '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'
+        ]
+    else:
+        lines = [
+            '| variant | checkpoint MiB | of it the method\'s | student '
+            'after conversion MiB | frozen teacher (not saved) MiB |',
+            '| --- | ---: | ---: | ---: | ---: |'
+        ]
+    for name, r in results.items():
+        ckpt = r.get('checkpoint') or {}
+        if timed:
+            mem = r.get('memory') or {}
+            lines.append(f"| {name} | {r['time']['median_ms']:.1f} | "
+                         f"{ratio(r, 'student')} | {ratio(r, 'baseline')} | "
+                         f"{fmt(mem.get('peak_mib'), '.0f')} | "
+                         f"{fmt(mem.get('step_mib'), '.0f')} | "
+                         f"{fmt(ckpt.get('without_teacher_mib'), '.1f')} | "
+                         f"{fmt(ckpt.get('distiller_mib'), '.1f')} |")
+        else:
+            lines.append(
+                f"| {name} | {fmt(ckpt.get('without_teacher_mib'), '.1f')} | "
+                f"{fmt(ckpt.get('distiller_mib'), '.1f')} | "
+                f"{fmt(ckpt.get('student_converted_mib'), '.1f')} | "
+                f"{fmt(ckpt.get('teacher_mib'), '.1f')} |")
+    return '\n'.join(lines)
+
+
 def environment(device: str) -> Dict[str, Any]:
     """Versions, CPU, threads, load and GPU name, for the JSON output."""
     env = dict(

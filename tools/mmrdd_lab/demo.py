@@ -190,8 +190,8 @@ def run_demo(args: argparse.Namespace) -> None:
     if teacher['time_s'] is not None:
         run_dirs['teacher'] = osp.join(work_dir, 'teacher')
 
-    vis_dir = _draw_difficulty(results[-1], args.data_root, work_dir,
-                               args.num_vis)
+    vis_dir = _draw_difficulty(results[-1], teacher['checkpoint'],
+                               args.data_root, work_dir, args.num_vis)
     classes = list(rows[0]['per_class'])
     table = format_table(rows, classes)
     iters = args.iters or _config_iters(VARIANTS['rdd'][1])
@@ -252,8 +252,8 @@ class _PhaseClock:
         return time.perf_counter() - self.start
 
 
-def _draw_difficulty(rdd: Dict, data_root: str, work_dir: str,
-                     num_vis: int) -> str:
+def _draw_difficulty(rdd: Dict, teacher_ckpt: str, data_root: str,
+                     work_dir: str, num_vis: int) -> str:
     """RDD's difficulty maps of the first ``num_vis`` test images, drawn by
     ``tools/analysis_tools/visualize_difficulty.py``; returns their
     folder."""
@@ -267,8 +267,8 @@ def _draw_difficulty(rdd: Dict, data_root: str, work_dir: str,
                     'visualize_difficulty.py')
     cmd = [
         sys.executable, tool, VARIANTS['rdd'][1],
-        _final_checkpoint(rdd['run_dir']), '--images', *images, '--out-dir',
-        vis_dir
+        _final_checkpoint(rdd['run_dir']), '--teacher-ckpt', teacher_ckpt,
+        '--images', *images, '--out-dir', vis_dir
     ]
     with open(osp.join(vis_dir, 'visualize.log'), 'w') as log:
         subprocess.run(
