@@ -325,10 +325,12 @@ def test_cost_run_reports_ratios_to_student_and_pixel_kd(tmp_path):
             warmup=1,
             memory='none',
             variants=['student', 'pixel-kd'],
-            kd_methods=['dist'],
+            kd_methods=['dist', 'kt'],
             out=str(tmp_path / 'costs.json')))
     results = report['results']
-    assert list(results) == ['student', 'pixel-kd', 'dist', 'rdd+dist']
+    assert list(results) == [
+        'student', 'pixel-kd', 'dist', 'rdd+dist', 'kt', 'rdd+kt'
+    ]
     assert results['student']['paired_ratio_to_student'] == 1.0
     assert results['pixel-kd']['paired_ratio_to_baseline'] == 1.0
     for r in results.values():
@@ -337,6 +339,17 @@ def test_cost_run_reports_ratios_to_student_and_pixel_kd(tmp_path):
     assert results['rdd+dist']['rdd_stats']['stage'] == 1.0
     assert results['dist']['rdd_stats'] == {}
     assert 'ckpt MiB' in benchmark.format_table(results)
+    # the docs' table: one row per variant, in order, with its numbers
+    table = benchmark.format_markdown(report).split('\n')
+    assert [row.split(' | ')[0][2:] for row in table[2:]] == list(results)
+    kt = results['rdd+kt']
+    assert table[-1] == (
+        f"| rdd+kt | {kt['time']['median_ms']:.1f} | "
+        f"{kt['ratio_to_student']:.3f} ({kt['paired_ratio_to_student']:.3f})"
+        f" | {kt['ratio_to_baseline']:.3f} "
+        f"({kt['paired_ratio_to_baseline']:.3f}) | - | - | "
+        f"{kt['checkpoint']['without_teacher_mib']:.1f} | "
+        f"{kt['checkpoint']['distiller_mib']:.1f} |")
 
 
 # ------------------------------------------------------ mask micro-benchmark

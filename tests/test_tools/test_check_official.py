@@ -155,3 +155,21 @@ def test_the_tool_passes_the_official_computation_and_fails_a_wrong_one(
     assert stage1['grad_tokens']['max_rel'] <= 1e-5  # stage 1 is right
     decode = result['checks']['stage2_decode']['value']
     assert decode['max_rel'] == pytest.approx(abs(1 - 1 / scale), abs=1e-5)
+
+
+def test_every_method_passed_and_the_docs_table_is_its_result_files():
+    """The eleven result files exist, passed at 1e-5, and
+    docs/kd_family.md shows exactly what they hold."""
+    from mmrdd_lab.official.checks import summary_table
+    methods = ('at', 'cwd', 'fitnet', 'skd', 'ifvd', 'dsd', 'cirkd', 'dist',
+               'maskd', 'afdcd', 'kt')
+    paths = [
+        osp.join(ROOT, 'docs', 'results', f'official_{m}.json')
+        for m in methods
+    ]
+    table = summary_table(paths)
+    rows = table.split('\n')[2:]
+    assert [r.split(' | ')[0][2:] for r in rows] == list(methods)
+    assert all(r.endswith('| 1e-05 | yes |') for r in rows), table
+    with open(osp.join(ROOT, 'docs', 'kd_family.md')) as f:
+        assert table in f.read()

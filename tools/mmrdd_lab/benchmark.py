@@ -81,7 +81,7 @@ from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
 import numpy as np
 import torch
 from mmengine.config import Config, ConfigDict
-from mmengine.logging import MMLogger
+from mmengine.logging import MessageHub, MMLogger
 from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmengine.structures import PixelData
 from mmrazor.registry import MODELS
@@ -376,6 +376,11 @@ def load_setup(settings: StepBenchmarkSettings) -> Dict[str, Any]:
         method variant), ``stand_ins`` (what replaced a missing stage-1
         artefact), ``train_dataloader`` (or None).
     """
+    # Losses that change with the iteration (KT's tuning point) read it
+    # from the MessageHub, which MMEngine's loop sets before each step: the
+    # steps here are timed at iteration 0 (KT in its first stage; RDD's
+    # stage is each variant's own).
+    MessageHub.get_current_instance().update_info('iter', 0)
     register_all_modules(init_default_scope=False)
     configs = settings.configs
     first = Config.fromfile(configs[0])

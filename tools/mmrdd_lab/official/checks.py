@@ -6,7 +6,8 @@ value or gradient compared is reduced by :func:`difference`, and the tool
 reports the :func:`worst` of them. Loading the official code and naming its
 commit are in :mod:`.common`.
 """
-from typing import Dict
+import json
+from typing import Dict, List
 
 import torch
 from torch import Tensor
@@ -52,3 +53,36 @@ def worst(checks: Dict[str, Dict[str, Dict[str, float]]]) -> float:
     return max(d['max_rel'] for check in checks.values()
                for d in check.values()
                if isinstance(d, dict) and 'max_rel' in d)
+
+
+def summary_table(paths: List[str]) -> str:
+    """The Markdown table of ``docs/kd_family.md`` that sums up the result
+    files of ``tools/analysis_tools/check_official.py``.
+
+    Args:
+        paths (list[str]): ``official_<method>.json`` files, in the table's
+            order.
+
+    Returns:
+        str: One row per file: the method, the official repository and
+        commit, the largest relative difference of any value or gradient,
+        the tolerance and whether it passed.
+    """
+    lines = [
+        '| method | official code | largest relative difference | '
+        'tolerance | passed |', '| --- | --- | ---: | ---: | --- |'
+    ]
+    for path in paths:
+        with open(path) as f:
+            result = json.load(f)
+        if 'max_rel_diff' in result:  # the cases format (run functions)
+            worst_rel = max(result['max_rel_diff'].values())
+            tolerance = result['tolerance']['rel']
+        else:  # the checks format (check functions)
+            worst_rel, tolerance = result['max_rel'], result['tolerance']
+        official = result['official']
+        lines.append(
+            f"| {result['method']} | {official['repository']} @ "
+            f"{official['commit'][:7]} | {worst_rel:.1e} | {tolerance:g} | "
+            f"{'yes' if result['passed'] else 'no'} |")
+    return '\n'.join(lines)
