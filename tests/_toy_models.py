@@ -280,6 +280,16 @@ def tiny_runner(tmp_path,
         size=(32, 40),
         pad_val=0,
         seg_pad_val=255)
+    # the segmentors say what they were trained with: the same (the
+    # algorithm refuses a teacher configured for another normalisation)
+    for part in ('architecture', 'teacher') if uint8 else ():
+        seg = model.get(part)
+        if isinstance(seg, dict) and isinstance(
+                seg.get('data_preprocessor'), dict):
+            seg['data_preprocessor'] = dict(
+                seg['data_preprocessor'],
+                mean=model['data_preprocessor']['mean'],
+                std=model['data_preprocessor']['std'])
     train_set = TinySegDataset(uint8) if dataset is None else dataset
     train_cfg = dict(by_epoch=False, max_iters=max_iters)
     if val_interval is not None:

@@ -215,7 +215,11 @@ def test_a_users_run_trains_converts_and_scores(dataset, tmp_path):
         'test_dataloader.num_workers=0',
         *[o for o in small_sizes(score_cfg, shrink) if o.startswith('test')],
         env=env)
-    assert f'Load checkpoint from {student}' in test_log
+    # every tensor of the scoring config's model came from the converted
+    # student (tools/test.py loads strictly and says so)
+    assert re.search(
+        r'tools/test.py scored: test: loaded \d+ tensors from ' +
+        re.escape(student), test_log), test_log[-2000:]
     assert 'do not match exactly' not in test_log
     miou = re.findall(r'mIoU: (\d+\.\d+)', test_log)
     assert miou and 0 <= float(miou[-1]) <= 100, test_log[-2000:]

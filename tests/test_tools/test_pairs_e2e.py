@@ -196,11 +196,14 @@ def test_head_pairs_override_the_default_pairing():
     """The student's auxiliary head compared with the cascade's OCR stage
     instead of its FCN stage."""
     model = build(CASCADE_CNN, head_pairs=dict(auxiliary_head='decode_head.1'))
-    pairs = {n: s.teacher_head for n, s in model.distiller.samplers.items()}
+    pairs = {
+        n: s.spec.teacher_head
+        for n, s in model.distiller.samplers.items()
+    }
     assert pairs == dict(
         decode_head='decode_head.1', auxiliary_head='decode_head.1')
     default = build(CASCADE_CNN).distiller.samplers
-    assert default['auxiliary_head'].teacher_head == 'decode_head.0'
+    assert default['auxiliary_head'].spec.teacher_head == 'decode_head.0'
     losses = one_step(model, 'tse')
     assert math.isfinite(float(losses['student.aux.loss_ce']))
 

@@ -18,7 +18,11 @@ VARIANTS = sorted(
     and not osp.basename(p).startswith(
         tuple(f'rdd+{m}_feat_' for m in
               ('at', 'dsd', 'cirkd', 'skd', 'ifvd', 'cwd', 'fitnet')) +
-        ('rdd+dist_logits_', )))
+        ('rdd+dist_logits_', ))
+    # MasKD (its token stage and both distillations): test_toy_maskd.py;
+    # Af-DCD and KT alone and with RDD: test_toy_afdcd_kt.py
+    and not osp.basename(p).startswith(('maskd', 'rdd+maskd_', 'afdcd_',
+                                        'rdd+afdcd_', 'kt_', 'rdd+kt_')))
 
 
 def test_there_are_toy_variants():
