@@ -1,5 +1,6 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """Shared fixtures: a small toy data set and a toy teacher trained on it."""
+import json
 import math
 import os
 import os.path as osp
@@ -110,6 +111,38 @@ def run_tool(*args, timeout=600, env=None) -> str:
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     return out
+
+
+def run_check_official(method: str, official_root: str, out: str,
+                       passed: bool) -> dict:
+    """Run ``tools/analysis_tools/check_official.py`` on a stand-in for the
+    official files and read the result file it wrote.
+
+    Args:
+        method (str): The method to check (``'maskd'``, ``'at'``, ...).
+        official_root (str): The stand-in's root.
+        out (str): Where the result file goes.
+        passed (bool): Whether the check must pass (exit code 0) or fail (1).
+
+    Returns:
+        dict: The result file; its ``official.commit`` is ``'stand-in'``.
+    """
+    proc = subprocess.run([
+        PY, 'tools/analysis_tools/check_official.py', method,
+        '--official-root', official_root, '--official-commit', 'stand-in',
+        '--out', out
+    ],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True,
+                          env=dict(
+                              os.environ, PYTHONPATH=osp.join(ROOT, 'tests')))
+    assert proc.returncode == (0 if passed else 1), proc.stderr[-3000:]
+    with open(out) as f:
+        result = json.load(f)
+    assert result['passed'] is passed
+    assert result['official']['commit'] == 'stand-in'
+    return result
 
 
 def last_checkpoint(work_dir: str) -> str:

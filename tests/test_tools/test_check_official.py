@@ -4,13 +4,11 @@ wrote against the official MasKD code (committed), and the tool itself on a
 stand-in for the official files (this repository holds none of their
 code): it passes on the official computation and fails on a wrong one."""
 import json
-import os
 import os.path as osp
-import subprocess
 
 import pytest
 import torch
-from conftest import PY, ROOT
+from conftest import ROOT, run_check_official
 
 from mmrdd_lab.official.checks import difference, worst
 from mmrdd_lab.official.common import load_module, official_commit
@@ -136,20 +134,7 @@ def test_the_tool_passes_the_official_computation_and_fails_a_wrong_one(
         tmp_path, scale, passed):
     root = _stand_in(tmp_path / 'official', scale)
     out = tmp_path / 'result.json'
-    proc = subprocess.run([
-        PY, 'tools/analysis_tools/check_official.py', 'maskd',
-        '--official-root', root, '--official-commit', 'stand-in', '--out',
-        str(out)
-    ],
-                          cwd=ROOT,
-                          capture_output=True,
-                          text=True,
-                          env=dict(
-                              os.environ, PYTHONPATH=osp.join(ROOT, 'tests')))
-    assert proc.returncode == (0 if passed else 1), proc.stderr[-3000:]
-    result = json.loads(out.read_text())
-    assert result['passed'] is passed
-    assert result['official']['commit'] == 'stand-in'
+    result = run_check_official('maskd', root, str(out), passed)
     assert 'stage2_released_tokens' not in result['checks']  # no such file
     stage1 = result['checks']['stage1']
     assert stage1['grad_tokens']['max_rel'] <= 1e-5  # stage 1 is right

@@ -5,12 +5,10 @@ official code (committed), and the tool on a stand-in for the official
 files (this repository holds none of their code): it passes on the
 official computation and fails on a wrong one."""
 import json
-import os
 import os.path as osp
-import subprocess
 
 import pytest
-from conftest import PY, ROOT
+from conftest import ROOT, run_check_official
 
 CIRKD_COMMIT = 'dab64dbb5e4172141166cf8434a80ce55d9d3aa7'
 DIST_KD_COMMIT = '2418f18b1fedd7c2646a7b1b9a27d5c674c2170b'
@@ -139,19 +137,8 @@ def test_the_tool_passes_the_official_computation_and_fails_a_wrong_one(
     (losses / 'at.py').write_text(STAND_IN_AT.format(scale=scale))
     (losses / 'kd.py').write_text(STAND_IN_KD)
     out = tmp_path / 'result.json'
-    proc = subprocess.run([
-        PY, 'tools/analysis_tools/check_official.py', 'at', '--official-root',
-        str(tmp_path / 'official'), '--official-commit', 'stand-in', '--out',
-        str(out)
-    ],
-                          cwd=ROOT,
-                          capture_output=True,
-                          text=True,
-                          env=dict(
-                              os.environ, PYTHONPATH=osp.join(ROOT, 'tests')))
-    assert proc.returncode == (0 if passed else 1), proc.stderr[-3000:]
-    result = json.loads(out.read_text())
-    assert result['passed'] is passed
+    result = run_check_official('at', str(tmp_path / 'official'), str(out),
+                                passed)
     assert result['checks']['pixel_kd']['value']['max_rel'] <= 1e-5
     at = result['checks']['at']
     assert at['value']['max_rel'] == pytest.approx(

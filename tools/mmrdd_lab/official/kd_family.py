@@ -6,7 +6,8 @@ AT, CWD, FitNet, SKD, IFVD, DSD and CIRKD against winycg/CIRKD
 ``train_cirkd.py``, which sunyueue/RDD's ``train_cirkd_two_stage_diff.py``
 keeps), DIST against hunto/DIST_KD (``segmentation/losses/dist_kd.py``,
 weights of ``segmentation/train_kd.py``). One ``check_<method>(root, seed)``
-per method, named in ``tools/analysis_tools/check_official.py``'s table.
+per method (AT, FitNet, SKD and IFVD: rows of :data:`FEATURE_METHODS`),
+named in ``tools/analysis_tools/check_official.py``'s table.
 
 Ours is the ``model.distiller`` of the method's one-stage Cityscapes config
 (:mod:`mmrdd_lab.kd_config_run`: recorders, connectors, losses, weights as
@@ -26,6 +27,8 @@ slots form the contrast set) are made the same for both codes by a fixed
 ``torch.randperm`` order per memory size.
 """
 import contextlib
+import dataclasses
+import functools
 import os.path as osp
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -204,24 +207,6 @@ def _start(method: str, seed: int, size=CITYSCAPES['logits'], overrides=None):
     return distiller, x, off, ours, losses, _loss_cfgs(method)
 
 
-def check_at(root: str, seed: int = 0) -> dict:
-    """AT (10000) + pixel KD (1), CIRKD ``scripts/train_kd/train_at.sh``."""
-    at = load_module(root, 'losses/at.py')
-    kd = load_module(root, 'losses/kd.py')
-    _, x, off, ours, losses, cfgs = _start('at_feat', seed)
-    t = x['teacher']
-    checks = dict(
-        at=term(
-            10000. * at.CriterionAT()(off['feat'], t['feat']),
-            losses['loss_at'], _student_leaves(off, ours, ['feat']),
-            _args(cfgs, 'loss_at', 'CriterionAT()', 10000.,
-                  'scripts/train_kd/train_at.sh --lambda-at 10000.')),
-        pixel_kd=_pixel_kd(kd, off, ours, t, losses, cfgs))
-    return _result(['losses/at.py', 'losses/kd.py'],
-                   ['CriterionAT.forward', 'CriterionKD.forward'], 'at_feat',
-                   x, seed, checks)
-
-
 CWD_DEVIATION = (
     'CWD on features through the 1x1 projection: the official '
     'CriterionCWD reads n, c from the student map before its projection '
@@ -289,70 +274,127 @@ def check_cwd(root: str, seed: int = 0) -> dict:
         deviations=[CWD_DEVIATION])
 
 
-def check_fitnet(root: str, seed: int = 0) -> dict:
-    """FitNet (10) + pixel KD (1), CIRKD ``scripts/train_kd/
-    train_fitnet.sh``; the official 1x1 convolution is our connector."""
-    fitnet = load_module(root, 'losses/fitnet.py')
-    kd = load_module(root, 'losses/kd.py')
-    distiller, x, off, ours, losses, cfgs = _start('fitnet_feat', seed)
-    t = x['teacher']
-    c_s, c_t = CITYSCAPES['student_channels'], CITYSCAPES['teacher_channels']
-    official = fitnet.CriterionFitNet(c_s, c_t)
-    conv = _pair_params(official.conv, distiller.connectors['fitnet_proj'],
-                        'connector_fitnet_proj')
-    checks = dict(
-        fitnet=term(
-            10. * official(off['feat'], t['feat']), losses['loss_fitnet'],
-            dict(_student_leaves(off, ours, ['feat']), **conv),
-            _args(cfgs, 'loss_fitnet', f'CriterionFitNet({c_s}, {c_t})', 10.,
-                  'scripts/train_kd/train_fitnet.sh --lambda-fitnet 10.')),
-        pixel_kd=_pixel_kd(kd, off, ours, t, losses, cfgs))
-    return _result(['losses/fitnet.py', 'losses/kd.py'],
-                   ['CriterionFitNet.forward', 'CriterionKD.forward'],
-                   'fitnet_feat', x, seed, checks)
-
-
-def check_skd(root: str, seed: int = 0) -> dict:
-    """SKD pair-wise (10) + pixel KD (1), CIRKD ``train_skd.sh``."""
-    skd = load_module(root, 'losses/skd.py')
-    kd = load_module(root, 'losses/kd.py')
-    _, x, off, ours, losses, cfgs = _start('skd_feat', seed)
-    t = x['teacher']
-    checks = dict(
-        skd=term(
-            10. * skd.CriterionStructuralKD()(off['feat'], t['feat']),
-            losses['loss_skd'], _student_leaves(off, ours, ['feat']),
-            _args(cfgs, 'loss_skd', 'CriterionStructuralKD()', 10.,
-                  'scripts/train_kd/train_skd.sh --lambda-skd 10')),
-        pixel_kd=_pixel_kd(kd, off, ours, t, losses, cfgs))
-    return _result(['losses/skd.py', 'losses/kd.py'],
-                   ['CriterionStructuralKD.forward', 'CriterionKD.forward'],
-                   'skd_feat', x, seed, checks)
-
-
 def _official_labels(labels: Tensor) -> Tensor:
     return labels.masked_fill(labels == CITYSCAPES['ignore_index'],
                               IGNORE_OFFICIAL)
 
 
-def check_ifvd(root: str, seed: int = 0) -> dict:
-    """IFVD (20) + pixel KD (1), CIRKD ``train_ifvd.sh``."""
-    ifvd = load_module(root, 'losses/ifvd.py')
+@dataclasses.dataclass(frozen=True)
+class FeatureMethod:
+    """A feature term of the CIRKD repository plus pixel KD (1): one row of
+    :data:`FEATURE_METHODS`, checked by :func:`check_feature_method`.
+
+    Attributes:
+        config (str): Ours: the config's method name (``'at_feat'``).
+        file (str): The official file (``'losses/at.py'``).
+        criterion (str): The official class in it.
+        loss (str): Our loss's name in the config.
+        weight (float): The official weight of the term.
+        source (str): Where the official weight is set.
+        widths (bool): The criterion is built with (student, teacher)
+            channels; its ``conv`` is our connector ``connector``.
+        connector (str, optional): Our connector's name.
+        kwargs (tuple): Other keyword arguments of the criterion.
+        labels (bool): The criterion takes the labels (official ignore
+            label).
+    """
+    config: str
+    file: str
+    criterion: str
+    loss: str
+    weight: float
+    source: str
+    widths: bool = False
+    connector: Optional[str] = None
+    kwargs: Tuple[Tuple[str, object], ...] = ()
+    labels: bool = False
+
+    def call(self, c_s: int, c_t: int) -> str:
+        """The official construction, for the JSON."""
+        args = [str(c_s), str(c_t)] if self.widths else []
+        args += [f'{k}={v}' for k, v in self.kwargs]
+        return f'{self.criterion}({", ".join(args)})'
+
+
+#: check name -> the method (AT, FitNet, SKD, IFVD of winycg/CIRKD's
+#: ``scripts/train_kd/*.sh``)
+FEATURE_METHODS = {
+    'at':
+    FeatureMethod('at_feat', 'losses/at.py', 'CriterionAT', 'loss_at', 10000.,
+                  'scripts/train_kd/train_at.sh --lambda-at 10000.'),
+    'fitnet':
+    FeatureMethod(
+        'fitnet_feat',
+        'losses/fitnet.py',
+        'CriterionFitNet',
+        'loss_fitnet',
+        10.,
+        'scripts/train_kd/train_fitnet.sh --lambda-fitnet 10.',
+        widths=True,
+        connector='fitnet_proj'),
+    'skd':
+    FeatureMethod('skd_feat', 'losses/skd.py', 'CriterionStructuralKD',
+                  'loss_skd', 10.,
+                  'scripts/train_kd/train_skd.sh --lambda-skd 10'),
+    'ifvd':
+    FeatureMethod(
+        'ifvd_feat',
+        'losses/ifvd.py',
+        'CriterionIFV',
+        'loss_ifvd',
+        20.,
+        'scripts/train_kd/train_ifvd.sh --lambda-ifv 20.',
+        kwargs=(('classes', CITYSCAPES['classes']), ),
+        labels=True),
+}
+
+
+def check_feature_method(name: str, root: str, seed: int = 0) -> dict:
+    """One row of :data:`FEATURE_METHODS`: its feature term (the official
+    1x1 convolution gets our connector's weights) and pixel KD (1).
+
+    Args:
+        name (str): The row (``'at'``, ``'fitnet'``, ``'skd'``,
+            ``'ifvd'``).
+        root (str): A checkout of winycg/CIRKD.
+        seed (int): Seed of the inputs and initial weights. Defaults to 0.
+
+    Returns:
+        dict: The result (``checks``: ``name`` and ``pixel_kd``).
+    """
+    spec = FEATURE_METHODS[name]
+    module = load_module(root, spec.file)
     kd = load_module(root, 'losses/kd.py')
-    _, x, off, ours, losses, cfgs = _start('ifvd_feat', seed)
+    distiller, x, off, ours, losses, cfgs = _start(spec.config, seed)
     t = x['teacher']
-    official = ifvd.CriterionIFV(classes=CITYSCAPES['classes'])
-    checks = dict(
-        ifvd=term(
-            20. *
-            official(off['feat'], t['feat'], _official_labels(x['labels'])),
-            losses['loss_ifvd'], _student_leaves(off, ours, ['feat']),
-            _args(cfgs, 'loss_ifvd', 'CriterionIFV(classes=19)', 20.,
-                  'scripts/train_kd/train_ifvd.sh --lambda-ifv 20.')),
-        pixel_kd=_pixel_kd(kd, off, ours, t, losses, cfgs))
-    return _result(['losses/ifvd.py', 'losses/kd.py'],
-                   ['CriterionIFV.forward', 'CriterionKD.forward'],
-                   'ifvd_feat', x, seed, checks)
+    c_s, c_t = CITYSCAPES['student_channels'], CITYSCAPES['teacher_channels']
+    widths = (c_s, c_t) if spec.widths else ()
+    official = getattr(module, spec.criterion)(*widths, **dict(spec.kwargs))
+    leaves = _student_leaves(off, ours, ['feat'])
+    if spec.connector is not None:
+        leaves.update(
+            _pair_params(official.conv, distiller.connectors[spec.connector],
+                         f'connector_{spec.connector}'))
+    labels = (_official_labels(x['labels']), ) if spec.labels else ()
+    checks = {
+        name:
+        term(
+            spec.weight * official(off['feat'], t['feat'], *labels),
+            losses[spec.loss], leaves,
+            _args(cfgs, spec.loss, spec.call(c_s, c_t), spec.weight,
+                  spec.source)),
+        'pixel_kd':
+        _pixel_kd(kd, off, ours, t, losses, cfgs)
+    }
+    return _result([spec.file, 'losses/kd.py'],
+                   [f'{spec.criterion}.forward', 'CriterionKD.forward'],
+                   spec.config, x, seed, checks)
+
+
+check_at = functools.partial(check_feature_method, 'at')
+check_fitnet = functools.partial(check_feature_method, 'fitnet')
+check_skd = functools.partial(check_feature_method, 'skd')
+check_ifvd = functools.partial(check_feature_method, 'ifvd')
 
 
 def check_dsd(root: str, seed: int = 0) -> dict:
