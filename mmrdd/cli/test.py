@@ -10,8 +10,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import mmrdd  # noqa: F401  (torch-2 compatibility before mmrazor loads)
-from mmrdd.runtime import (add_launch_arguments, load_tool_config,
-                           run_and_close, take_load_from)
+from mmrdd.runtime import (add_launch_arguments, close_launcher,
+                           load_tool_config, run_runner, take_load_from)
 
 
 def parse_args() -> argparse.Namespace:
@@ -81,7 +81,9 @@ def main() -> None:
         cfg.test_evaluator['keep_results'] = True
 
     runner = Runner.from_cfg(cfg)
-    run_and_close(runner, 'test', weights)
+    run_runner(runner, 'test', weights)
+    del runner  # freed by close_launcher, before the group is closed
+    close_launcher()
     print(f'tools/test.py scored: {weights.report}', flush=True)
 
 

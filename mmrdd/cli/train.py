@@ -14,9 +14,9 @@ from mmengine.runner import Runner
 import mmrdd  # noqa: F401  (torch-2 compatibility before mmrazor loads)
 from mmrdd.runtime import (ResumeMismatchError, WorkDirInUseError,
                            add_launch_arguments, add_train_guards,
-                           check_resume_checkpoint, load_tool_config,
-                           run_and_close, setup_amp, take_load_from,
-                           work_dir_held)
+                           check_resume_checkpoint, close_launcher,
+                           load_tool_config, run_runner, setup_amp,
+                           take_load_from, work_dir_held)
 
 
 def parse_args() -> argparse.Namespace:
@@ -97,7 +97,9 @@ def train(cfg: Config) -> None:
     else:
         from mmseg.registry import RUNNERS
         runner = RUNNERS.build(cfg)
-    run_and_close(runner, 'train', weights)
+    run_runner(runner, 'train', weights)
+    del runner  # freed by close_launcher, before the group is closed
+    close_launcher()
 
 
 if __name__ == '__main__':

@@ -42,7 +42,7 @@ from .frozen_param_log_filter import (FrozenParamLogFilter, frozen_params,
 from .iter_seed_hook import IterSeedHook
 from .launch import (add_launch_arguments, check_config_runs_here,
                      check_model_runs_here, close_launcher, load_tool_config,
-                     run_and_close, setup_amp, setup_launcher, take_load_from)
+                     run_runner, setup_amp, setup_launcher, take_load_from)
 from .load_weights_hook import LoadWeightsHook
 from .model_config import resolve_cfg_path, resolve_model_cfgs
 from .resume import (check_resume_checkpoint, checkpoint_problem,
@@ -56,7 +56,7 @@ from .work_dir_lock import WorkDirInUseError, WorkDirLock
 
 __all__ = [
     'CPUAmpOptimWrapper', 'IterSeedHook', 'add_launch_arguments',
-    'load_tool_config', 'run_and_close', 'setup_launcher', 'close_launcher',
+    'load_tool_config', 'run_runner', 'setup_launcher', 'close_launcher',
     'check_model_runs_here', 'setup_amp', 'kd_to_student_checkpoint',
     'load_checkpoint_strict', 'check_resume_checkpoint', 'checkpoint_problem',
     'previous_good_checkpoint', 'training_state_problem', 'config_file',

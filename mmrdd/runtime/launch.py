@@ -9,11 +9,12 @@ MMEngine's ``pytorch`` launcher assumes CUDA: it calls
 ``AmpOptimWrapper`` (``--amp``) needs a GPU: :func:`setup_amp`
 swaps in bfloat16 CPU autocast where there is none.
 
-:func:`add_launch_arguments`, :func:`load_tool_config` and
-:func:`run_and_close` are what ``tools/train.py`` and ``tools/test.py``
-share.
+:func:`add_launch_arguments`, :func:`load_tool_config`,
+:func:`run_runner` and :func:`close_launcher` are what ``tools/train.py``
+and ``tools/test.py`` share.
 """
 import argparse
+import gc
 import logging
 import os
 import os.path as osp
@@ -150,18 +151,24 @@ def setup_launcher(cfg: Config, launcher: str) -> None:
 def close_launcher() -> None:
     """Close the process group of a distributed run, all ranks together.
 
-    Without this the ranks leave the process group to the interpreter's exit:
-    a rank that finishes first tears its ``gloo`` pairs down under another
-    rank still inside a collective or a store call, which then aborts with
-    ``terminate called without an active exception`` (SIGABRT) after a run
-    that trained and saved normally. A barrier first, so every rank is done
-    with the group, then ``destroy_process_group``. A non-distributed run is
-    left as it is.
+    Call it after the tool has dropped its runner (:func:`run_runner`).
+    Without this the ranks leave the process group to the interpreter's
+    exit, where a rank aborts with ``terminate called without an active
+    exception`` (SIGABRT) after a run that trained and saved normally: a
+    rank that finishes first tears its ``gloo`` pairs down under another
+    rank still inside a collective or a store call, and the DDP wrapper of
+    a runner still alive at exit keeps the group's C++ threads until the
+    interpreter is being torn down. So: the unreachable runner and its DDP
+    wrapper are freed now (``gc.collect``: they are cyclic), then a
+    barrier, so every rank is done with the group, then
+    ``destroy_process_group``. A non-distributed run is left as it is.
     """
     if not (dist.is_available() and dist.is_initialized()):
         return
+    gc.collect()
     dist.barrier()
     dist.destroy_process_group()
+    gc.collect()
 
 
 def take_load_from(cfg: Config,
@@ -173,7 +180,7 @@ def take_load_from(cfg: Config,
     a file that is not a checkpoint stops before the runner is built),
     ``cfg.load_from`` is cleared and a
     :class:`~mmrdd.runtime.LoadWeightsHook` is returned for
-    :func:`run_and_close`, which loads the part of the file that belongs in
+    :func:`run_runner`, which loads the part of the file that belongs in
     the model, strictly, and logs what it loaded.
 
     Args:
@@ -196,14 +203,15 @@ def take_load_from(cfg: Config,
     return LoadWeightsHook(str(filename), checkpoint, what)
 
 
-def run_and_close(runner,
-                  mode: str,
-                  weights: Optional[LoadWeightsHook] = None) -> None:
+def run_runner(runner,
+               mode: str,
+               weights: Optional[LoadWeightsHook] = None) -> None:
     """The end of ``tools/train.py`` and ``tools/test.py``: check that a
     training step can run (:func:`check_model_runs_here`), load ``weights``
-    at the right moment, ``runner.train()`` (the frozen parameters logged
-    in one line, :func:`frozen_params_summarised`) or ``runner.test()``,
-    then :func:`close_launcher`.
+    at the right moment, then ``runner.train()`` (the frozen parameters
+    logged in one line, :func:`frozen_params_summarised`) or
+    ``runner.test()``. The tool then drops the runner and calls
+    :func:`close_launcher`.
 
     Args:
         runner (mmengine.runner.Runner): The built runner.
@@ -220,7 +228,6 @@ def run_and_close(runner,
         if mode == 'train' else nullcontext()
     with quiet:
         getattr(runner, mode)()
-    close_launcher()
 
 
 def setup_amp(cfg: Config) -> None:

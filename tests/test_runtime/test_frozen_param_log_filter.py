@@ -7,7 +7,7 @@ import os.path as osp
 
 from mmengine.testing import RunnerTestCase
 
-from mmrdd.runtime import frozen_params, run_and_close
+from mmrdd.runtime import frozen_params, run_runner
 
 SKIPPED = 'is skipped since its requires_grad=False'
 # ToyModel's linear1 = nn.Linear(2, 2): weight 2x2, bias 2
@@ -44,7 +44,7 @@ class TestFrozenParamsInOneLine(RunnerTestCase):
 
     def test_one_summary_line_instead_of_one_per_parameter(self):
         runner = self.runner()
-        run_and_close(runner, 'train')
+        run_runner(runner, 'train')
         log = self.log(runner)
         assert log.count(SUMMARY) == 1
         assert SKIPPED not in log
@@ -64,5 +64,5 @@ class TestFrozenParamsInOneLine(RunnerTestCase):
     def test_nothing_frozen_nothing_said(self):
         runner = self.runner()
         runner.model.linear1.requires_grad_(True)
-        run_and_close(runner, 'train')
+        run_runner(runner, 'train')
         assert 'requires_grad=False' not in self.log(runner)

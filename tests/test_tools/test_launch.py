@@ -148,7 +148,7 @@ def test_usage_toy_launch_and_python_tools_as_written(toy_data, teacher_run,
         env,
         timeout=600)
     out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-4000:]
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     venv_python = osp.join(repo, '.venv', 'bin', 'python')
     assert f'[mmrdd] using {venv_python}' in out
     assert 'Distributed training: True' in out
@@ -166,7 +166,7 @@ def test_usage_toy_launch_and_python_tools_as_written(toy_data, teacher_run,
     script += [line.replace('iter_2000', 'iter_4') for line in lines[1:]]
     proc = bash('\n'.join(script), repo, env, timeout=300)
     out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-4000:]
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert re.search(
         r'student checkpoint \(\d+ tensors\): .*'
         r'iter_4_student\.pth', out), out[-4000:]
