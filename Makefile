@@ -3,7 +3,8 @@
 #   make test   -- set up (once), then run the test suite (all tiers; CI)
 # For contributors:
 #   make test-fast -- the tests not marked slow (no training through the
-#                     tools, no spawned processes, no wheel builds)
+#                     tools, no spawned processes, no wheel builds; the
+#                     toy configs and a few real ones: tests/_tiers.py)
 # Opt-in, not part of CI:
 #   make test-compat -- the same suite on the oldest stack we support
 #                       (torch 2.1.2, in .venv-compat; its own mmcv build)

@@ -7,6 +7,7 @@ import os.path as osp
 import re
 
 import pytest
+from _tiers import config_params
 from mmengine.config import Config
 from mmengine.hub import get_config
 from mmengine.registry import DefaultScope
@@ -105,8 +106,9 @@ def test_there_are_configs():
     assert len(CONFIGS) >= 4
 
 
-@pytest.mark.parametrize(
-    'path', CONFIGS, ids=[osp.relpath(p, ROOT) for p in CONFIGS])
+@pytest.mark.parametrize('path',
+                         config_params(
+                             CONFIGS, ids=lambda p: osp.relpath(p, ROOT)))
 def test_config_loads_and_model_builds(path):
     cfg = Config.fromfile(path)
     # the runner's default scope, without leaving it set for other tests

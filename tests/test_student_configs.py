@@ -8,6 +8,7 @@ import re
 
 import pytest
 import yaml
+from _tiers import config_params
 from mmengine.config import Config
 from mmengine.hub import get_config
 from mmseg.registry import DATASETS
@@ -57,7 +58,7 @@ def test_the_lists_are_not_empty():
     assert len(STUDENTS) == 6
 
 
-@pytest.mark.parametrize('name', DISTILL)
+@pytest.mark.parametrize('name', config_params(DISTILL))
 def test_scoring_config_holds_the_student_and_the_test_data(name):
     entry = metafile()[name]['Metadata']
     student = entry['Student Config']
