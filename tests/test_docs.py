@@ -10,6 +10,7 @@ loads with MMEngine's ``Config`` and its model builds; the results table
 carries the paper's numbers as configs/rdd/README.md states them.
 """
 import glob
+import json
 import os.path as osp
 import re
 
@@ -271,3 +272,17 @@ def test_readme_results_are_the_configs_readme_targets():
         assert cells[2:4] == source[found[0]], (found[0], cells)
         assert cells[4] == 'not run', cells
     assert rows == 3
+
+
+def test_readme_fast_tier_time_is_its_result_file():
+    """The README's ``make test-fast`` time is the measured one."""
+    with open(osp.join(ROOT, 'docs', 'results', 'test_fast.json')) as f:
+        measured = json.load(f)
+    assert measured['command'] == 'make test-fast'
+    said = re.search(
+        r'`make test-fast` runs the tests not marked `slow` '
+        r'\((\d+) s on a\s+2-core x86 VM: '
+        r'\[docs/results/test_fast\.json\]', read(README))
+    assert said, 'README: the fast tier and its result file'
+    assert int(said.group(1)) == measured['wall_s']
+    assert measured['wall_s'] < 180  # the fast tier's target
