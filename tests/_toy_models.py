@@ -1,7 +1,8 @@
 # Copyright (c) mmrdd contributors. All rights reserved.
 """Tiny MMSeg segmentors and RDD algorithms built in code for the tests."""
 import copy
-from typing import List, Optional, Tuple
+import math
+from typing import Iterable, List, Optional, Tuple
 
 import torch
 from mmengine.runner import Runner
@@ -209,6 +210,34 @@ def batch(n: int = 2,
         s.set_metainfo(dict(img_shape=size, pad_shape=size, ori_shape=size))
         samples.append(s)
     return inputs, samples
+
+
+def distillation_step(model: torch.nn.Module, names: Iterable[str],
+                      inputs: torch.Tensor, samples: List) -> dict:
+    """One training step of a teacher-student model, checked: the losses
+    ``names`` are there, finite and positive; after ``backward`` the teacher
+    has no gradient and a trainable student parameter has one.
+
+    Args:
+        model (nn.Module): The distillation model (``teacher``,
+            ``architecture``), in train mode.
+        names (Iterable[str]): The distillation losses (``distill.*``).
+        inputs (Tensor): The batch's images.
+        samples (list): Its ``SegDataSample`` objects.
+
+    Returns:
+        dict: The losses.
+    """
+    losses = model.loss(inputs, samples)
+    names = set(names)
+    assert names and names <= set(losses), (names, set(losses))
+    assert all(math.isfinite(losses[n].item()) for n in names)
+    assert all(losses[n].item() > 0 for n in names)
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    assert all(p.grad is None for p in model.teacher.parameters())
+    student = [p for p in model.architecture.parameters() if p.requires_grad]
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in student)
+    return losses
 
 
 class TinySegDataset(Dataset):
