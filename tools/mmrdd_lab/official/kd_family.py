@@ -136,10 +136,6 @@ def _student_leaves(off: dict, ours: dict,
     return {f'student_{k}': (off[k], ours[k]) for k in keys}
 
 
-def _params(module: torch.nn.Module, prefix: str) -> List[Tuple[str, Tensor]]:
-    return [(f'{prefix}.{n}', p) for n, p in module.named_parameters()]
-
-
 def _pair_params(official: torch.nn.Module, ours: torch.nn.Module,
                  prefix: str) -> Dict[str, Tuple[Tensor, Tensor]]:
     """Give the official module our parameters' values; pair them up."""
@@ -291,9 +287,9 @@ class FeatureMethod:
         loss (str): Our loss's name in the config.
         weight (float): The official weight of the term.
         source (str): Where the official weight is set.
-        widths (bool): The criterion is built with (student, teacher)
-            channels; its ``conv`` is our connector ``connector``.
-        connector (str, optional): Our connector's name.
+        connector (str, optional): Our connector's name, for a criterion
+            built with the (student, teacher) channels whose ``conv`` is
+            that connector. Defaults to None (no connector, no widths).
         kwargs (tuple): Other keyword arguments of the criterion.
         labels (bool): The criterion takes the labels (official ignore
             label).
@@ -304,14 +300,13 @@ class FeatureMethod:
     loss: str
     weight: float
     source: str
-    widths: bool = False
     connector: Optional[str] = None
     kwargs: Tuple[Tuple[str, object], ...] = ()
     labels: bool = False
 
     def call(self, c_s: int, c_t: int) -> str:
         """The official construction, for the JSON."""
-        args = [str(c_s), str(c_t)] if self.widths else []
+        args = [str(c_s), str(c_t)] if self.connector else []
         args += [f'{k}={v}' for k, v in self.kwargs]
         return f'{self.criterion}({", ".join(args)})'
 
@@ -330,7 +325,6 @@ FEATURE_METHODS = {
         'loss_fitnet',
         10.,
         'scripts/train_kd/train_fitnet.sh --lambda-fitnet 10.',
-        widths=True,
         connector='fitnet_proj'),
     'skd':
     FeatureMethod('skd_feat', 'losses/skd.py', 'CriterionStructuralKD',
@@ -368,10 +362,10 @@ def check_feature_method(name: str, root: str, seed: int = 0) -> dict:
     distiller, x, off, ours, losses, cfgs = _start(spec.config, seed)
     t = x['teacher']
     c_s, c_t = CITYSCAPES['student_channels'], CITYSCAPES['teacher_channels']
-    widths = (c_s, c_t) if spec.widths else ()
+    widths = (c_s, c_t) if spec.connector else ()
     official = getattr(module, spec.criterion)(*widths, **dict(spec.kwargs))
     leaves = _student_leaves(off, ours, ['feat'])
-    if spec.connector is not None:
+    if spec.connector:
         leaves.update(
             _pair_params(official.conv, distiller.connectors[spec.connector],
                          f'connector_{spec.connector}'))
