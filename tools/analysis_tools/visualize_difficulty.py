@@ -35,6 +35,7 @@ import mmrdd  # noqa: F401
 from mmrdd.runtime import load_checkpoint_strict
 from mmrdd.runtime import load_weights as load_student
 from mmrdd.runtime import read_checkpoint, state_dict_sha256
+from mmrdd.runtime.run_fingerprint import META_KEY, TEACHER_PREFIX
 from mmrdd.runtime.weights import load_strictly, state_dict_of
 from mmrdd.visualization import difficulty_maps, difficulty_panel
 
@@ -70,7 +71,7 @@ def load_weights(model, checkpoints, teacher_ckpt=None) -> None:
     if len(checkpoints) == 1:
         checkpoint = read_checkpoint(checkpoints[0], 'distillation')
         state = state_dict_of(checkpoint)
-        if any(k.startswith('teacher.') for k in state):  # self-contained
+        if any(k.startswith(TEACHER_PREFIX) for k in state):  # self-contained
             load_strictly(model, state, checkpoints[0], 'distillation',
                           'distillation model')
             return
@@ -80,7 +81,7 @@ def load_weights(model, checkpoints, teacher_ckpt=None) -> None:
                 'without the frozen teacher): give the teacher it was '
                 'trained with, --teacher-ckpt PATH.')
         load_checkpoint_strict(model.teacher, teacher_ckpt, 'teacher')
-        recorded = ((checkpoint.get('meta') or {}).get('mmrdd_run')
+        recorded = ((checkpoint.get('meta') or {}).get(META_KEY)
                     or {}).get('teacher') or {}
         sha = state_dict_sha256(model.teacher.state_dict())
         if recorded.get('sha256') not in (None, sha):

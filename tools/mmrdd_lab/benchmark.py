@@ -1220,6 +1220,11 @@ def format_profile(profile: Dict[str, Dict]) -> str:
 
 
 # -------------------------------------------------------------------- report
+def fmt(x: Optional[float], spec: str) -> str:
+    """``x`` formatted with ``spec``; ``'-'`` for None (not measured)."""
+    return '-' if x is None else format(x, spec)
+
+
 def format_table(results: Dict[str, Dict]) -> str:
     """The results as a fixed-width text table."""
     head = (f"{'variant':<20}{'ms/step':>10}{'IQR':>9}{'x pixel-kd':>12}"
@@ -1228,10 +1233,6 @@ def format_table(results: Dict[str, Dict]) -> str:
             f"{'ckpt MiB':>10}{'student':>9}")
     lines = [head, '-' * len(head)]
     base_mem = results.get(BASELINE, {}).get('memory') or {}
-
-    def fmt(x, spec):
-        return format(x, spec) if x is not None else '-'
-
     for name, r in results.items():
         t = r['time']
         mem = r.get('memory') or {}
@@ -1269,9 +1270,6 @@ def format_markdown(report: Dict[str, Any]) -> str:
         of which ``distiller_mib`` is the method's own (connectors,
         memories, tokens).
     """
-
-    def fmt(x, spec):
-        return '-' if x is None else format(x, spec)
 
     def ratio(r, key):
         value, paired = r.get(f'ratio_to_{key}'), r.get(
